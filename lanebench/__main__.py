@@ -1,0 +1,3 @@
+from lanebench.cli import main
+
+raise SystemExit(main())

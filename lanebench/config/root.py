@@ -1,0 +1,85 @@
+"""The whole config document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from lanebench.config.lanes import LaneSpec, resolve_lanes
+from lanebench.config.model import BenchmarkSpec, Command, LaneSettings, StrictModel
+
+
+class Config(StrictModel):
+    """Root of `.github/lanebench.yml`."""
+
+    version: Literal[1] = Field(1, description="Config format version.")
+    benchmarks: list[BenchmarkSpec] = Field(min_length=1)
+    defaults: LaneSettings = Field(
+        default_factory=LaneSettings, description="Settings every lane starts from."
+    )
+    lanes: dict[str, LaneSpec] = Field(
+        default_factory=dict,
+        description="Lanes in evaluation order; first match wins. Omit for docs/heavy/standard.",
+    )
+    label_prefix: str = Field("lanebench:", description="PR label prefix that forces a lane.")
+    setup: Command | None = Field(None, description="Command run once per tree before measuring.")
+
+    _path: Path | None = PrivateAttr(None)
+    _root: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_lanes(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        defaults = data.get("defaults") or {}
+        if not isinstance(defaults, dict):
+            return data
+        data = dict(data)
+        data["lanes"] = resolve_lanes(data.get("lanes"), defaults)
+        return data
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _unique_names(cls, value: list[BenchmarkSpec]) -> list[BenchmarkSpec]:
+        seen: set[str] = set()
+        for bench in value:
+            if bench.name in seen:
+                raise ValueError(f'duplicate benchmark name "{bench.name}"')
+            seen.add(bench.name)
+        return value
+
+    @model_validator(mode="after")
+    def _lane_references(self) -> Config:
+        names = {b.name for b in self.benchmarks}
+        for lane_name, lane in self.lanes.items():
+            if lane.extend is not None and lane.extend not in self.lanes:
+                raise ValueError(
+                    f'lanes.{lane_name}.extend: unknown lane "{lane.extend}" '
+                    f"(known: {', '.join(self.lanes)})"
+                )
+            if lane.benchmarks != "all":
+                for b in lane.benchmarks:
+                    if b not in names:
+                        raise ValueError(
+                            f'lanes.{lane_name}.benchmarks: unknown benchmark "{b}" '
+                            f"(known: {', '.join(sorted(names))})"
+                        )
+        return self
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def root(self) -> Path:
+        """Directory that benchmark `cwd` and change-set paths are relative to."""
+        return self._root or Path.cwd()
+
+    def benchmark(self, name: str) -> BenchmarkSpec:
+        for b in self.benchmarks:
+            if b.name == name:
+                return b
+        raise KeyError(name)

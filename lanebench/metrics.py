@@ -1,0 +1,66 @@
+"""The catalog of per-iteration metrics: name, unit, kind, where each comes from.
+
+Every layer (runner, results, stats, sla, report) refers to metrics by these names.
+`kind` picks the practical threshold δ (config `thresholds.<kind>`); `compared`
+says whether `compare` tests it by default (each compared metric costs statistical
+power under multiple-testing control, so near-duplicates are recorded, not tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["time", "memory", "io", "count"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: Literal["s", "bytes", "count"]
+    kind: Kind
+    label: str
+    source: str
+    compared: bool
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("wall", "s", "time", "Wall time",
+               "time.perf_counter_ns() from spawn to the child's exit (waitid); ns resolution", True),
+        Metric("cpu", "s", "time", "CPU time (user+sys)",
+               "os.wait4 rusage of the reaped child, which includes every descendant it waited for; "
+               "plus orphans reaped by lanebench as subreaper; kernel tick accounting (~1-4 ms)", True),
+        Metric("user", "s", "time", "User CPU time", "os.wait4 rusage ru_utime (see cpu)", False),
+        Metric("sys", "s", "time", "System CPU time", "os.wait4 rusage ru_stime (see cpu)", False),
+        Metric("maxrss", "bytes", "memory", "Max RSS of one process",
+               "os.wait4 rusage ru_maxrss: the largest single process in the waited-for tree; "
+               "exact peak, kernel-tracked", True),
+        Metric("tree_rss", "bytes", "memory", "Peak RSS of the tree (sum)",
+               "psutil: sum of RSS over the whole process tree, peak over samples taken every "
+               "sample_interval (50 ms default); misses peaks shorter than the interval", False),
+        Metric("read_bytes", "bytes", "io", "Storage bytes read",
+               "/proc/<pid>/io read_bytes of the child read at exit (includes reaped descendants) "
+               "plus last samples of detached descendants; page-cache hits count 0", False),
+        Metric("write_bytes", "bytes", "io", "Storage bytes written",
+               "/proc/<pid>/io write_bytes, as read_bytes", False),
+        Metric("read_chars", "bytes", "io", "Bytes read (syscalls)",
+               "/proc/<pid>/io rchar: bytes passed to read-like syscalls, cache hits included", True),
+        Metric("write_chars", "bytes", "io", "Bytes written (syscalls)",
+               "/proc/<pid>/io wchar: bytes passed to write-like syscalls", True),
+        Metric("peak_threads", "count", "count", "Peak threads",
+               "psutil: sum of num_threads over the tree, peak over samples", False),
+        Metric("peak_processes", "count", "count", "Peak processes",
+               "psutil: number of processes in the tree, peak over samples", False),
+    )
+}
+
+COMPARED_BY_DEFAULT: tuple[str, ...] = tuple(n for n, m in METRICS.items() if m.compared)
+
+
+def metric(name: str) -> Metric:
+    """The catalog entry; unknown names (from newer files) get a neutral description."""
+    if name in METRICS:
+        return METRICS[name]
+    return Metric(name, "count", "count", name, "unknown to this lanebench version", False)

@@ -1,0 +1,157 @@
+"""Typed quantities in config files: durations, sizes and percentages.
+
+Each parser accepts a number (already in the base unit: seconds, bytes, fraction)
+or a string with a unit, and raises ValueError whose text says what was expected,
+so config errors read `expected a duration like "90s", got "fast"`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+_NUMBER = r"(?P<num>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+
+DURATION_UNITS: dict[str, float] = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "sec": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+}
+SIZE_UNITS: dict[str, int] = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_DURATION_RE = re.compile(rf"^\s*{_NUMBER}\s*(?P<unit>[a-zµ]+)\s*$", re.IGNORECASE)
+_SIZE_RE = re.compile(rf"^\s*{_NUMBER}\s*(?P<unit>[a-z]+)\s*$", re.IGNORECASE)
+_PERCENT_RE = re.compile(rf"^\s*{_NUMBER}\s*%\s*$")
+
+DURATION_PATTERN = r"^\s*[0-9]*\.?[0-9]+\s*(ns|us|µs|ms|s|sec|m|min|h)\s*$"
+SIZE_PATTERN = r"^\s*[0-9]*\.?[0-9]+\s*([KMGT]i?B|B)\s*$"
+PERCENT_PATTERN = r"^\s*[0-9]*\.?[0-9]+\s*%\s*$"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from `90`, `"90s"`, `"1.5min"`, `"250ms"`."""
+    if _is_number(value) and value >= 0:
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION_RE.match(value)
+        if m and m.group("unit").lower() in DURATION_UNITS:
+            return float(m.group("num")) * DURATION_UNITS[m.group("unit").lower()]
+    raise ValueError(f'expected a duration like "90s", got {_shown(value)}')
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from `1048576`, `"512MiB"`, `"1.5GB"`."""
+    if _is_number(value) and value >= 0:
+        return int(value)
+    if isinstance(value, str):
+        m = _SIZE_RE.match(value)
+        if m and m.group("unit").lower() in SIZE_UNITS:
+            return int(round(float(m.group("num")) * SIZE_UNITS[m.group("unit").lower()]))
+    raise ValueError(f'expected a size like "512MiB", got {_shown(value)}')
+
+
+def parse_percent(value: Any) -> float:
+    """A fraction from `"5%"` or `0.05`."""
+    if isinstance(value, str):
+        m = _PERCENT_RE.match(value)
+        if m:
+            return float(m.group("num")) / 100.0
+    elif _is_number(value) and 0 <= value < 10:
+        return float(value)
+    raise ValueError(f'expected a percentage like "5%", got {_shown(value)}')
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def format_duration(seconds: float) -> str:
+    """Human-readable duration with 3-4 significant digits."""
+    if seconds != seconds:  # NaN
+        return "n/a"
+    a = abs(seconds)
+    if a >= 60:
+        return f"{seconds / 60:.2f} min"
+    if a >= 1:
+        return f"{seconds:.3f} s"
+    if a >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    if a >= 1e-6:
+        return f"{seconds * 1e6:.1f} µs"
+    return f"{seconds * 1e9:.0f} ns"
+
+
+def format_size(nbytes: float) -> str:
+    """Human-readable binary size."""
+    if nbytes != nbytes:
+        return "n/a"
+    a = abs(nbytes)
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if a >= factor:
+            return f"{nbytes / factor:.1f} {unit}"
+    return f"{nbytes:.0f} B"
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": DURATION_PATTERN},
+            ],
+            "description": 'A duration: seconds as a number, or a string like "90s", "1.5min", "250ms".',
+        }
+    ),
+]
+Size = Annotated[
+    int,
+    BeforeValidator(parse_size),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": SIZE_PATTERN},
+            ],
+            "description": 'A size: bytes as a number, or a string like "512MiB", "1.5GB".',
+        }
+    ),
+]
+Percent = Annotated[
+    float,
+    BeforeValidator(parse_percent),
+    PlainSerializer(lambda v: f"{v * 100:g}%"),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": PERCENT_PATTERN},
+            ],
+            "description": 'A percentage: "5%", or a fraction like 0.05.',
+        }
+    ),
+]
