@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from lanebench.config import ConfigError, config_from_dict, json_schema, load_config, project_root_for
+from lanebench.config import (
+    ConfigError,
+    config_from_dict,
+    json_schema,
+    load_config,
+    project_root_for,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
