@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ def format_validation_errors(exc: ValidationError, data: Any) -> list[str]:
         kind = err["type"]
         if kind == "value_error":
             msg = str(err.get("ctx", {}).get("error", err["msg"]))
-            if ":" in msg and msg.split(":", 1)[0].strip().replace(".", "").replace("_", "").isalnum():
+            if ":" in msg and re.fullmatch(r"[\w.\-\[\]]+", msg.split(":", 1)[0].strip()):
                 # a model-level message that already names its key relative to this location
                 first, rest = msg.split(":", 1)
                 if first.startswith("lanes.") or not loc:

@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from lanebench.config.lanes import LaneSpec, resolve_lanes
+from lanebench.config.lanes import (
+    DOC_PATTERNS,
+    LaneSpec,
+    PatternList,
+    check_lane_order,
+    known_extend_targets,
+    resolve_lanes,
+)
 from lanebench.config.model import BenchmarkSpec, Command, LaneSettings, StrictModel
 
 
@@ -24,6 +31,14 @@ class Config(StrictModel):
         description="Lanes in evaluation order; first match wins. Omit for docs/heavy/standard.",
     )
     label_prefix: str = Field("lanebench:", description="PR label prefix that forces a lane.")
+    docs_patterns: PatternList = Field(
+        default_factory=lambda: list(DOC_PATTERNS),
+        description="Gitignore-style patterns of documentation; every other file is a code file.",
+    )
+    critical_paths: PatternList = Field(
+        default_factory=list,
+        description="Patterns that send a change to the built-in heavy lane when any file matches.",
+    )
     setup: Command | None = Field(None, description="Command run once per tree before measuring.")
 
     _path: Path | None = PrivateAttr(None)
@@ -38,7 +53,12 @@ class Config(StrictModel):
         if not isinstance(defaults, dict):
             return data
         data = dict(data)
-        data["lanes"] = resolve_lanes(data.get("lanes"), defaults)
+        data["lanes"] = resolve_lanes(
+            data.get("lanes"),
+            defaults,
+            docs_patterns=data.get("docs_patterns"),
+            critical_paths=data.get("critical_paths"),
+        )
         return data
 
     @field_validator("benchmarks")
@@ -54,11 +74,13 @@ class Config(StrictModel):
     @model_validator(mode="after")
     def _lane_references(self) -> Config:
         names = {b.name for b in self.benchmarks}
+        check_lane_order(self.lanes)
+        extendable = known_extend_targets(self.lanes)
         for lane_name, lane in self.lanes.items():
-            if lane.extend is not None and lane.extend not in self.lanes:
+            if lane.extend is not None and lane.extend not in extendable:
                 raise ValueError(
                     f'lanes.{lane_name}.extend: unknown lane "{lane.extend}" '
-                    f"(known: {', '.join(self.lanes)})"
+                    f"(known: {', '.join(extendable)})"
                 )
             if lane.benchmarks != "all":
                 for b in lane.benchmarks:

@@ -1,0 +1,379 @@
+"""The change set a lane is decided from, and where it comes from.
+
+Two sources build the same `ChangeSet`: the GitHub pull request files API (entries
+shaped like GitHub's "diff-entry", fetched by `lanebench.github`) and a local git
+repository (`git diff` between the merge base of two refs and the head, which is what
+a pull request shows). Paths are always relative to the repository root, with `/`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from lanebench.errors import ConfigError, ExternalError
+
+FileStatus = Literal["added", "modified", "removed", "renamed"]
+
+# The PR files endpoint stops listing at this many files.
+GITHUB_FILES_LIMIT = 3000
+
+_GITHUB_STATUS: dict[str, FileStatus] = {
+    "added": "added",
+    "removed": "removed",
+    "modified": "modified",
+    "changed": "modified",  # GitHub's word for a mode or type change
+    "renamed": "renamed",
+    "copied": "added",  # a new file; its source stays as previous_path
+}
+
+_GIT_STATUS: dict[str, FileStatus] = {
+    "A": "added",
+    "M": "modified",
+    "T": "modified",  # type change (file <-> symlink)
+    "D": "removed",
+    "R": "renamed",
+    "C": "added",
+    "U": "modified",
+    "X": "modified",
+}
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """One changed path. Line counts are None when unknown (binary files)."""
+
+    path: str
+    status: FileStatus = "modified"
+    previous_path: str | None = None
+    additions: int | None = 0
+    deletions: int | None = 0
+    binary: bool = False
+
+    @property
+    def lines(self) -> int | None:
+        """Added plus deleted lines, or None when unknown."""
+        if self.additions is None or self.deletions is None:
+            return None
+        return self.additions + self.deletions
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every path this change touches: the path, and the old path of a rename or copy."""
+        if self.previous_path and self.previous_path != self.path:
+            return (self.path, self.previous_path)
+        return (self.path,)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """The files a change touches and the labels it carries.
+
+    `complete` is False when the source may have left files out (GitHub lists at most
+    3,000 files of a pull request); conclusions that need every file then refuse to draw.
+    """
+
+    files: tuple[ChangedFile, ...] = ()
+    labels: tuple[str, ...] = ()
+    source: str = "manual"
+    complete: bool = True
+    note: str = ""
+    refs: dict[str, str] = field(default_factory=dict, compare=False)  # git: refs and commits
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", tuple(self.files))
+        object.__setattr__(self, "labels", tuple(self.labels))
+
+    @property
+    def paths(self) -> list[str]:
+        return [f.path for f in self.files]
+
+    @property
+    def lines(self) -> int:
+        """Known changed lines (binary files count as 0)."""
+        return sum(f.lines or 0 for f in self.files)
+
+    def with_labels(self, labels: Iterable[str]) -> ChangeSet:
+        return ChangeSet(self.files, tuple(labels), self.source, self.complete, self.note, self.refs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "complete": self.complete,
+            "note": self.note,
+            "labels": list(self.labels),
+            **({"refs": dict(self.refs)} if self.refs else {}),
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+def label_names(labels: Iterable[str | Mapping[str, Any]]) -> tuple[str, ...]:
+    """Label names from strings or GitHub label objects (`{"name": ...}`)."""
+    names: list[str] = []
+    for label in labels:
+        name = label.get("name") if isinstance(label, Mapping) else label
+        if isinstance(name, str) and name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def change_set_from_pr_files(
+    files: Iterable[Mapping[str, Any]],
+    labels: Iterable[str | Mapping[str, Any]] = (),
+    *,
+    total_files: int | None = None,
+) -> ChangeSet:
+    """Build a change set from GitHub "diff-entry" dicts (the PR files API).
+
+    `total_files` is the pull request's `changed_files` count when known; the list is
+    incomplete when it holds fewer entries, or when it holds 3,000 (the API's limit) and
+    the count is unknown. Entries with status "unchanged" change nothing and are left
+    out. GitHub does not flag binary files; they arrive with 0 additions and deletions.
+    """
+    changed: list[ChangedFile] = []
+    listed = 0
+    for index, entry in enumerate(files):
+        listed += 1
+        path = entry.get("filename") if isinstance(entry, Mapping) else None
+        if not isinstance(path, str) or not path:
+            raise ExternalError(
+                f"GitHub PR files entry {index} has no filename",
+                hint="the API answer is not a list of diff-entry objects",
+            )
+        raw_status = str(entry.get("status") or "modified")
+        if raw_status == "unchanged":
+            continue
+        status = _GITHUB_STATUS.get(raw_status, "modified")
+        previous = entry.get("previous_filename")
+        changed.append(
+            ChangedFile(
+                path=path,
+                status=status,
+                previous_path=previous if isinstance(previous, str) and previous else None,
+                additions=_count(entry.get("additions")),
+                deletions=_count(entry.get("deletions")),
+            )
+        )
+    complete = True
+    note = f"GitHub pull request files ({listed} listed)"
+    if total_files is not None and total_files > listed:
+        complete = False
+        note = (
+            f"GitHub listed {listed} of the pull request's {total_files} changed files "
+            f"(the API stops at {GITHUB_FILES_LIMIT:,})"
+        )
+    elif total_files is None and listed >= GITHUB_FILES_LIMIT:
+        complete = False
+        note = (
+            f"GitHub listed {listed} files, the API's limit; more may have changed "
+            "(run `lanebench detect` on a full clone for the whole list)"
+        )
+    return ChangeSet(tuple(changed), label_names(labels), "github", complete, note)
+
+
+# ---------------------------------------------------------------- local git
+
+
+def _git_env() -> dict[str, str]:
+    # English messages (a few are recognised below), and never a prompt
+    return {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    git = shutil.which("git")
+    if git is None:
+        raise ExternalError("git is not installed or not on PATH", hint="install git")
+    try:
+        proc = subprocess.run(
+            [git, "-C", str(repo), *args],
+            capture_output=True,
+            check=False,
+            env=_git_env(),
+        )
+    except OSError as exc:
+        raise ExternalError(f"cannot run git: {exc}") from None
+    if check and proc.returncode != 0:
+        raise ExternalError(f"git {args[0]} failed: {_stderr_line(proc)}")
+    return proc
+
+
+def _stderr_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    lines = [ln.strip() for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+    return (fatal or lines or [f"exit status {proc.returncode}"])[0]
+
+
+def _decode(raw: bytes) -> str:
+    # git paths are bytes; keep undecodable ones round-trippable instead of failing
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _check_repo(repo: Path) -> None:
+    if not repo.is_dir():
+        raise ConfigError(f"{repo}: no such directory", hint="pass the path of a git checkout")
+    proc = _git(repo, "rev-parse", "--git-dir", check=False)
+    if proc.returncode == 0:
+        return
+    message = _stderr_line(proc)
+    if "dubious ownership" in message:
+        raise ExternalError(
+            f"{repo}: git refuses the repository because another user owns it",
+            hint=f"git config --global --add safe.directory {repo.resolve()}",
+        )
+    if "not a git repository" in message:
+        raise ConfigError(
+            f"{repo}: not a git repository",
+            hint="run inside a git checkout, e.g. one made by actions/checkout, or pass its path",
+        )
+    raise ExternalError(f"{repo}: git cannot read the repository: {message}")
+
+
+def _is_shallow(repo: Path) -> bool:
+    proc = _git(repo, "rev-parse", "--is-shallow-repository", check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == b"true"
+
+
+_SHALLOW_HINT = (
+    "set fetch-depth: 0 in actions/checkout, or run git fetch --unshallow"
+)
+
+
+def _resolve(repo: Path, ref: str, role: str) -> str:
+    if not ref or ref.startswith("-"):
+        raise ConfigError(f"invalid {role} ref {ref!r}", hint="pass a branch, tag or commit")
+    proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+    if proc.returncode == 0:
+        return proc.stdout.decode().strip()
+    if _is_shallow(repo):
+        raise ExternalError(
+            f'{role} ref "{ref}" is not in this shallow clone',
+            hint=f"{_SHALLOW_HINT} origin {ref}",
+        )
+    raise ConfigError(
+        f'unknown {role} ref "{ref}"',
+        hint=f"check the name; for a remote branch, fetch it and use origin/{ref}",
+    )
+
+
+def _merge_base(repo: Path, base: str, head: str, base_sha: str, head_sha: str) -> str:
+    proc = _git(repo, "merge-base", base_sha, head_sha, check=False)
+    if proc.returncode == 0 and proc.stdout.strip():
+        return proc.stdout.decode().strip()
+    if proc.returncode == 1 and not proc.stderr.strip():
+        if _is_shallow(repo):
+            raise ExternalError(
+                f'the history joining "{base}" and "{head}" is missing from this shallow clone',
+                hint=_SHALLOW_HINT,
+            )
+        raise ConfigError(
+            f'"{base}" and "{head}" share no history',
+            hint="pick a base the head branch was made from",
+        )
+    raise ExternalError(f"git merge-base failed: {_stderr_line(proc)}")
+
+
+def _parse_numstat(out: bytes) -> dict[str, tuple[int | None, int | None, bool]]:
+    """`git diff --numstat -z`: `A\\tD\\tpath\\0`, or `A\\tD\\t\\0old\\0new\\0` for renames."""
+    counts: dict[str, tuple[int | None, int | None, bool]] = {}
+    tokens = out.split(b"\0")
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if not token:
+            continue
+        added, deleted, path = token.split(b"\t", 2)
+        if not path:  # rename or copy: the two paths follow as separate tokens
+            path = tokens[i + 1]
+            i += 2
+        binary = added == b"-" and deleted == b"-"
+        counts[_decode(path)] = (
+            None if binary else int(added),
+            None if binary else int(deleted),
+            binary,
+        )
+    return counts
+
+
+def _parse_name_status(out: bytes) -> list[tuple[str, str, str | None]]:
+    """`git diff --name-status -z`: `S\\0path\\0`, or `R100\\0old\\0new\\0`."""
+    entries: list[tuple[str, str, str | None]] = []
+    tokens = out.split(b"\0")
+    i = 0
+    while i < len(tokens):
+        code = tokens[i].decode("ascii", "replace")
+        i += 1
+        if not code:
+            continue
+        letter = code[0]
+        if letter in "RC":
+            old, new = _decode(tokens[i]), _decode(tokens[i + 1])
+            i += 2
+            entries.append((letter, new, old))
+        else:
+            entries.append((letter, _decode(tokens[i]), None))
+            i += 1
+    return entries
+
+
+def change_set_from_git(
+    repo: Path | str,
+    base: str,
+    head: str = "HEAD",
+    *,
+    labels: Iterable[str | Mapping[str, Any]] = (),
+) -> ChangeSet:
+    """The files changed on `head` since it left `base` (`git diff base...head`).
+
+    Compares commits, like a pull request: uncommitted changes are not included.
+    Renames are detected (-M) and keep their old path; binary files count as changed
+    with unknown line counts.
+    """
+    repo = Path(repo)
+    _check_repo(repo)
+    base_sha = _resolve(repo, base, "base")
+    head_sha = _resolve(repo, head, "head")
+    merge_base = _merge_base(repo, base, head, base_sha, head_sha)
+    common = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "-z"]
+    numstat = _git(repo, *common, "--numstat", merge_base, head_sha)
+    names = _git(repo, *common, "--name-status", merge_base, head_sha)
+    counts = _parse_numstat(numstat.stdout)
+    files: list[ChangedFile] = []
+    for letter, path, previous in _parse_name_status(names.stdout):
+        added, deleted, binary = counts.get(path, (None, None, False))
+        files.append(
+            ChangedFile(
+                path=path,
+                status=_GIT_STATUS.get(letter, "modified"),
+                previous_path=previous,
+                additions=added,
+                deletions=deleted,
+                binary=binary,
+            )
+        )
+    note = f"git diff {base}...{head} (merge base {merge_base[:12]})"
+    stderr = (numstat.stderr + names.stderr).decode("utf-8", "replace")
+    if "rename detection was skipped" in stderr:
+        note += "; too many files for inexact rename detection, so some renames show as add + delete"
+    return ChangeSet(
+        tuple(files),
+        label_names(labels),
+        "git",
+        True,
+        note,
+        {"base": base, "head": head, "base_sha": base_sha, "head_sha": head_sha, "merge_base": merge_base},
+    )
