@@ -1,12 +1,26 @@
 """SLA validation: per-lane rules checked against results and the comparison.
 
-(Model first; rule parsing and evaluation live below it.)
+Model first, evaluation below it. Rule syntax and parsing live in
+`lanebench.config.sla`; the user-facing description is docs/sla.md.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any, Literal
+
+import numpy as np
+import scipy.stats
+
+from lanebench.config.model import LaneSettings
+from lanebench.config.sla import SlaRule, default_rules, implicit_rules
+from lanebench.results import BenchmarkResult, ResultsDocument
+from lanebench.stats.model import DECIDED, Comparison, MetricComparison
+from lanebench.units import format_duration, format_size
 
 Severity = Literal["warning", "critical"]
 SlaStatus = Literal["pass", "warn", "fail"]
@@ -35,6 +49,7 @@ class SlaReport:
     status: SlaStatus
     fail_on: FailOn
     findings: list[Finding]  # every evaluated rule, passed ones included
+    lane: str | None = None
 
     @property
     def violations(self) -> list[Finding]:
@@ -51,3 +66,541 @@ class SlaReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "gate_failed": self.gate_failed}
+
+
+# --- evaluation ------------------------------------------------------------------------
+
+# Statuses whose samples are not this run's measurement of this change.
+_NOT_MEASURED = ("skipped", "carried_over")
+_QUANTILES = {"median": 0.5, "p95": 0.95, "p99": 0.99}
+
+
+def lane_rules(lane: LaneSettings, lane_name: str | None = None) -> list[SlaRule]:
+    """The rules a lane enforces: its own list (or the built-in one), plus the implicit rules."""
+    if lane.sla is not None:
+        rules = list(lane.sla)
+    else:
+        rules = default_rules(lane_name, getattr(lane, "extend", None))
+    named = {r.parsed.kind for r in rules}
+    rules += [r for r in implicit_rules() if r.parsed.kind not in named]
+    return [r for r in rules if r.effective_severity != "off"]
+
+
+def evaluate_sla(
+    lane: LaneSettings,
+    head: ResultsDocument,
+    comparison: Comparison | None,
+    *,
+    lane_name: str | None = None,
+    fail_on: FailOn | None = None,
+) -> SlaReport:
+    """Check the lane's rules against the head results and the comparison (pure).
+
+    `lane_name` picks the built-in rules when the lane has no `sla:` (default: the lane
+    recorded in the head results); `fail_on` overrides the lane's.
+    """
+    name = lane_name if lane_name is not None else head.run.lane
+    rules = lane_rules(lane, name)
+    relative = [r for r in rules if r.parsed.kind == "relative"]
+    findings: list[Finding] = []
+    for rule in rules:
+        kind = rule.parsed.kind
+        if kind == "absolute":
+            findings += _absolute(rule, head, lane)
+        elif kind == "relative":
+            findings += _relative(rule, comparison)
+        elif kind == "failures":
+            findings += _failures(rule, head)
+        elif kind == "budget":
+            findings.append(_budget(rule, head, lane))
+        elif kind == "any-regression":
+            findings += _any_regression(rule, comparison, relative)
+        elif kind == "noise":
+            findings += _noise(rule, comparison)
+    return SlaReport(
+        status=overall_status(findings),
+        fail_on=fail_on or lane.fail_on,
+        findings=findings,
+        lane=name,
+    )
+
+
+def overall_status(findings: list[Finding]) -> SlaStatus:
+    failed = [f for f in findings if not f.passed]
+    if any(f.severity == "critical" for f in failed):
+        return "fail"
+    return "warn" if failed else "pass"
+
+
+def _severity(rule: SlaRule) -> Severity:
+    sev = rule.effective_severity
+    assert sev != "off"
+    return sev
+
+
+# --- formatting ------------------------------------------------------------------------
+
+
+def format_value(value: float, unit: str) -> str:
+    """A value in its unit: seconds, bytes, fraction (as %), count."""
+    if unit in ("s", "seconds"):
+        return format_duration(value)
+    if unit == "bytes":
+        return format_size(value)
+    if unit in ("fraction", "ratio"):
+        return f"{value * 100:.1f}%"
+    return f"{value:g}"
+
+
+def format_limit(value: float, unit: str) -> str:
+    """A limit as the user would write it: 80%, 2.000 s, 512.0 MiB, 0."""
+    if unit == "fraction":
+        return f"{value * 100:g}%"
+    return format_value(value, unit)
+
+
+def format_change(change: float) -> str:
+    return f"{change * 100:+.1f}%"
+
+
+def format_p(p: float | None) -> str:
+    if p is None:
+        return "adjusted p n/a"
+    return "adjusted p < 0.001" if p < 0.001 else f"adjusted p = {p:.3g}"
+
+
+def describe_change(m: MetricComparison, confidence: float) -> str:
+    """`wall +12.3% (95% CI +8.1% to +16.9%, adjusted p = 0.0012)`."""
+    if m.change is None:
+        return f"{m.metric}: {m.verdict}"
+    parts = [f"{m.metric} {format_change(m.change)}"]
+    details = []
+    if m.ci_low is not None and m.ci_high is not None:
+        details.append(
+            f"{confidence * 100:g}% CI {format_change(m.ci_low - 1)} to {format_change(m.ci_high - 1)}"
+        )
+    details.append(format_p(m.p_adjusted))
+    if m.base is not None and m.head is not None:
+        details.append(
+            f"median {format_value(m.base.median, m.unit)} → {format_value(m.head.median, m.unit)}"
+        )
+    return f"{parts[0]} ({', '.join(details)})"
+
+
+def _confidence(comparison: Comparison) -> float:
+    value = comparison.settings.get("confidence", 0.95)
+    return float(value) if isinstance(value, (int, float)) else 0.95
+
+
+def _change_interval(m: MetricComparison) -> tuple[float, float] | None:
+    if m.ci_low is None or m.ci_high is None:
+        return None
+    return (m.ci_low - 1.0, m.ci_high - 1.0)
+
+
+# --- statistics of the head samples ------------------------------------------------------
+
+
+def sample_statistic(values: list[float], stat: str) -> float:
+    """A statistic of raw samples; quantiles use linear interpolation (numpy's default)."""
+    arr = np.asarray(values, dtype=float)
+    if stat in _QUANTILES:
+        return float(np.quantile(arr, _QUANTILES[stat]))
+    if stat == "mean":
+        return float(arr.mean())
+    if stat == "min":
+        return float(arr.min())
+    if stat == "max":
+        return float(arr.max())
+    if stat == "cv":
+        mean = float(arr.mean())
+        if len(arr) < 2 or mean == 0:
+            return 0.0
+        return float(arr.std(ddof=1) / mean)
+    raise ValueError(f"unknown statistic {stat!r}")
+
+
+def statistic_interval(
+    values: list[float], stat: str, confidence: float = 0.95, seed: int = 0
+) -> tuple[float, float] | None:
+    """A confidence interval for the statistic, or None when the sample cannot give one.
+
+    Quantiles: distribution-free, from order statistics (binomial); mean: Student t;
+    cv: percentile bootstrap; min and max: none (an extreme has no interval within the sample).
+    """
+    arr = np.sort(np.asarray(values, dtype=float))
+    n = len(arr)
+    alpha = 1.0 - confidence
+    if stat in _QUANTILES:
+        q = _QUANTILES[stat]
+        lo = int(scipy.stats.binom.ppf(alpha / 2, n, q))  # 1-based order statistic
+        hi = int(scipy.stats.binom.ppf(1 - alpha / 2, n, q)) + 1
+        if lo < 1 or hi > n:
+            return None
+        return (float(arr[lo - 1]), float(arr[hi - 1]))
+    if stat == "mean":
+        if n < 2:
+            return None
+        sem = float(arr.std(ddof=1)) / math.sqrt(n)
+        half = float(scipy.stats.t.ppf(1 - alpha / 2, n - 1)) * sem
+        mean = float(arr.mean())
+        return (mean - half, mean + half)
+    if stat == "cv":
+        if n < 3 or float(arr.mean()) == 0 or float(arr.std()) == 0:
+            return None
+        rng_key = "rng" if "rng" in inspect.signature(scipy.stats.bootstrap).parameters else "random_state"
+        res = scipy.stats.bootstrap(
+            (arr,),
+            lambda x, axis: np.std(x, ddof=1, axis=axis) / np.mean(x, axis=axis),
+            confidence_level=confidence,
+            n_resamples=2000,
+            method="percentile",
+            **{rng_key: np.random.default_rng(seed)},
+        )
+        return (float(res.confidence_interval.low), float(res.confidence_interval.high))
+    return None
+
+
+def _absolute(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> list[Finding]:
+    parsed = rule.parsed
+    assert parsed.metric is not None and parsed.stat is not None and parsed.limit is not None
+    unit = parsed.limit_unit
+    label = f"{parsed.metric} {parsed.stat}"
+    limit_text = f"{parsed.op} {format_limit(parsed.limit, unit)}"
+    out: list[Finding] = []
+    for bench in head.benchmarks:
+        if not rule.applies_to(bench.name):
+            continue
+        values = bench.samples.get(parsed.metric)
+        common = {
+            "rule": rule.rule,
+            "severity": _severity(rule),
+            "benchmark": bench.name,
+            "metric": parsed.metric,
+            "limit": parsed.limit,
+            "unit": unit,
+        }
+        if bench.status in _NOT_MEASURED or not values:
+            why = f"status {bench.status}" if bench.status in _NOT_MEASURED else "no successful iterations"
+            out.append(
+                Finding(
+                    passed=True,
+                    message=f"{bench.name}: {label} not evaluated ({why})",
+                    extra={"evaluated": False},
+                    **common,
+                )
+            )
+            continue
+        observed = sample_statistic(values, parsed.stat)
+        interval = statistic_interval(values, parsed.stat, lane.stats.confidence, lane.stats.seed)
+        passed = parsed.holds(observed)
+        conf = f"{lane.stats.confidence * 100:g}%"
+        if interval is not None:
+            where = (
+                f"{conf} CI {format_value(interval[0], unit)} to {format_value(interval[1], unit)}, "
+                f"n={len(values)}"
+            )
+        else:
+            where = f"n={len(values)}, too few iterations for a {conf} interval"
+            if parsed.stat in ("min", "max"):
+                where = f"n={len(values)}"
+        verdict = "within the limit" if passed else "breaks the limit"
+        message = (
+            f"{bench.name}: {label} = {format_value(observed, unit)} ({where}), "
+            f"limit {limit_text}: {verdict}"
+        )
+        straddles = interval is not None and interval[0] <= parsed.limit <= interval[1]
+        if straddles:
+            message += "; the interval contains the limit, so more iterations would settle it"
+        out.append(
+            Finding(
+                passed=passed,
+                message=message,
+                observed=observed,
+                interval=interval,
+                extra={"evaluated": True, "n": len(values), "statistic": parsed.stat,
+                       "interval_contains_limit": straddles},
+                **common,
+            )
+        )
+    return out
+
+
+# --- rules on the comparison ------------------------------------------------------------
+
+
+def _relative(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
+    parsed = rule.parsed
+    assert parsed.metric is not None and parsed.limit is not None
+    limit_text = f"{parsed.limit * 100:g}%"
+    base = {"rule": rule.rule, "severity": _severity(rule), "metric": parsed.metric,
+            "limit": parsed.limit, "unit": "fraction"}
+    if comparison is None:
+        return [Finding(passed=True, message=f"{parsed.metric}: not evaluated (no comparison "
+                        "with a baseline)", extra={"evaluated": False}, **base)]
+    matches = [
+        m for m in comparison.metrics if m.metric == parsed.metric and rule.applies_to(m.benchmark)
+    ]
+    if not matches:
+        return [
+            Finding(
+                passed=False,
+                message=f"{parsed.metric}: not evaluated: the comparison has no {parsed.metric} "
+                "for the benchmarks this rule names (is the metric compared, and the benchmark run?)",
+                extra={"evaluated": False},
+                **{**base, "severity": "warning"},
+            )
+        ]
+    confidence = _confidence(comparison)
+    out = []
+    for m in matches:
+        change = m.change
+        described = describe_change(m, confidence)
+        if m.verdict == "regression":
+            # The engine's reading of δ, with the rule's limit in its place: a significant
+            # slowdown breaks the limit unless its interval rules out reaching past it.
+            upper = None if change is None or m.ci_high is None else m.ci_high - 1.0
+            passed = upper is not None and parsed.holds(upper)
+            if change is None:
+                tail = f"regression from a zero baseline, beyond any {limit_text} limit"
+            elif passed:
+                tail = f"regression, but its interval stays within the {limit_text} limit"
+            elif upper is None:
+                tail = f"regression with an unbounded interval: cannot rule out more than {limit_text}"
+            else:
+                tail = f"regression whose interval reaches past the {limit_text} limit"
+        elif m.verdict in DECIDED:
+            passed = True
+            tail = f"{m.verdict}, within the {limit_text} limit"
+        else:
+            passed = True  # no evidence of a regression is not evidence of a breach
+            tail = f"{m.verdict}, not a breach" + (f" ({m.reason})" if m.reason else "")
+        out.append(
+            Finding(
+                passed=passed,
+                message=f"{m.benchmark}: {described}: {tail}",
+                benchmark=m.benchmark,
+                observed=change,
+                interval=_change_interval(m),
+                extra={"evaluated": True, "verdict": m.verdict, "p_adjusted": m.p_adjusted,
+                       "threshold": m.threshold},
+                **base,
+            )
+        )
+    return out
+
+
+def _any_regression(
+    rule: SlaRule, comparison: Comparison | None, relative: list[SlaRule]
+) -> list[Finding]:
+    base = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
+    if comparison is None:
+        return [Finding(passed=True, message="not evaluated (no comparison with a baseline)",
+                        extra={"evaluated": False}, **base)]
+
+    def covered(m: MetricComparison) -> bool:
+        return any(r.parsed.metric == m.metric and r.applies_to(m.benchmark) for r in relative)
+
+    considered = [m for m in comparison.metrics if rule.applies_to(m.benchmark) and not covered(m)]
+    confidence = _confidence(comparison)
+    out = [
+        Finding(
+            passed=False,
+            message=f"{m.benchmark}: {describe_change(m, confidence)}: regression "
+            f"(practical threshold {m.threshold * 100:g}%)",
+            benchmark=m.benchmark,
+            metric=m.metric,
+            observed=m.change,
+            interval=_change_interval(m),
+            limit=m.threshold,
+            extra={"evaluated": True, "verdict": m.verdict, "p_adjusted": m.p_adjusted},
+            **base,
+        )
+        for m in considered
+        if m.verdict == "regression"
+    ]
+    if not out:
+        counts: dict[str, int] = {}
+        for m in considered:
+            counts[m.verdict] = counts.get(m.verdict, 0) + 1
+        summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing compared"
+        out.append(
+            Finding(
+                passed=True,
+                message=f"no regression among {len(considered)} compared metrics ({summary})",
+                extra={"evaluated": True, "counts": counts},
+                **base,
+            )
+        )
+    return out
+
+
+def _noise(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
+    base = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
+    if comparison is None:
+        return []
+    considered = [m for m in comparison.metrics if m.noise is not None and rule.applies_to(m.benchmark)]
+    out = []
+    for m in considered:
+        assert m.noise is not None
+        if m.noise.detectable:
+            continue
+        n = m.head.n if m.head is not None else None
+        need = (
+            f"about {m.noise.needed_n} iterations per side would be"
+            if m.noise.needed_n is not None
+            else "no affordable number of iterations would be"
+        )
+        at_n = f" at n={n}" if n is not None else ""
+        out.append(
+            Finding(
+                passed=False,
+                message=f"{m.benchmark}: {m.metric} CV {m.noise.cv * 100:.1f}%{at_n}: a "
+                f"{m.threshold * 100:g}% change is not detectable; {need}",
+                benchmark=m.benchmark,
+                metric=m.metric,
+                observed=m.noise.cv,
+                limit=m.threshold,
+                extra={"evaluated": True, "needed_n": m.noise.needed_n, "n": n},
+                **base,
+            )
+        )
+    if not out and considered:
+        out.append(
+            Finding(
+                passed=True,
+                message=f"all {len(considered)} compared metrics can detect their threshold",
+                extra={"evaluated": True},
+                **base,
+            )
+        )
+    return out
+
+
+# --- rules on the head run ----------------------------------------------------------------
+
+
+def _describe_failures(bench: BenchmarkResult) -> str:
+    kinds: Counter[str] = Counter()
+    for f in bench.failures:
+        if f.status == "timeout":
+            kinds["timeout"] += 1
+        elif f.signal is not None:
+            kinds[f"signal {f.signal}"] += 1
+        elif f.exit_code is not None:
+            kinds[f"exit code {f.exit_code}"] += 1
+        else:
+            kinds[f.status] += 1
+    return ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in kinds.most_common())
+
+
+def failure_count(bench: BenchmarkResult) -> int:
+    """Failed iterations; a benchmark marked failed without records counts as one."""
+    count = len(bench.failures)
+    if count == 0 and bench.status in ("failed", "timeout"):
+        return 1
+    return count
+
+
+def _failures(rule: SlaRule, head: ResultsDocument) -> list[Finding]:
+    parsed = rule.parsed
+    assert parsed.limit is not None
+    as_rate = parsed.limit_unit == "fraction"
+    base = {"rule": rule.rule, "severity": _severity(rule),
+            "unit": "fraction" if as_rate else "count", "limit": parsed.limit}
+    out: list[Finding] = []
+    checked = 0
+    for bench in head.benchmarks:
+        if not rule.applies_to(bench.name) or bench.status in _NOT_MEASURED:
+            continue
+        checked += 1
+        failed = failure_count(bench)
+        attempted = bench.n + failed
+        rate = failed / attempted if attempted else 0.0
+        observed = rate if as_rate else float(failed)
+        if parsed.holds(observed):
+            continue
+        detail = _describe_failures(bench) or f"status {bench.status}"
+        shown_limit = format_limit(parsed.limit, base["unit"])
+        out.append(
+            Finding(
+                passed=False,
+                message=f"{bench.name}: {failed} of {attempted} iterations failed "
+                f"({rate * 100:.0f}%; {detail}), limit failures {parsed.op} {shown_limit}",
+                benchmark=bench.name,
+                observed=observed,
+                extra={"failed": failed, "attempted": attempted, "status": bench.status},
+                **base,
+            )
+        )
+    if not out:
+        out.append(
+            Finding(
+                passed=True,
+                message=f"no benchmark over the failure limit ({checked} checked)",
+                extra={"checked": checked},
+                **base,
+            )
+        )
+    return out
+
+
+def _parse_time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def budget_usage(head: ResultsDocument, lane: LaneSettings) -> tuple[float, float, str]:
+    """(seconds used, seconds allowed, where the use figure comes from).
+
+    In order of preference: the runner's record `run.budget = {"used": s, "limit": s}`;
+    the time from `run.started_at` to `run.finished_at`; the sum of measured wall times
+    (which leaves out warmup, setup and failed iterations without a wall time).
+    """
+    record = head.run.extra.get("budget")
+    limit = float(lane.budget)
+    if isinstance(record, dict):
+        if _is_number(record.get("limit")) and record["limit"] > 0:
+            limit = float(record["limit"])
+        if _is_number(record.get("used")):
+            return float(record["used"]), limit, "recorded by the runner"
+    start, end = _parse_time(head.run.started_at), _parse_time(head.run.finished_at)
+    if start is not None and end is not None and end >= start:
+        return (end - start).total_seconds(), limit, "run start to finish"
+    total = 0.0
+    for bench in head.benchmarks:
+        if bench.status in _NOT_MEASURED:
+            continue
+        total += sum(bench.samples.get("wall", []))
+        total += sum(f.wall for f in bench.failures if f.wall is not None)
+    return total, limit, "sum of measured wall times; warmup and setup not included"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _budget(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> Finding:
+    parsed = rule.parsed
+    assert parsed.limit is not None
+    used, allowed, source = budget_usage(head, lane)
+    share = used / allowed if allowed > 0 else 0.0
+    observed = share if parsed.limit_unit == "fraction" else used
+    passed = parsed.holds(observed)
+    shown_limit = format_limit(parsed.limit, parsed.limit_unit)
+    verdict = "within the limit" if passed else "over the limit"
+    return Finding(
+        rule=rule.rule,
+        severity=_severity(rule),
+        passed=passed,
+        message=f"used {format_duration(used)} of the {format_duration(allowed)} budget "
+        f"({share * 100:.0f}%, {source}), limit budget {parsed.op} {shown_limit}: {verdict}",
+        observed=observed,
+        limit=parsed.limit,
+        unit=parsed.limit_unit,
+        extra={"used": used, "budget": allowed, "share": share, "source": source},
+    )

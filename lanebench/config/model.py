@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
+from lanebench.config.sla import SlaRule
 from lanebench.units import Duration, Percent
 
 
@@ -119,7 +120,14 @@ class LaneSettings(StrictModel):
     max_failures: int = Field(1, ge=1, description="Stop a benchmark after this many failed iterations.")
     thresholds: Thresholds = Field(default_factory=Thresholds)
     stats: StatsSettings = Field(default_factory=StatsSettings)
-    sla: list[Any] = Field(default_factory=list, description="SLA rules (see docs/sla.md).")
+    sla: list[SlaRule] | None = Field(
+        None,
+        description="SLA rules (see docs/sla.md); omitted means the lane's built-in rules, "
+        "[] means none beyond `any regression` and `noise`.",
+    )
+    fail_on: Literal["critical", "warning", "never"] = Field(
+        "critical", description="Which SLA findings fail the check: critical ones, any, or none."
+    )
     run: bool = Field(True, description="false: the lane runs no benchmarks (e.g. docs).")
 
     @model_validator(mode="after")
