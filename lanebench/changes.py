@@ -286,12 +286,26 @@ def _merge_base(repo: Path, base: str, head: str, base_sha: str, head_sha: str) 
     raise ExternalError(f"git merge-base failed: {_stderr_line(proc)}")
 
 
-def _parse_numstat(out: bytes) -> dict[str, tuple[int | None, int | None, bool]]:
-    """`git diff --numstat -z`: `A\\tD\\tpath\\0`, or `A\\tD\\t\\0old\\0new\\0` for renames."""
-    counts: dict[str, tuple[int | None, int | None, bool]] = {}
+def _parse_diff(out: bytes) -> list[ChangedFile]:
+    """Parse `git diff --raw --numstat -z`: every raw record, then every numstat record.
+
+    raw:     `:mode mode sha sha S\0path\0`, or `...R100\0old\0new\0` for renames/copies
+    numstat: `A\tD\tpath\0`, or `A\tD\t\0old\0new\0`; `-\t-` for binary files
+    One git call yields both: the rename detection runs once.
+    """
     tokens = out.split(b"\0")
-    i = 0
-    while i < len(tokens):
+    i, n = 0, len(tokens)
+    records: list[tuple[str, bytes, bytes | None]] = []
+    while i < n and tokens[i].startswith(b":"):
+        letter = tokens[i].rsplit(b" ", 1)[-1][:1].decode("ascii", "replace")
+        if letter in ("R", "C"):
+            records.append((letter, tokens[i + 2], tokens[i + 1]))
+            i += 3
+        else:
+            records.append((letter, tokens[i + 1], None))
+            i += 2
+    counts: dict[bytes, tuple[int | None, int | None, bool]] = {}
+    while i < n:
         token = tokens[i]
         i += 1
         if not token:
@@ -301,33 +315,21 @@ def _parse_numstat(out: bytes) -> dict[str, tuple[int | None, int | None, bool]]
             path = tokens[i + 1]
             i += 2
         binary = added == b"-" and deleted == b"-"
-        counts[_decode(path)] = (
-            None if binary else int(added),
-            None if binary else int(deleted),
-            binary,
+        counts[path] = (None if binary else int(added), None if binary else int(deleted), binary)
+    files: list[ChangedFile] = []
+    for letter, path, previous in records:
+        added_lines, deleted_lines, binary = counts.get(path, (None, None, False))
+        files.append(
+            ChangedFile(
+                path=_decode(path),
+                status=_GIT_STATUS.get(letter, "modified"),
+                previous_path=None if previous is None else _decode(previous),
+                additions=added_lines,
+                deletions=deleted_lines,
+                binary=binary,
+            )
         )
-    return counts
-
-
-def _parse_name_status(out: bytes) -> list[tuple[str, str, str | None]]:
-    """`git diff --name-status -z`: `S\\0path\\0`, or `R100\\0old\\0new\\0`."""
-    entries: list[tuple[str, str, str | None]] = []
-    tokens = out.split(b"\0")
-    i = 0
-    while i < len(tokens):
-        code = tokens[i].decode("ascii", "replace")
-        i += 1
-        if not code:
-            continue
-        letter = code[0]
-        if letter in "RC":
-            old, new = _decode(tokens[i]), _decode(tokens[i + 1])
-            i += 2
-            entries.append((letter, new, old))
-        else:
-            entries.append((letter, _decode(tokens[i]), None))
-            i += 1
-    return entries
+    return files
 
 
 def change_set_from_git(
@@ -341,32 +343,22 @@ def change_set_from_git(
 
     Compares commits, like a pull request: uncommitted changes are not included.
     Renames are detected (-M) and keep their old path; binary files count as changed
-    with unknown line counts.
+    with unknown line counts. Paths come NUL-separated (-z), so spaces, quotes, tabs and
+    non-ASCII names arrive exactly as committed.
     """
     repo = Path(repo)
     _check_repo(repo)
     base_sha = _resolve(repo, base, "base")
     head_sha = _resolve(repo, head, "head")
     merge_base = _merge_base(repo, base, head, base_sha, head_sha)
-    common = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "-z"]
-    numstat = _git(repo, *common, "--numstat", merge_base, head_sha)
-    names = _git(repo, *common, "--name-status", merge_base, head_sha)
-    counts = _parse_numstat(numstat.stdout)
-    files: list[ChangedFile] = []
-    for letter, path, previous in _parse_name_status(names.stdout):
-        added, deleted, binary = counts.get(path, (None, None, False))
-        files.append(
-            ChangedFile(
-                path=path,
-                status=_GIT_STATUS.get(letter, "modified"),
-                previous_path=previous,
-                additions=added,
-                deletions=deleted,
-                binary=binary,
-            )
-        )
+    diff = _git(
+        repo,
+        "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "-z", "--raw", "--numstat",
+        merge_base, head_sha,
+    )
+    files = _parse_diff(diff.stdout)
     note = f"git diff {base}...{head} (merge base {merge_base[:12]})"
-    stderr = (numstat.stderr + names.stderr).decode("utf-8", "replace")
+    stderr = diff.stderr.decode("utf-8", "replace")
     if "rename detection was skipped" in stderr:
         note += "; too many files for inexact rename detection, so some renames show as add + delete"
     return ChangeSet(

@@ -487,12 +487,13 @@ def plan_benchmarks(
             plan.append(Planned(spec, True, f"the config file changed ({config_change})"))
         else:
             matcher = PatternMatcher(spec.paths)
-            hits = [(c.path, matcher.any_path(c)) for c in change_set.files]
-            hits = [(p, pat) for p, pat in hits if pat is not None]
-            if hits:
-                path, pattern = hits[0]
-                more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
-                plan.append(Planned(spec, True, f"affected: {path} matches {pattern}{more}"))
+            # the first hit decides; only an unaffected benchmark needs every file checked
+            hit = next(
+                ((c.path, pattern) for c in change_set.files if (pattern := matcher.any_path(c))),
+                None,
+            )
+            if hit is not None:
+                plan.append(Planned(spec, True, f"affected: {hit[0]} matches {hit[1]}"))
             else:
                 plan.append(
                     Planned(

@@ -158,6 +158,23 @@ def test_git_rename_across_many_files_keeps_previous_paths(repo: Path) -> None:
     assert cs.lines == 0
 
 
+def test_skipped_rename_detection_is_noted(repo: Path) -> None:
+    for i in range(3):
+        write(repo, f"f{i}.py", "".join(f"# {i} line {n}\n" for n in range(10)))
+    commit(repo, "three files")
+    git(repo, "checkout", "-q", "-b", "moves")
+    for i in range(3):
+        (repo / f"f{i}.py").rename(repo / f"g{i}.py")
+        with (repo / f"g{i}.py").open("a") as fh:
+            fh.write("more\n")
+    commit(repo, "rename and edit")
+    assert {f.status for f in change_set_from_git(repo, "main", "moves").files} == {"renamed"}
+    git(repo, "config", "diff.renameLimit", "1")  # a big change set hits the limit the same way
+    cs = change_set_from_git(repo, "main", "moves")
+    assert {f.status for f in cs.files} == {"added", "removed"}
+    assert "some renames show as add + delete" in cs.note
+
+
 def test_not_a_git_repository_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a git repository") as exc:
         change_set_from_git(tmp_path, "main")

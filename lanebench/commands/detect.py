@@ -15,10 +15,11 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         "detect",
         help="decide the lane of a change (docs, standard, heavy, or your own)",
         formatter_class=formatter,
-        description="Decide the lane of the change from BASE to HEAD the way a pull request "
-        "sees it (files changed since the merge base), using the lanes of the config file. "
-        "Prints the lane and the main reason; --explain shows every lane's conditions and "
-        "which benchmarks the lane would run. Exit 0; 2 for a bad config or ref, 3 when git fails.",
+        description="Decide the lane of the change from BASE to HEAD the way a pull request\n"
+        "sees it (the files changed since the merge base), using the config's lanes.\n"
+        "Prints the lane and the main reason; --explain shows every lane's conditions\n"
+        "and which benchmarks the lane would run (see docs/lanes.md).\n"
+        "Exit 0; 2 for a bad config, ref or lane name; 3 when git fails.",
         epilog="examples:\n"
         "  lanebench detect --base origin/main\n"
         "  lanebench detect --base main --head my-branch --explain\n"
