@@ -1,0 +1,171 @@
+"""`lanebench run`: measure the configured benchmarks and write a results file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from lanebench.config import DEFAULT_CONFIG_PATH, BenchmarkSpec, Config, LaneSettings
+from lanebench.errors import EXIT_FAIL, EXIT_OK, ConfigError
+
+ORDER = 10
+
+EPILOG = """\
+iterations:
+  Each benchmark runs `warmup` unmeasured iterations, then `min_iterations` measured
+  ones (lane settings). --iterations N runs exactly N (min = max = N). Up to
+  `max_iterations` are run only when a stopping rule decides when there are enough
+  samples (the GitHub Action's adaptive mode), never beyond the lane's `budget`.
+
+exit status:
+  0 every benchmark succeeded, 1 a benchmark failed or timed out (the results file is
+  still written), 2 a usage or config error, 130/143 interrupted by SIGINT/SIGTERM
+  (partial results are written; continue with --resume).
+
+examples:
+  lanebench run
+  lanebench run --config examples/demo/.github/lanebench.yml --iterations 5
+  lanebench run --lane heavy --benchmark parse --benchmark render -o head.json
+  lanebench run --resume            # continue a run that was cancelled or killed
+"""
+
+
+def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    p = sub.add_parser(
+        "run",
+        help="measure the configured benchmarks and write a results file",
+        formatter_class=formatter,
+        description="Run each benchmark of a lane warmup + N times, measuring wall time, CPU, "
+        "peak memory and I/O of its whole process tree, and write the raw samples to a "
+        "results file (see docs/metrics.md). Progress goes to stderr; command output to "
+        "log files under .lanebench/logs/ beside the results file.",
+        epilog=EPILOG,
+    )
+    p.add_argument(
+        "--config", "-c", type=Path, default=None, metavar="PATH",
+        help=f"config file (default: {DEFAULT_CONFIG_PATH})",
+    )
+    p.add_argument(
+        "--lane", "-l", default=None, metavar="NAME",
+        help="lane whose settings to use (default: standard, else the config's last lane)",
+    )
+    p.add_argument(
+        "--iterations", "-n", type=_count(1), default=None, metavar="N",
+        help="measured iterations per benchmark (sets min_iterations = max_iterations = N)",
+    )
+    p.add_argument(
+        "--warmup", "-w", type=_count(0), default=None, metavar="N",
+        help="unmeasured iterations before the measured ones (default: the lane's)",
+    )
+    p.add_argument(
+        "--benchmark", "-b", action="append", dest="benchmarks", default=None, metavar="NAME",
+        help="run only this benchmark (repeat for several; default: the lane's)",
+    )
+    p.add_argument(
+        "--output", "-o", type=Path, default=Path("lanebench-results.json"), metavar="PATH",
+        help="results file to write (default: lanebench-results.json)",
+    )
+    p.add_argument(
+        "--resume", action="store_true",
+        help="continue from the checkpoint of an interrupted run with the same settings",
+    )
+    p.add_argument(
+        "--checkpoint", type=Path, default=None, metavar="PATH",
+        help="checkpoint file (default: the output's name with .checkpoint.jsonl)",
+    )
+    p.add_argument(
+        "--log-dir", type=Path, default=None, metavar="DIR",
+        help="where command output goes (default: .lanebench/logs beside the output)",
+    )
+    p.set_defaults(func=run)
+
+
+def _count(minimum: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def choose_lane(config: Config, requested: str | None) -> str:
+    """The lane to run: the requested one, else `standard`, else the config's last lane."""
+    if requested is not None:
+        if requested not in config.lanes:
+            raise ConfigError(
+                f'unknown lane "{requested}"',
+                hint=f"known lanes: {', '.join(config.lanes)}",
+            )
+        return requested
+    if "standard" in config.lanes:
+        return "standard"
+    if not config.lanes:
+        raise ConfigError("the config defines no lanes")
+    return list(config.lanes)[-1]
+
+
+def lane_with_overrides(
+    lane: LaneSettings, iterations: int | None, warmup: int | None
+) -> LaneSettings:
+    """The lane's settings with the command line's --iterations / --warmup applied."""
+    update: dict[str, Any] = {}
+    if iterations is not None:
+        update.update(min_iterations=iterations, max_iterations=iterations)
+    if warmup is not None:
+        update["warmup"] = warmup
+    settings = LaneSettings.model_validate(
+        lane.model_dump(include=set(LaneSettings.model_fields))
+    )
+    return settings.model_copy(update=update) if update else settings
+
+
+def select_benchmarks(config: Config, lane: LaneSettings, names: list[str] | None) -> list[BenchmarkSpec]:
+    """The benchmarks named on the command line, else the lane's (`all` or its list)."""
+    known = {b.name: b for b in config.benchmarks}
+    if names:
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"unknown benchmark{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+                hint=f"known: {', '.join(known)}",
+            )
+        return [known[n] for n in dict.fromkeys(names)]
+    if lane.benchmarks == "all":
+        return list(config.benchmarks)
+    return [known[n] for n in lane.benchmarks]
+
+
+def run(args: argparse.Namespace) -> int:
+    from lanebench.config import load_config
+    from lanebench.runner import local_run_info, make_progress, run_benchmarks
+
+    config = load_config(args.config)
+    lane_name = choose_lane(config, args.lane)
+    lane = lane_with_overrides(config.lanes[lane_name], args.iterations, args.warmup)
+    benchmarks = select_benchmarks(config, lane, args.benchmarks)
+    doc = run_benchmarks(
+        config,
+        lane_name,
+        lane,
+        benchmarks,
+        output=args.output,
+        resume=args.resume,
+        progress=make_progress(sys.stderr),
+        run_info=local_run_info(config.root, config.path),
+        checkpoint=args.checkpoint,
+        log_dir=args.log_dir,
+    )
+    samples = sum(b.n for b in doc.benchmarks)
+    bad = [b for b in doc.benchmarks if b.status in ("failed", "timeout")]
+    line = f"wrote {args.output}: lane {lane_name}, {len(doc.benchmarks)} benchmark(s), {samples} samples"
+    if bad:
+        line += "; " + ", ".join(f"{b.name} {b.status}" for b in bad)
+    print(line)
+    return EXIT_FAIL if bad else EXIT_OK

@@ -1,0 +1,180 @@
+"""What the user sees while benchmarks run, on stderr.
+
+A rich progress bar on a terminal; plain per-iteration lines when stderr is not a
+TTY (CI logs); inside GitHub Actions each benchmark's lines are folded into a
+`::group::`. The bar is refreshed only when an iteration ends (no refresh thread
+competing with the measured command for CPU).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from typing import TextIO
+
+from lanebench.runner.process import IterationRecord
+from lanebench.units import format_duration, format_size
+
+TAIL_LINES = 10
+
+
+def _iteration_summary(record: IterationRecord) -> str:
+    m = record.metrics
+    text = f"wall {format_duration(m['wall'])}, cpu {format_duration(m['cpu'])}, "
+    text += f"maxrss {format_size(m['maxrss'])}"
+    if record.leftovers:
+        text += f", killed {record.leftovers} leftover process(es)"
+    return text
+
+
+def _tail_lines(text: str, limit: int = TAIL_LINES) -> list[str]:
+    return text.rstrip("\n").splitlines()[-limit:] if text.strip() else []
+
+
+class Progress:
+    """Silent progress; the base of the visible kinds."""
+
+    def start(self, lane: str, names: list[str]) -> None:
+        pass
+
+    def benchmark_started(self, name: str, label: str, total: int) -> None:
+        pass
+
+    def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
+        pass
+
+    def benchmark_finished(self, name: str, status: str, walls: list[float], notes: list[str]) -> None:
+        pass
+
+    def message(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _finished_line(name: str, status: str, walls: list[float], notes: list[str]) -> str:
+    line = f"[{name}] {status}: {len(walls)} samples"
+    if walls:
+        line += f", median wall {format_duration(statistics.median(walls))}"
+    for note in notes:
+        line += f"; {note}"
+    return line
+
+
+class PlainProgress(Progress):
+    """One line per iteration, for logs."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def start(self, lane: str, names: list[str]) -> None:
+        self._print(f"lanebench: lane {lane}: {len(names)} benchmark(s): {', '.join(names)}")
+
+    def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
+        where = f"[{name}] {'warmup ' if phase == 'warmup' else ''}{index}/{total}"
+        if record.ok:
+            self._print(f"{where}: {_iteration_summary(record)}")
+            return
+        self._print(f"{where}: {record.status.upper()}: {record.message}")
+        for line in _tail_lines(record.stderr_tail):
+            self._print(f"    | {line}")
+
+    def benchmark_finished(self, name: str, status: str, walls: list[float], notes: list[str]) -> None:
+        self._print(_finished_line(name, status, walls, notes))
+
+    def message(self, text: str) -> None:
+        self._print(f"lanebench: {text}")
+
+
+class GitHubProgress(PlainProgress):
+    """Plain lines folded per benchmark with `::group::`; failures repeated outside the fold."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._failures: list[str] = []
+
+    def benchmark_started(self, name: str, label: str, total: int) -> None:
+        self._failures = []
+        self._print(f"::group::{label}")
+
+    def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
+        super().iteration(name, phase, index, total, record)
+        if not record.ok:
+            self._failures.append(f"[{name}] iteration {index}: {record.status}: {record.message}")
+
+    def benchmark_finished(self, name: str, status: str, walls: list[float], notes: list[str]) -> None:
+        self._print("::endgroup::")
+        for line in self._failures:
+            self._print(line)
+        super().benchmark_finished(name, status, walls, notes)
+
+
+class RichProgress(Progress):
+    """A progress bar per benchmark on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Bar
+
+        self.console = Console(file=stream)
+        self.bar = Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=self.console,
+            auto_refresh=False,
+            transient=False,
+        )
+        self.tasks: dict[str, int] = {}
+        self.bar.start()
+
+    def benchmark_started(self, name: str, label: str, total: int) -> None:
+        self.tasks[name] = self.bar.add_task(label, total=total, last="")
+        self.bar.refresh()
+
+    def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
+        task = self.tasks.get(name)
+        if task is None:
+            return
+        if record.ok:
+            last = ("warmup " if phase == "warmup" else "") + format_duration(record.metrics["wall"])
+            self.bar.update(task, advance=0 if phase == "warmup" else 1, total=total, last=last)
+        else:
+            self.bar.update(task, total=total, last=f"[red]{record.status}[/red]")
+            self.console.print(f"[red]{name}[/red] iteration {index}: {record.status}: {record.message}",
+                               markup=True, highlight=False)
+            for line in _tail_lines(record.stderr_tail):
+                self.console.print(f"    | {line}", markup=False, highlight=False)
+        self.bar.refresh()
+
+    def benchmark_finished(self, name: str, status: str, walls: list[float], notes: list[str]) -> None:
+        task = self.tasks.get(name)
+        if task is not None:
+            self.bar.update(task, last=status if status != "ok" else "")
+            self.bar.refresh()
+        for note in notes:
+            self.console.print(f"{name}: {note}", markup=False, highlight=False)
+
+    def message(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+def make_progress(stream: TextIO | None = None) -> Progress:
+    """The right kind for where stderr goes: GitHub Actions, a terminal, or a plain log."""
+    stream = stream or sys.stderr
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        return GitHubProgress(stream)
+    if stream.isatty():
+        return RichProgress(stream)
+    return PlainProgress(stream)
