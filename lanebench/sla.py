@@ -401,7 +401,8 @@ def _any_regression(
     def covered(m: MetricComparison) -> bool:
         return any(r.parsed.metric == m.metric and r.applies_to(m.benchmark) for r in relative)
 
-    considered = [m for m in comparison.metrics if rule.applies_to(m.benchmark) and not covered(m)]
+    in_scope = [m for m in comparison.metrics if rule.applies_to(m.benchmark)]
+    considered = [m for m in in_scope if not covered(m)]
     confidence = _confidence(comparison)
     out = [
         Finding(
@@ -424,10 +425,12 @@ def _any_regression(
         for m in considered:
             counts[m.verdict] = counts.get(m.verdict, 0) + 1
         summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing compared"
+        others = len(in_scope) - len(considered)
+        elsewhere = f"; {others} more are decided by relative rules" if others else ""
         out.append(
             Finding(
                 passed=True,
-                message=f"no regression among {len(considered)} compared metrics ({summary})",
+                message=f"no regression among {len(considered)} compared metrics ({summary}){elsewhere}",
                 extra={"evaluated": True, "counts": counts},
                 **base,
             )
