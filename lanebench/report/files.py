@@ -1,0 +1,54 @@
+"""Writing every report format into one directory (the report artifact)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from lanebench.report.context import ReportContext
+from lanebench.report.html import render_html
+from lanebench.report.markdown import render_comment, render_summary
+from lanebench.report.tables import render_csv_samples, render_csv_summary, render_json
+
+# format name -> (file name, renderer); the names are also `lanebench report --format` values.
+FORMATS: dict[str, tuple[str, Callable[[ReportContext], str]]] = {
+    "comment": ("comment.md", render_comment),
+    "summary": ("summary.md", render_summary),
+    "html": ("report.html", render_html),
+    "csv": ("samples.csv", render_csv_samples),
+    "csv-summary": ("summary.csv", render_csv_summary),
+    "json": ("comparison.json", render_json),
+}
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write through a temporary file and a rename: readers never see half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_reports(ctx: ReportContext, directory: Path | str) -> dict[str, Path]:
+    """Write every format that applies; returns format name -> path written.
+
+    Head-only reports have no comparison, so no comparison.json; a skipped run writes
+    the comment, the summary and the HTML page that explain why nothing was measured.
+    """
+    out = Path(directory)
+    written: dict[str, Path] = {}
+    for name, (filename, render) in FORMATS.items():
+        if name == "json" and ctx.comparison is None:
+            continue
+        if name in ("csv", "csv-summary") and ctx.head is None:
+            continue
+        written[name] = write_text_atomic(out / filename, render(ctx))
+    return written

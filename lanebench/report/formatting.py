@@ -1,0 +1,80 @@
+"""Numbers as reports show them: values in their unit, changes, intervals, p-values."""
+
+from __future__ import annotations
+
+import math
+
+from lanebench.units import format_duration, format_size
+
+DASH = "—"
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A measured value in its unit: `1.234 s`, `12.3 MiB`, `42`."""
+    if not is_number(value):
+        return DASH
+    assert value is not None
+    if unit == "s":
+        return format_duration(value)
+    if unit == "bytes":
+        return format_size(value)
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def format_raw(value: float) -> str:
+    """A raw sample, exactly: integers without `.0`, other floats as their shortest repr."""
+    v = float(value)
+    if v.is_integer() and -(2**53) < v < 2**53:
+        return str(int(v))
+    return repr(v)
+
+
+def format_change(change: float | None) -> str:
+    """A relative change as a signed percentage: `+11.8%`, `-3.0%`."""
+    if not is_number(change):
+        return DASH
+    assert change is not None
+    pct = change * 100.0
+    if abs(pct) >= 1000:
+        return f"{pct:+.0f}%"
+    return f"{pct:+.1f}%"
+
+
+def format_interval(low: float | None, high: float | None) -> str:
+    """A ratio interval as percentage changes: `[+8.0, +15.2]`."""
+    if not (is_number(low) and is_number(high)):
+        return ""
+    assert low is not None and high is not None
+    return f"[{format_change(low - 1.0)[:-1]}, {format_change(high - 1.0)[:-1]}]"
+
+
+def format_p(p: float | None) -> str:
+    if not is_number(p):
+        return DASH
+    assert p is not None
+    if p < 0.001:
+        return "<0.001"
+    if p < 0.01:
+        return f"{p:.3f}"
+    return f"{p:.2f}"
+
+
+def format_percent(fraction: float | None, digits: int = 1) -> str:
+    if not is_number(fraction):
+        return DASH
+    assert fraction is not None
+    return f"{fraction * 100:.{digits}f}%"
+
+
+def format_threshold(fraction: float) -> str:
+    return f"±{fraction * 100:g}%"
+
+
+def plural(n: int, word: str, plural_word: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural_word or word + 's')}"

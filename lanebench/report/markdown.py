@@ -1,0 +1,227 @@
+"""The PR comment and the job summary: one Markdown template, two size limits.
+
+GitHub rejects a comment over 65,536 characters and a step summary over 1 MiB. When a
+report would not fit, it is shrunk in steps: first the collapsed extras (full statistics,
+lane trace, passed rules, environment) go, then table rows from the least important up
+(unchanged first), with a note saying what was left out and where the full report is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from markupsafe import Markup
+
+from lanebench import __version__
+from lanebench.report.context import ReportContext
+from lanebench.report.formatting import format_change, format_interval, format_p, format_percent
+from lanebench.report.mermaid import change_chart, trend_chart
+from lanebench.report.templating import markdown_environment
+from lanebench.report.view import Group, ReportView, build_view, describe, finding_message
+from lanebench.stats.model import MetricComparison
+
+COMMENT_MARKER = "<!-- lanebench:comment -->"
+COMMENT_LIMIT = 65_536  # characters, GitHub's limit for an issue comment body
+SUMMARY_LIMIT = 1024 * 1024  # bytes, GitHub's limit for one step's job summary
+_KEY_CHARS = re.compile(r"[^A-Za-z0-9._/-]")
+
+
+def comment_marker(key: str | None = None) -> str:
+    """The hidden line that identifies lanebench's comment (one per `key` on a PR)."""
+    if not key:
+        return COMMENT_MARKER
+    return f"<!-- lanebench:comment:{_KEY_CHARS.sub('_', key)[:100]} -->"
+
+
+def utf16_length(text: str) -> int:
+    """Length as GitHub's API may count it (UTF-16 code units); never less than len()."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf8_length(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Options:
+    target: str  # "comment" or "summary"
+    details: bool = True  # collapsed extras: lane trace, passed rules, environment, stderr
+    full_statistics: bool = True
+    max_rows: int | None = None  # None: every row
+    max_findings: int = 50
+    max_advice: int = 10
+    max_failures: int = 20
+    max_skipped: int = 50
+
+
+COMMENT_OPTIONS = Options("comment")
+SUMMARY_OPTIONS = Options("summary", max_findings=500, max_advice=50, max_failures=100, max_skipped=500)
+
+
+def render_comment(ctx: ReportContext, *, limit: int = COMMENT_LIMIT) -> str:
+    """The sticky PR comment, ending with its hidden marker; at most `limit` characters."""
+    marker = comment_marker(ctx.key)
+    body = _render_limited(build_view(ctx), COMMENT_OPTIONS, limit - utf16_length(marker) - 1, utf16_length)
+    return f"{body}\n{marker}\n" if not body.endswith("\n") else f"{body}{marker}\n"
+
+
+def render_summary(ctx: ReportContext, *, limit: int = SUMMARY_LIMIT) -> str:
+    """The job summary for $GITHUB_STEP_SUMMARY; at most `limit` bytes of UTF-8."""
+    return _render_limited(build_view(ctx), SUMMARY_OPTIONS, limit, utf8_length)
+
+
+ROW_PROBE = 100  # rows rendered to estimate the size of a row, for large reports
+
+
+def _render_limited(view: ReportView, opt: Options, limit: int, measure: Callable[[str], int]) -> str:
+    collapsed = replace(opt, details=False, full_statistics=False)
+    total = len(view.rows)
+    if total > 4 * ROW_PROBE:
+        # Large report: estimate from two small renders which step will fit, instead of
+        # rendering every row several times over.
+        for candidate in (opt, collapsed):
+            empty = measure(_render(view, replace(candidate, max_rows=0)))
+            probe = measure(_render(view, replace(candidate, max_rows=ROW_PROBE)))
+            per_row = (probe - empty) / ROW_PROBE
+            if empty + per_row * total <= limit * 0.97:
+                text = _render(view, candidate)
+                if measure(text) <= limit:
+                    return text
+        return _truncated(view, collapsed, limit, measure, empty, per_row)
+    text = _render(view, opt)
+    if measure(text) <= limit:
+        return text
+    text = _render(view, collapsed)
+    if measure(text) <= limit:
+        return text
+    empty = measure(_render(view, replace(collapsed, max_rows=0)))
+    per_row = max(1.0, (measure(text) - empty) / max(total, 1))
+    return _truncated(view, collapsed, limit, measure, empty, per_row)
+
+
+def _truncated(view: ReportView, opt: Options, limit: int, measure: Callable[[str], int],
+               empty: int, per_row: float) -> str:
+    """Keep the most important rows that fit (rows are sorted: unchanged ones go first)."""
+    total = len(view.rows)
+    keep = max(0, min(total - 1, int((limit - empty) / max(per_row, 1.0) * 0.98)))
+    while True:
+        text = _render(view, replace(opt, max_rows=keep))
+        if measure(text) <= limit or keep == 0:
+            break
+        keep = max(0, int(keep * 0.9) - 1)
+    if measure(text) > limit:
+        text = _hard_truncate(text, limit, measure, view)
+    return text
+
+
+def _render(view: ReportView, opt: Options) -> str:
+    rows = view.rows if opt.max_rows is None else view.rows[: opt.max_rows]
+    kept = {id(r) for r in rows}
+    groups = [Group(g.kind, g.icon, g.title, [r for r in g.rows if id(r) in kept]) for g in view.groups]
+    groups = [g for g in groups if g.rows]
+    ctx = view.ctx
+    template = markdown_environment().get_template("report.md.j2")
+    return template.render(
+        view=view,
+        opt=opt,
+        groups=groups,
+        rows=rows,
+        omitted=_omitted_note(view, len(view.rows) - len(rows)),
+        chart=change_chart(view.rows) if view.mode == "compare" else None,
+        trend=trend_chart(ctx.history, _current_walls(view)) if ctx.history else None,
+        runs_line=_runs_line(view),
+        links_line=_links_line(view),
+        ci_label=Markup(_ci_label(view)),
+        ratio=_ratio_cell,
+        pct=lambda x: Markup(format_percent(x)),
+        pval=lambda p: Markup(format_p(p)),
+        version=__version__,
+        message=finding_message,
+    )
+
+
+def _omitted_note(view: ReportView, n: int) -> Markup | None:
+    if n <= 0:
+        return None
+    dropped = view.rows[len(view.rows) - n :]
+    by_verdict: dict[str, int] = {}
+    for r in dropped:
+        by_verdict[r.verdict] = by_verdict.get(r.verdict, 0) + 1
+    what = ", ".join(f"{k} {v}" for v, k in sorted(((v, k) for k, v in by_verdict.items()), reverse=True))
+    where = (
+        f"in the [full report]({view.links['report']})"
+        if "report" in view.links
+        else "in the HTML and CSV reports"
+    )
+    return Markup(
+        f"{n} of {len(view.rows)} rows left out to fit GitHub's size limit ({what}); "
+        f"every row is {where}."
+    )
+
+
+def _runs_line(view: ReportView) -> Markup:
+    from lanebench.report.escape import escape_markdown as md
+
+    parts = []
+    for label, run in (("head", view.head_run), ("baseline", view.base_run)):
+        if run is None or not (run.commit or run.ref):
+            continue
+        text = f"{label} {md(run.commit)}" if run.commit else label
+        if run.ref:
+            text += f" ({md(run.ref)})"
+        parts.append(text)
+    return Markup(" vs ".join(parts) if parts else "")
+
+
+def _links_line(view: ReportView) -> Markup:
+    names = {"run": "workflow run", "report": "full report", "baseline": "baseline"}
+    return Markup(" · ".join(f"[{names[k]}]({url})" for k, url in view.links.items()))
+
+
+def _ci_label(view: ReportView) -> str:
+    conf = view.ctx.comparison.settings.get("confidence") if view.ctx.comparison else None
+    if isinstance(conf, (int, float)) and 0 < conf < 1:
+        return f"[{conf * 100:g}% CI]"
+    return "[CI]"
+
+
+def _ratio_cell(m: MetricComparison) -> Markup:
+    if m.ratio is None:
+        return Markup("—")
+    return Markup(f"{m.ratio:.3f} {format_interval(m.ci_low, m.ci_high)} ({format_change(m.change)})")
+
+
+def _current_walls(view: ReportView) -> dict[str, float]:
+    out = {}
+    for r in view.rows:
+        if r.metric == "wall" and r.head_summary is not None:
+            out[r.benchmark] = r.head_summary.median
+    if not out and view.ctx.head is not None:
+        for b in view.ctx.head.benchmarks:
+            s = describe(b.samples.get("wall", []))
+            if s is not None:
+                out[b.name] = s.median
+    return out
+
+
+def _hard_truncate(text: str, limit: int, measure: Callable[[str], int], view: ReportView) -> str:
+    where = view.links.get("report")
+    note = "\n\n_Report truncated to fit GitHub's size limit; "
+    note += f"the [full report]({where}) has everything._\n" if where else "the HTML report has everything._\n"
+    budget = limit - measure(note)
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    used = 0
+    for line in lines:
+        n = measure(line)
+        if used + n > budget:
+            break
+        out.append(line)
+        used += n
+    # Close a <details> left open by the cut so the note stays visible.
+    body = "".join(out)
+    opened = body.count("<details>") - body.count("</details>")
+    body += "\n</details>\n" * max(opened, 0)
+    return body + note

@@ -1,0 +1,115 @@
+"""Mermaid charts for the comment and the summary (GitHub renders ```mermaid blocks)."""
+
+from __future__ import annotations
+
+import math
+
+from markupsafe import Markup
+
+from lanebench.report.context import TrendPoint
+from lanebench.report.escape import escape_mermaid_label
+from lanebench.report.formatting import is_number
+from lanebench.report.view import Row
+
+MAX_BARS = 20
+PREFERRED_METRICS = ("wall", "cpu")
+
+
+def change_chart(rows: list[Row], *, max_bars: int = MAX_BARS) -> Markup | None:
+    """A bar per benchmark: the change in % of the first time metric (wall, else cpu).
+
+    With more benchmarks than bars, the most important ones (by verdict, then size of
+    change) are kept and the title says how many are shown.
+    """
+    metric = next(
+        (m for m in PREFERRED_METRICS if any(r.metric == m and _change(r) is not None for r in rows)),
+        None,
+    )
+    if metric is None:
+        return None
+    chosen = [r for r in rows if r.metric == metric and _change(r) is not None]
+    total = len(chosen)
+    chosen = chosen[:max_bars]  # rows arrive sorted by importance
+    chosen.sort(key=lambda r: r.order)
+    labels = _unique_labels([r.benchmark for r in chosen])
+    values = [round(_change(r) * 100.0, 1) for r in chosen]  # type: ignore[operator]
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    pad = max((hi - lo) * 0.1, 1.0)
+    label = chosen[0].label if chosen else metric
+    title = f"{label}: change vs baseline (%)"
+    if total > len(chosen):
+        title += f", {len(chosen)} of {total} benchmarks"
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{escape_mermaid_label(title, max_length=80)}"',
+        "    x-axis [" + ", ".join(f'"{lab}"' for lab in labels) + "]",
+        f'    y-axis "change %" {_round_down(lo - pad)} --> {_round_up(hi + pad)}',
+        "    bar [" + ", ".join(f"{x:g}" for x in values) + "]",
+        "```",
+    ]
+    return Markup("\n".join(lines))
+
+
+def trend_chart(history: list[TrendPoint], current: dict[str, float]) -> Markup | None:
+    """The suite's wall time over earlier runs and this one, as % of the first run.
+
+    One line: the geometric mean, over benchmarks present in every point, of each
+    benchmark's median relative to its first value. Needs two points or more.
+    """
+    points = [(p.label, p.values) for p in history]
+    if current:
+        points.append(("this PR", current))
+    if len(points) < 2:
+        return None
+    common = set(points[0][1])
+    for _, values in points[1:]:
+        common &= set(values)
+    common = {b for b in common if all(is_number(v[b]) and v[b] > 0 for _, v in points)}
+    if not common:
+        return None
+    first = points[0][1]
+    series = []
+    for _, values in points:
+        logs = [math.log(values[b] / first[b]) for b in common]
+        series.append(round((math.exp(sum(logs) / len(logs)) - 1.0) * 100.0, 1))
+    lo, hi = min(0.0, *series), max(0.0, *series)
+    pad = max((hi - lo) * 0.1, 1.0)
+    labels = _unique_labels([label for label, _ in points])
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "Wall time trend, geometric mean of {len(common)} benchmarks (% vs first)"',
+        "    x-axis [" + ", ".join(f'"{lab}"' for lab in labels) + "]",
+        f'    y-axis "change %" {_round_down(lo - pad)} --> {_round_up(hi + pad)}',
+        "    line [" + ", ".join(f"{x:g}" for x in series) + "]",
+        "```",
+    ]
+    return Markup("\n".join(lines))
+
+
+def _change(r: Row) -> float | None:
+    c = r.comparison.change if r.comparison is not None else None
+    return c if is_number(c) else None
+
+
+def _unique_labels(names: list[str]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        label = escape_mermaid_label(name)
+        base, i = label, 2
+        while label in seen:
+            label = f"{base[:20]} ({i})"
+            i += 1
+        seen.add(label)
+        out.append(label)
+    return out
+
+
+def _round_down(x: float) -> str:
+    return f"{math.floor(x):d}"
+
+
+def _round_up(x: float) -> str:
+    return f"{math.ceil(x):d}"

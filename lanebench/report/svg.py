@@ -1,0 +1,216 @@
+"""Charts for the HTML dashboard, drawn as inline SVG on the server (no script, no network).
+
+Colours come from CSS classes, so the page's light and dark themes restyle every chart.
+Every label that came from a results file goes through `markupsafe.escape`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+GOLDEN = 0.6180339887498949  # deterministic jitter: point i sits at (i * GOLDEN) mod 1
+MAX_LABEL = 30
+
+
+def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
+    """Round-numbered ticks covering [lo, hi], at most `count` + 1 of them."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo]
+    raw = (hi - lo) / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = mag
+    for m in (1, 2, 2.5, 5, 10):
+        step = m * mag
+        if (hi - lo) / step <= count:
+            break
+    digits = max(0, 1 - math.floor(math.log10(step)))
+    first = math.ceil(lo / step - 1e-9)
+    ticks = []
+    i = first
+    while i * step <= hi + step * 1e-9:
+        ticks.append(round(i * step, digits) + 0.0)
+        i += 1
+    return ticks
+
+
+class _Scale:
+    def __init__(self, lo: float, hi: float, x0: float, x1: float) -> None:
+        self.lo, self.hi, self.x0, self.x1 = lo, hi, x0, x1
+        self.k = (x1 - x0) / (hi - lo) if hi > lo else 0.0
+
+    def __call__(self, v: float) -> float:
+        return self.x0 + (min(max(v, self.lo), self.hi) - self.lo) * self.k
+
+
+def _domain(values: Sequence[float]) -> tuple[float, float]:
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        pad = abs(lo) * 0.01 or 1.0
+    else:
+        pad = (hi - lo) * 0.06
+    lo, hi = lo - pad, hi + pad
+    if min(values) >= 0 and lo < 0:
+        lo = 0.0
+    return lo, hi
+
+
+def axis_unit(magnitude: float, unit: str) -> tuple[float, str]:
+    """One scale for a whole axis, so tick labels read 1.8 s, 2 s, 2.2 s (not 1.800 s)."""
+    if unit == "s":
+        for factor, suffix in ((60.0, " min"), (1.0, " s"), (1e-3, " ms"), (1e-6, " µs")):
+            if magnitude >= factor:
+                return factor, suffix
+        return 1e-9, " ns"
+    if unit == "bytes":
+        for factor, suffix in ((1024.0**3, " GiB"), (1024.0**2, " MiB"), (1024.0, " KiB")):
+            if magnitude >= factor:
+                return factor, suffix
+        return 1.0, " B"
+    return 1.0, ""
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    # Linear interpolation between closest ranks (numpy's default), without numpy's
+    # per-call overhead: thousands of small samples are drawn per page.
+    pos = (len(sorted_values) - 1) * q
+    i = int(pos)
+    frac = pos - i
+    if i + 1 < len(sorted_values):
+        return sorted_values[i] + (sorted_values[i + 1] - sorted_values[i]) * frac
+    return sorted_values[i]
+
+
+def box_stats(values: Sequence[float]) -> tuple[float, float, float, float, float]:
+    """Whisker low, first quartile, median, third quartile, whisker high (Tukey, 1.5 IQR)."""
+    s = sorted(values)
+    q1, med, q3 = _quantile(s, 0.25), _quantile(s, 0.5), _quantile(s, 0.75)
+    iqr = q3 - q1
+    inside = [v for v in s if q1 - 1.5 * iqr <= v <= q3 + 1.5 * iqr]
+    return (inside[0] if inside else q1), q1, med, q3, (inside[-1] if inside else q3)
+
+
+def distribution_svg(
+    base: Sequence[float] | None, head: Sequence[float] | None, unit: str, *, title: str
+) -> Markup:
+    """Box plus every sample, baseline above head, on one shared axis."""
+    lanes = [(name, list(v)) for name, v in (("base", base), ("head", head)) if v]
+    if not lanes:
+        return Markup("")
+    width, left, right, lane_h = 360, 40, 348, 32
+    top = 8
+    axis_y = top + lane_h * len(lanes) + 2
+    height = axis_y + 18
+    lo, hi = _domain([min(min(v) for _, v in lanes), max(max(v) for _, v in lanes)])
+    x = _Scale(lo, hi, left, right)
+    k, x0 = x.k, left - lo * x.k
+    esc_title = escape(title)
+    out = [
+        f'<svg class="dist" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{esc_title}"><title>{esc_title}</title>'
+    ]
+    factor, suffix = axis_unit(max(abs(lo), abs(hi)), unit)
+    ticks = [t * factor for t in nice_ticks(lo / factor, hi / factor, 4)]
+    grid = "".join(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{axis_y}"/>' for t in ticks)
+    out.append(f'<g class="grid">{grid}</g>')
+    out.append(
+        '<g class="tick">'
+        + "".join(
+            f'<text x="{x(t):.1f}" y="{axis_y + 13}">{t / factor:g}{escape(suffix)}</text>' for t in ticks
+        )
+        + "</g>"
+    )
+    for i, (name, values) in enumerate(lanes):
+        cy = top + lane_h * i + lane_h / 2
+        low, q1, med, q3, high = box_stats(values)
+        out.append(
+            f'<g class="lane lane-{name}"><text class="lab" x="0" y="{cy + 4:.1f}">{name}</text>'
+            f'<line class="whisk" x1="{x(low):.1f}" x2="{x(high):.1f}" y1="{cy}" y2="{cy}"/>'
+            f'<rect class="box" x="{x(q1):.1f}" y="{cy - 8}" width="{max(x(q3) - x(q1), 1):.1f}" '
+            f'height="16"/><line class="med" x1="{x(med):.1f}" x2="{x(med):.1f}" y1="{cy - 9}" '
+            f'y2="{cy + 9}"/>'
+        )
+        # Points as zero-length round-capped strokes: one path per lane, a tenth of the
+        # bytes of one <circle> per sample.
+        pts, outs = [], []
+        for j, v in enumerate(values):
+            y = cy + ((j * GOLDEN) % 1.0 - 0.5) * 18
+            (outs if v < low or v > high else pts).append(f"M{x0 + v * k:.1f} {y:.1f}h0")
+        out.append(f'<path class="pts" d="{"".join(pts)}"/>')
+        if outs:  # hollow: a background-coloured dot over a coloured one
+            d = "".join(outs)
+            out.append(f'<path class="pts out" d="{d}"/><path class="pts hole" d="{d}"/>')
+        out.append("</g>")
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+@dataclass
+class ForestItem:
+    label: str
+    change: float  # ratio - 1
+    low: float  # interval, as changes
+    high: float
+    threshold: float
+    verdict: str
+
+
+def forest_svg(items: Sequence[ForestItem], *, title: str) -> Markup:
+    """Change with its interval per benchmark, over the ±δ band of 'no practical change'."""
+    if not items:
+        return Markup("")
+    width, label_w, left, right = 640, 186, 196, 624
+    row_h, top = 20, 26
+    height = top + row_h * len(items) + 8
+    values = [v for it in items for v in (it.low, it.high, it.threshold * 1.5, -it.threshold * 1.5)]
+    lo = max(min(values), -0.95)
+    hi = min(max(values), 3.0)
+    pad = (hi - lo) * 0.05
+    lo, hi = lo - pad, hi + pad
+    x = _Scale(lo, hi, left, right)
+    out = [
+        f'<svg class="forest" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    ]
+    ticks = nice_ticks(lo * 100, hi * 100, 6)
+    out.append(
+        '<g class="grid">'
+        + "".join(
+            f'<line x1="{x(t / 100):.1f}" x2="{x(t / 100):.1f}" y1="{top - 4}" y2="{height - 6}"/>'
+            for t in ticks
+        )
+        + "</g>"
+    )
+    out.append(
+        '<g class="tick">'
+        + "".join(f'<text x="{x(t / 100):.1f}" y="{top - 10}">{_percent_tick(t)}</text>' for t in ticks)
+        + "</g>"
+    )
+    rows = []
+    for i, it in enumerate(items):
+        cy = top + row_h * i + row_h / 2
+        label = it.label if len(it.label) <= MAX_LABEL else it.label[: MAX_LABEL - 1] + "…"
+        clipped_low, clipped_high = it.low < lo, it.high > hi
+        rows.append(
+            f'<g class="row v-{it.verdict.replace(" ", "-")}">'
+            f"<title>{escape(it.label)}: {it.change:+.1%} [{it.low:+.1%}, {it.high:+.1%}], "
+            f"{escape(it.verdict)}</title>"
+            f'<rect class="band" x="{x(-it.threshold):.1f}" y="{cy - row_h / 2 + 1}" '
+            f'width="{x(it.threshold) - x(-it.threshold):.1f}" height="{row_h - 2}"/>'
+            f'<text class="lab" x="{label_w}" y="{cy + 4:.1f}">{escape(label)}</text>'
+            f'<line class="ci" x1="{x(it.low):.1f}" x2="{x(it.high):.1f}" y1="{cy}" y2="{cy}"/>'
+            + (f'<path class="clip" d="M{left} {cy}l6 -4v8z"/>' if clipped_low else "")
+            + (f'<path class="clip" d="M{right} {cy}l-6 -4v8z"/>' if clipped_high else "")
+            + f'<circle class="pt" cx="{x(it.change):.1f}" cy="{cy}" r="4"/></g>'
+        )
+    out.append("".join(rows))
+    out.append(f'<line class="zero" x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top - 4}" y2="{height - 6}"/>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _percent_tick(t: float) -> str:
+    return "0%" if t == 0 else f"{t:+g}%"
