@@ -437,8 +437,9 @@ def _budget(sla: SlaReport, head: ResultsDocument) -> list[Recommendation]:
             text=f"{lane} used {format_duration(budget.extra['used'])} of its "
             f"{format_duration(budget.extra['budget'])} budget ({share * 100:.0f}%)."
             + (f" The heaviest benchmarks: {listed}." if listed else "")
-            + " Move the heaviest to the heavy lane (list them in a lane's `benchmarks:`), "
-            "give them `paths:` so they run only when their files change, or shard them "
+            + (" Move the heaviest to the heavy lane (list them in a lane's `benchmarks:`),"
+               if sla.lane != "heavy" else "")
+            + " give them `paths:` so they run only when their files change, or shard them "
             "across jobs.",
             impact=share - BUDGET_WARN_SHARE + 0.05,
             evidence={"used": budget.extra["used"], "budget": budget.extra["budget"],

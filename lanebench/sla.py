@@ -560,17 +560,17 @@ def _parse_time(text: Any) -> datetime | None:
 def budget_usage(head: ResultsDocument, lane: LaneSettings) -> tuple[float, float, str]:
     """(seconds used, seconds allowed, where the use figure comes from).
 
-    In order of preference: the runner's record `run.budget = {"used": s, "limit": s}`;
-    the time from `run.started_at` to `run.finished_at`; the sum of measured wall times
-    (which leaves out warmup, setup and failed iterations without a wall time).
+    In order of preference: the runner's record in the run block (`measuring_seconds`,
+    the time its budget counts, against `budget_seconds`); the time from `started_at` to
+    `finished_at`; the sum of measured wall times (which leaves out warmup and setup).
+    The allowance is the runner's `budget_seconds`, else the lane's `budget`.
     """
-    record = head.run.extra.get("budget")
+    extra = head.run.extra
     limit = float(lane.budget)
-    if isinstance(record, dict):
-        if _is_number(record.get("limit")) and record["limit"] > 0:
-            limit = float(record["limit"])
-        if _is_number(record.get("used")):
-            return float(record["used"]), limit, "recorded by the runner"
+    if _is_number(extra.get("budget_seconds")) and extra["budget_seconds"] > 0:
+        limit = float(extra["budget_seconds"])
+    if _is_number(extra.get("measuring_seconds")):
+        return float(extra["measuring_seconds"]), limit, "measuring time recorded by the runner"
     start, end = _parse_time(head.run.started_at), _parse_time(head.run.finished_at)
     if start is not None and end is not None and end >= start:
         return (end - start).total_seconds(), limit, "run start to finish"
@@ -596,6 +596,9 @@ def _budget(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> Finding
     passed = parsed.holds(observed)
     shown_limit = format_limit(parsed.limit, parsed.limit_unit)
     verdict = "within the limit" if passed else "over the limit"
+    note = head.run.extra.get("budget_note")
+    if isinstance(note, str) and note:
+        verdict += f" ({note})"
     return Finding(
         rule=rule.rule,
         severity=_severity(rule),

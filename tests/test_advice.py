@@ -241,17 +241,20 @@ def test_same_machine_baseline_gives_no_machine_advice() -> None:
 def test_nearly_spent_budget_names_the_heaviest_benchmarks() -> None:
     head = results(
         bench("integration", wall=[30.0] * 20), bench("unit", wall=[3.0] * 20),
-        budget={"used": 810.0, "limit": 900.0},
+        measuring_seconds=810.0, budget_seconds=900.0,
     )
     sla = evaluate_sla(LaneSettings(), head, None)
     rec = only(recommend(None, head, None, sla), "budget")
     assert "the standard lane used 13.50 min of its 15.00 min budget (90%)" in rec.text
     assert "integration (10.00 min, 91% of measured time), unit (1.00 min, 9% of measured time)" in rec.text
-    assert "heavy lane" in rec.text and "shard" in rec.text
+    assert "Move the heaviest to the heavy lane" in rec.text and "shard" in rec.text
+    head.run.lane = "heavy"
+    rec = only(recommend(None, head, None, evaluate_sla(LaneSettings(), head, None)), "budget")
+    assert "the heavy lane used 13.50 min" in rec.text and "Move the heaviest" not in rec.text
 
 
 def test_budget_with_room_gives_no_budget_advice() -> None:
-    head = results(bench(), budget={"used": 300.0, "limit": 900.0})
+    head = results(bench(), measuring_seconds=300.0, budget_seconds=900.0)
     assert recommend(None, head, None, evaluate_sla(LaneSettings(), head, None)) == []
 
 

@@ -341,13 +341,23 @@ def test_a_failed_benchmark_without_records_counts_one_failure() -> None:
 
 
 def test_budget_from_the_runners_record() -> None:
-    spent = doc(bench(), budget={"used": 765.0, "limit": 900.0})
+    spent = doc(bench(), measuring_seconds=765.0, budget_seconds=900.0)
     report = evaluate_sla(lane("budget < 80%"), spent, None)
     (finding,) = failed(report)
     assert finding.severity == "warning" and report.status == "warn"
     assert finding.observed == pytest.approx(0.85)
-    assert "used 12.75 min of the 15.00 min budget (85%, recorded by the runner)" in finding.message
-    assert evaluate_sla(lane("budget < 80%"), doc(bench(), budget={"used": 400.0}), None).status == "pass"
+    assert finding.message.startswith(
+        "used 12.75 min of the 15.00 min budget (85%, measuring time recorded by the runner)"
+    )
+    roomy = doc(bench(), measuring_seconds=400.0, budget_seconds=900.0)
+    assert evaluate_sla(lane("budget < 80%"), roomy, None).status == "pass"
+
+
+def test_budget_overrun_quotes_the_runners_note() -> None:
+    note = "the minimum iterations alone took 6.00 min, more than the lane's budget of 5.00 min"
+    over = doc(bench(), measuring_seconds=360.0, budget_seconds=300.0, budget_note=note)
+    (finding,) = failed(evaluate_sla(lane("budget < 80%"), over, None))
+    assert finding.message.endswith(f"over the limit ({note})")
 
 
 def test_budget_fallbacks_run_times_then_sample_sums() -> None:
