@@ -35,36 +35,43 @@ def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
 
 
 class PatternMatcher:
-    """Gitignore-style patterns (later ones win, `!` negates), with per-path memo."""
+    """Gitignore-style patterns (later ones win, `!` negates) matched against a set of paths.
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    All paths are matched in one batch call, which is several times faster than asking
+    path by path; `pattern_for` (which pattern matched) is only needed for explanations.
+    """
+
+    def __init__(self, patterns: Sequence[str], paths: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
         self._spec = _spec(self.patterns)
-        self._memo: dict[str, str | None] = {}
+        self.matched: set[str] = set(self._spec.match_files(paths))
+
+    def any_path(self, change: ChangedFile) -> bool:
+        """Whether any of the change's paths matches (a rename has two)."""
+        return change.path in self.matched or change.previous_path in self.matched
+
+    def every_path(self, change: ChangedFile) -> bool:
+        """Whether all of the change's paths match."""
+        return change.path in self.matched and (
+            change.previous_path is None or change.previous_path in self.matched
+        )
 
     def pattern_for(self, path: str) -> str | None:
-        """The pattern that includes `path`, or None when it is not matched."""
-        try:
-            return self._memo[path]
-        except KeyError:
-            pass
+        """The pattern that includes `path` (the last one matching), or None."""
         result = self._spec.check_file(path)
-        hit = self.patterns[result.index] if result.include and result.index is not None else None
-        self._memo[path] = hit
-        return hit
+        return self.patterns[result.index] if result.include and result.index is not None else None
 
-    def any_path(self, change: ChangedFile) -> str | None:
-        """The first pattern matching any of the change's paths (a rename has two)."""
+    def pattern_for_change(self, change: ChangedFile) -> str | None:
         for path in change.paths:
             hit = self.pattern_for(path)
             if hit is not None:
                 return hit
         return None
 
-    def every_path(self, change: ChangedFile) -> str | None:
-        """The pattern matching the change's path when every one of its paths matches."""
-        hits = [self.pattern_for(path) for path in change.paths]
-        return hits[0] if all(h is not None for h in hits) else None
+
+def all_paths(files: Iterable[ChangedFile]) -> list[str]:
+    """Every path a change touches, old paths of renames included, without repeats."""
+    return list(dict.fromkeys(path for change in files for path in change.paths))
 
 
 def _listed(paths: Sequence[str]) -> tuple[list[str], int]:
@@ -101,8 +108,9 @@ class _Facts:
     def __init__(self, change_set: ChangeSet, docs_patterns: Sequence[str]) -> None:
         self.change_set = change_set
         self.files = change_set.files
-        docs = PatternMatcher(docs_patterns)
-        self.code = [f for f in self.files if docs.every_path(f) is None]
+        self.paths = all_paths(self.files)
+        docs = PatternMatcher(docs_patterns, self.paths)
+        self.code = [f for f in self.files if not docs.every_path(f)]
         self.code_lines = sum(f.lines or 0 for f in self.code)
         self.unknown_lines = sum(1 for f in self.code if f.lines is None)
         self.labels = {label.casefold() for label in change_set.labels}
@@ -111,7 +119,7 @@ class _Facts:
     def matcher(self, patterns: Sequence[str]) -> PatternMatcher:
         key = tuple(patterns)
         if key not in self.matchers:
-            self.matchers[key] = PatternMatcher(key)
+            self.matchers[key] = PatternMatcher(key, self.paths)
         return self.matchers[key]
 
     def stats(self) -> ChangeStats:
@@ -204,13 +212,7 @@ def _check_all_match(facts: _Facts, patterns: list[str]) -> ConditionCheck:
         )
     matcher = facts.matcher(patterns)
     used: Counter[str] = Counter()
-    unmatched: list[str] = []
-    for change in files:
-        hit = matcher.every_path(change)
-        if hit is None:
-            unmatched.append(change.path)
-        else:
-            used[hit] += 1
+    unmatched = [change.path for change in files if not matcher.every_path(change)]
     if unmatched:
         shown, more = _listed(unmatched)
         which = "the changed file" if len(files) == 1 else f"{len(unmatched)} of {len(files)} changed files"
@@ -221,6 +223,8 @@ def _check_all_match(facts: _Facts, patterns: list[str]) -> ConditionCheck:
             shown,
             more,
         )
+    for change in files:
+        used[matcher.pattern_for(change.path) or "?"] += 1
     by_pattern = ", ".join(f"{p} {n}" for p, n in used.most_common(4))
     if len(used) > 4:
         by_pattern += ", …"
@@ -230,11 +234,7 @@ def _check_all_match(facts: _Facts, patterns: list[str]) -> ConditionCheck:
 
 def _check_any_match(facts: _Facts, patterns: list[str]) -> ConditionCheck:
     matcher = facts.matcher(patterns)
-    hits: list[tuple[str, str]] = []
-    for change in facts.files:
-        hit = matcher.any_path(change)
-        if hit is not None:
-            hits.append((change.path, hit))
+    hits = [change for change in facts.files if matcher.any_path(change)]
     if not hits:
         n = len(facts.files)
         scope = "" if facts.change_set.complete else " listed"
@@ -245,8 +245,8 @@ def _check_any_match(facts: _Facts, patterns: list[str]) -> ConditionCheck:
         else:
             detail = f"none of the {n} changed files{scope} match the patterns"
         return ConditionCheck("any_match", False, detail)
-    shown, more = _listed([path for path, _ in hits])
-    examples = ", ".join(f"{path} ({pattern})" for path, pattern in hits[:3])
+    shown, more = _listed([change.path for change in hits])
+    examples = ", ".join(f"{c.path} ({matcher.pattern_for_change(c)})" for c in hits[:3])
     if len(hits) > 3:
         examples += f" and {len(hits) - 3} more"
     verb = "matches" if len(hits) == 1 else "match"
@@ -469,6 +469,7 @@ def plan_benchmarks(
     lane = decision.settings
     selected = None if lane.benchmarks == "all" else set(lane.benchmarks)
     config_change = _config_file_changed(config, change_set)
+    paths = all_paths(change_set.files)
     plan: list[Planned] = []
     for spec in config.benchmarks:
         if not lane.run:
@@ -486,14 +487,13 @@ def plan_benchmarks(
         elif config_change is not None:
             plan.append(Planned(spec, True, f"the config file changed ({config_change})"))
         else:
-            matcher = PatternMatcher(spec.paths)
-            # the first hit decides; only an unaffected benchmark needs every file checked
-            hit = next(
-                ((c.path, pattern) for c in change_set.files if (pattern := matcher.any_path(c))),
-                None,
-            )
+            matcher = PatternMatcher(spec.paths, paths)
+            hit = None
+            if matcher.matched:  # most often empty: then no file needs a second look
+                hit = next((c for c in change_set.files if matcher.any_path(c)), None)
             if hit is not None:
-                plan.append(Planned(spec, True, f"affected: {hit[0]} matches {hit[1]}"))
+                pattern = matcher.pattern_for_change(hit)
+                plan.append(Planned(spec, True, f"affected: {hit.path} matches {pattern}"))
             else:
                 plan.append(
                     Planned(

@@ -365,3 +365,30 @@ def test_lane_benchmark_list_limits_what_runs() -> None:
     )
     assert plan["parser"].run
     assert (plan["e2e"].run, plan["e2e"].status) == (False, "not in lane")
+
+
+def test_a_changed_config_file_runs_every_benchmark(tmp_path: Any) -> None:
+    from lanebench.config import load_config
+
+    path = tmp_path / ".github" / "lanebench.yml"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"benchmarks": PATH_BENCHES}))  # JSON is YAML
+    cfg = load_config(path)
+    cs = changes([ChangedFile(".github/lanebench.yml")])
+    plan = {p.spec.name: p for p in plan_benchmarks(cfg, decide_lane(cfg, cs), cs)}
+    assert plan["parser"].run and plan["parser"].reason == "the config file changed (.github/lanebench.yml)"
+    other = changes([ChangedFile(".github/workflows/ci.yml")])
+    plan = {p.spec.name: p for p in plan_benchmarks(cfg, decide_lane(cfg, other), other)}
+    assert not plan["parser"].run
+
+
+def test_gitignore_pattern_semantics() -> None:
+    cfg = config(lanes={"hit": {"when": {"any_match": ["build/", "/top/*.c", "!build/keep.txt"]}}, "miss": {}})
+
+    def lane(path: str) -> str:
+        return decide_lane(cfg, changes([ChangedFile(path)])).lane
+
+    assert lane("build/x.o") == "hit" and lane("sub/build/x.o") == "hit"  # no leading slash: any depth
+    assert lane("top/a.c") == "hit" and lane("sub/top/a.c") == "miss"  # anchored
+    assert lane("top/deeper/a.c") == "miss"  # `*` stays within one folder
+    assert lane("build/keep.txt") == "miss"  # the last matching pattern wins
