@@ -120,16 +120,19 @@ def test_resume_refuses_a_checkpoint_of_another_lane(tmp_path: Path) -> None:
     assert "run without --resume" in line
 
 
-def test_sigterm_writes_partial_results_and_exits_143(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_writes_partial_results_and_exits_128_plus_signal(
+    tmp_path: Path, signum: int, code: int
+) -> None:
     config = write_config(tmp_path, SLEEPY)
     proc = start_lanebench("run", "--config", str(config), cwd=tmp_path)
     checkpoint = tmp_path / "lanebench-results.checkpoint.jsonl"
     wait_for_iterations(checkpoint, 10)
     time.sleep(0.05)  # most likely inside a `second` iteration now
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 143, err
-    assert "interrupted by SIGTERM" in err
+    assert proc.returncode == code, err
+    assert f"interrupted by {signal.Signals(signum).name}" in err
     assert "--resume" in err
     doc = read_results(tmp_path / "lanebench-results.json")
     assert doc.run.status == "interrupted"

@@ -14,7 +14,7 @@ from lanebench.errors import ConfigError
 from lanebench.metrics import METRICS
 from lanebench.results import RunInfo, read_results
 from lanebench.runner import run_benchmarks
-from lanebench.runner.progress import GitHubProgress, PlainProgress, make_progress
+from lanebench.runner.progress import GitHubProgress, PlainProgress, RichProgress, make_progress
 
 PY = sys.executable
 
@@ -266,3 +266,13 @@ def test_github_progress_groups_each_benchmark(tmp_path: Path, monkeypatch: pyte
 def test_plain_progress_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     assert type(make_progress(io.StringIO())) is PlainProgress
+
+
+def test_rich_progress_shows_bars_and_failures(tmp_path: Path) -> None:
+    config = make_config(tmp_path, quick("a", "import sys; sys.exit('no input file')") + quick("b"))
+    stream = io.StringIO()
+    run(config, lane(min_iterations=2, max_iterations=2), tmp_path, progress=RichProgress(stream))
+    text = stream.getvalue()
+    assert "a iteration 1: failed: exited with code 1" in text
+    assert "| no input file" in text
+    assert "2/2" in text  # b's bar completed
