@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lanebench.changes import (
     GITHUB_FILES_LIMIT,
@@ -173,6 +175,28 @@ def test_skipped_rename_detection_is_noted(repo: Path) -> None:
     cs = change_set_from_git(repo, "main", "moves")
     assert {f.status for f in cs.files} == {"added", "removed"}
     assert "some renames show as add + delete" in cs.note
+
+
+# Any name a Linux file system and git accept: no "/", no NUL, not "." or "..", not ".git".
+file_names = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0"), min_size=1, max_size=20
+).filter(lambda n: n not in (".", "..") and n.lower() != ".git" and len(n.encode()) < 200)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(file_names, min_size=1, max_size=6, unique_by=str.casefold))
+def test_any_file_name_comes_back_exactly(tmp_path_factory: pytest.TempPathFactory, names: list[str]) -> None:
+    root = tmp_path_factory.mktemp("names")
+    git(root, "init", "-q", "-b", "main")
+    write(root, "seed", "s\n")
+    commit(root, "seed")
+    git(root, "checkout", "-q", "-b", "change")
+    for i, name in enumerate(names):
+        write(root, f"d{i}/{name}", "x\n")
+    commit(root, "names")
+    cs = change_set_from_git(root, "main", "change")
+    assert sorted(cs.paths) == sorted(f"d{i}/{name}" for i, name in enumerate(names))
+    assert all(f.status == "added" and f.lines == 1 for f in cs.files)
 
 
 def test_not_a_git_repository_is_a_usage_error(tmp_path: Path) -> None:

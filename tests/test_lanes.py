@@ -392,3 +392,8 @@ def test_gitignore_pattern_semantics() -> None:
     assert lane("top/a.c") == "hit" and lane("sub/top/a.c") == "miss"  # anchored
     assert lane("top/deeper/a.c") == "miss"  # `*` stays within one folder
     assert lane("build/keep.txt") == "miss"  # the last matching pattern wins
+
+
+def test_empty_label_prefix_turns_label_overrides_off() -> None:
+    cfg = config(label_prefix="")
+    assert decide_lane(cfg, changes(code(1), labels=("heavy", "lanebench:heavy"))).lane == "standard"

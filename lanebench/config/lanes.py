@@ -133,9 +133,6 @@ class When(StrictModel):
             )
         return self
 
-    def as_dict(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
-
 
 def _when_schema(schema: dict[str, Any]) -> None:
     # `when:` also accepts a single block; say so in the schema editors read.
