@@ -263,6 +263,22 @@ def test_github_progress_groups_each_benchmark(tmp_path: Path, monkeypatch: pyte
     assert lines.count("::endgroup::") == 2
 
 
+def test_github_groups_stay_balanced_in_adaptive_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    stream = io.StringIO()
+    config = make_config(tmp_path, quick("a") + quick("b"))
+    # a is satisfied right after its minimum (no second group), b needs two more
+    run(config, lane(min_iterations=2, max_iterations=6), tmp_path, progress=make_progress(stream),
+        should_stop=lambda name, s: name == "a" or len(s["wall"]) >= 4)
+    groups = [x for x in stream.getvalue().splitlines() if x.startswith("::")]
+    assert groups == [
+        "::group::a", "::endgroup::", "::group::b", "::endgroup::",
+        "::group::b (more iterations)", "::endgroup::",
+    ]
+
+
 def test_plain_progress_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     assert type(make_progress(io.StringIO())) is PlainProgress

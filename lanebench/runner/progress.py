@@ -97,10 +97,12 @@ class GitHubProgress(PlainProgress):
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
         self._failures: list[str] = []
+        self._open = False
 
     def benchmark_started(self, name: str, label: str, total: int) -> None:
         self._failures = []
         self._print(f"::group::{label}")
+        self._open = True
 
     def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
         super().iteration(name, phase, index, total, record)
@@ -108,9 +110,12 @@ class GitHubProgress(PlainProgress):
             self._failures.append(f"[{name}] iteration {index}: {record.status}: {record.message}")
 
     def benchmark_finished(self, name: str, status: str, walls: list[float], notes: list[str]) -> None:
-        self._print("::endgroup::")
+        if self._open:
+            self._print("::endgroup::")
+            self._open = False
         for line in self._failures:
             self._print(line)
+        self._failures = []
         super().benchmark_finished(name, status, walls, notes)
 
 
