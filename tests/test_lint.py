@@ -39,14 +39,16 @@ def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 def test_zizmor_finds_nothing() -> None:
     exe = require(shutil.which("zizmor"), "zizmor")
-    targets = ["action.yml", *[str(p.relative_to(REPO)) for p in example_workflows()]]
+    actions = ["action.yml", *[str(p.relative_to(REPO)) for p in sorted(REPO.glob("examples/*/action.yml"))]]
+    targets = [*actions, *[str(p.relative_to(REPO)) for p in example_workflows()]]
     proc = run([exe, "--offline", "--no-progress", *targets])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_hadolint_finds_nothing() -> None:
     exe = require(shutil.which("hadolint"), "hadolint")
-    proc = run([exe, "Dockerfile"])
+    dockerfiles = ["Dockerfile", *[str(p.relative_to(REPO)) for p in sorted(REPO.glob("examples/*/Dockerfile"))]]
+    proc = run([exe, *dockerfiles])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
