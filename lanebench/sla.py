@@ -18,6 +18,7 @@ import scipy.stats
 
 from lanebench.config.model import LaneSettings
 from lanebench.config.sla import SlaRule, default_rules, implicit_rules
+from lanebench.metrics import COMPARED_BY_DEFAULT
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.stats.model import DECIDED, Comparison, MetricComparison
 from lanebench.units import format_duration, format_size
@@ -84,6 +85,16 @@ def lane_rules(lane: LaneSettings, lane_name: str | None = None) -> list[SlaRule
     named = {r.parsed.kind for r in rules}
     rules += [r for r in implicit_rules() if r.parsed.kind not in named]
     return [r for r in rules if r.effective_severity != "off"]
+
+
+def compared_metrics(lane: LaneSettings, lane_name: str | None = None) -> list[str]:
+    """The metrics `compare` should test: the defaults plus any a relative rule names."""
+    metrics = list(COMPARED_BY_DEFAULT)
+    for rule in lane_rules(lane, lane_name):
+        named = rule.parsed.metric
+        if rule.parsed.kind == "relative" and named is not None and named not in metrics:
+            metrics.append(named)
+    return metrics
 
 
 def evaluate_sla(
@@ -426,7 +437,8 @@ def _any_regression(
             counts[m.verdict] = counts.get(m.verdict, 0) + 1
         summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "nothing compared"
         others = len(in_scope) - len(considered)
-        elsewhere = f"; {others} more are decided by relative rules" if others else ""
+        verb = "is" if others == 1 else "are"
+        elsewhere = f"; {others} more {verb} decided by relative rules" if others else ""
         out.append(
             Finding(
                 passed=True,

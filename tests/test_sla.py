@@ -409,3 +409,12 @@ def test_evaluation_leaves_its_inputs_alone() -> None:
     before = results.to_dict()
     evaluate_sla(lane("wall.median <= 2s", "wall.p99 <= 1s"), results, None)
     assert results.to_dict() == before
+
+
+def test_metrics_named_by_relative_rules_are_added_to_the_comparison() -> None:
+    from lanebench.metrics import COMPARED_BY_DEFAULT
+    from lanebench.sla import compared_metrics
+
+    assert compared_metrics(LaneSettings()) == list(COMPARED_BY_DEFAULT)
+    extended = compared_metrics(lane("tree_rss: regression <= 10%", "wall: regression <= 5%"))
+    assert extended == [*COMPARED_BY_DEFAULT, "tree_rss"]

@@ -125,6 +125,25 @@ lanes:
     assert std.stdout.startswith("SLA fail (2 critical, 0 warnings); lane standard")
 
 
+def test_relative_rule_on_a_metric_outside_the_defaults_is_compared(tmp_path: Path) -> None:
+    cfg = tmp_path / "cfg.yml"
+    cfg.write_text(
+        "benchmarks: [{name: build, command: [\"true\"]}]\n"
+        "defaults:\n  sla: [\"user: regression <= 10%\"]\n",
+        encoding="utf-8",
+    )
+    base = write_run(tmp_path / "base.json", 1.0, seed=1)
+    head = write_run(tmp_path / "head.json", 1.0, seed=2)
+    for path, scale in ((base, 1.0), (head, 1.5)):
+        data = json.loads(path.read_text())
+        data["benchmarks"][0]["samples"]["user"] = [w * scale for w in data["benchmarks"][0]["samples"]["wall"]]
+        path.write_text(json.dumps(data))
+    proc = check(tmp_path, str(base), str(head), "--config", str(cfg))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "[user: regression <= 10%] build: user +49." in proc.stdout
+    assert "regression whose interval reaches past the 10% limit" in proc.stdout
+
+
 def test_failed_iterations_break_the_default_rule(tmp_path: Path) -> None:
     base = write_run(tmp_path / "base.json", 1.0, seed=1)
     head = write_run(tmp_path / "head.json", 1.0, seed=2, failures=2)

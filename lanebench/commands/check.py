@@ -102,15 +102,10 @@ def compare_results(
     base: ResultsDocument, head: ResultsDocument, lane: LaneSettings, lane_name: str
 ) -> Comparison:
     """The statistics engine's comparison, covering every metric a relative rule names."""
-    from lanebench.metrics import COMPARED_BY_DEFAULT
-    from lanebench.sla import lane_rules
+    from lanebench.sla import compared_metrics
     from lanebench.stats import compare
 
-    metrics = list(COMPARED_BY_DEFAULT)
-    for rule in lane_rules(lane, lane_name):
-        named = rule.parsed.metric
-        if rule.parsed.kind == "relative" and named is not None and named not in metrics:
-            metrics.append(named)
+    metrics = compared_metrics(lane, lane_name)
     return compare(base, head, lane=lane, lane_name=lane_name, metrics=metrics)
 
 
