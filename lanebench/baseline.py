@@ -1,0 +1,249 @@
+"""Where baselines live: a local directory, or a workflow artifact on GitHub.
+
+The local store is the default for the CLI (`.lanebench/baseline/lanebench-results.json`
+under the project root). In the action, the baseline is the results file that a run on the
+main branch uploaded as an artifact; it is downloaded and extracted here with limits,
+because an artifact is input from outside: total and per-file size, number of entries,
+no absolute paths, no `..`, no symlinks or other special files. Anything wrong is one
+`BaselineError` line naming the artifact and the fix, never a traceback. No baseline at
+all is `None`: whether that is fine is the caller's decision.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from lanebench.errors import ResultsError
+from lanebench.results import ResultsDocument, read_results, write_results
+
+if TYPE_CHECKING:
+    from lanebench.github import ArtifactInfo, GitHubClient
+
+RESULTS_FILENAME = "lanebench-results.json"
+DEFAULT_BASELINE_DIR = Path(".lanebench") / "baseline"
+
+
+class BaselineError(ResultsError):
+    """A baseline exists but can't be used (corrupt, tampered, not a results file)."""
+
+
+# --- local directory --------------------------------------------------------------------
+
+
+class LocalBaselineStore:
+    """A baseline results file kept in a directory (`lanebench-results.json` inside)."""
+
+    def __init__(self, directory: Path | str = DEFAULT_BASELINE_DIR) -> None:
+        self.directory = Path(directory)
+
+    @classmethod
+    def in_project(cls, root: Path | str) -> LocalBaselineStore:
+        return cls(Path(root) / DEFAULT_BASELINE_DIR)
+
+    @property
+    def path(self) -> Path:
+        return self.directory / RESULTS_FILENAME
+
+    def load(self) -> ResultsDocument | None:
+        """The stored baseline, or None when there is none yet."""
+        if not self.path.exists():
+            return None
+        return read_results(self.path)
+
+    def save(self, doc: ResultsDocument) -> Path:
+        """Store `doc` as the baseline (atomically: readers never see half a file)."""
+        return write_results(self.path, doc)
+
+
+# --- safe extraction --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    max_total_bytes: int = 256 * 1024 * 1024
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_entries: int = 1000
+
+
+def _entry_problem(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    if "\x00" in name:
+        return "has a NUL byte in its name"
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "has an absolute path"
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if ".." in parts:
+        return "escapes the archive with '..'"
+    # Unix file type bits live in the high 16 bits of external_attr; 0 means "not recorded".
+    file_type = stat.S_IFMT(info.external_attr >> 16)
+    if file_type == stat.S_IFLNK:
+        return "is a symbolic link"
+    if file_type not in (0, stat.S_IFREG, stat.S_IFDIR):
+        return "is not a regular file or directory"
+    if info.flag_bits & 0x1:
+        return "is encrypted"
+    return None
+
+
+def extract_zip_safely(zip_path: Path, dest: Path, *, label: str,
+                       limits: ExtractLimits | None = None) -> list[Path]:
+    """Extract `zip_path` into `dest` after checking every entry; return the files written.
+
+    `label` names the archive in errors (e.g. "baseline artifact 'x' (id 7)").
+    """
+    limits = limits or ExtractLimits()
+    fix = ("re-run the workflow on the baseline branch to upload a fresh artifact; "
+           "if nobody there uploaded this one, check who can write to the repository")
+
+    def refuse(why: str) -> BaselineError:
+        return BaselineError(f"{label}: {why}; refused", hint=fix)
+
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile:
+        raise refuse("is not a zip archive (corrupt or truncated download)") from None
+    except OSError as exc:
+        raise BaselineError(f"{label}: cannot read {zip_path}: {exc.strerror or exc}") from None
+    with zf:
+        entries = zf.infolist()
+        if len(entries) > limits.max_entries:
+            raise refuse(f"has {len(entries):,} entries, more than the limit of {limits.max_entries:,}")
+        seen: set[str] = set()
+        declared_total = 0
+        for info in entries:
+            problem = _entry_problem(info)
+            if problem:
+                raise refuse(f"entry {info.filename!r} {problem}")
+            key = info.filename.replace("\\", "/").rstrip("/")
+            if key in seen:
+                raise refuse(f"entry {info.filename!r} appears twice")
+            seen.add(key)
+            if info.file_size > limits.max_file_bytes:
+                raise refuse(f"entry {info.filename!r} is {info.file_size:,} bytes, more than the "
+                             f"per-file limit of {limits.max_file_bytes:,}")
+            declared_total += info.file_size
+        if declared_total > limits.max_total_bytes:
+            raise refuse(f"unpacks to {declared_total:,} bytes, more than the limit of "
+                         f"{limits.max_total_bytes:,}")
+
+        created = not dest.exists()
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            return _extract_checked(zf, entries, dest.resolve(), limits, refuse)
+        except BaselineError:
+            if created:  # leave nothing half-extracted behind
+                shutil.rmtree(dest, ignore_errors=True)
+            raise
+
+
+def _extract_checked(zf: zipfile.ZipFile, entries: list[zipfile.ZipInfo], root: Path,
+                     limits: ExtractLimits, refuse: Callable[[str], BaselineError]) -> list[Path]:
+    written: list[Path] = []
+    total = 0
+    for info in entries:
+        target = (root / info.filename.replace("\\", "/")).resolve()
+        if root != target and root not in target.parents:
+            raise refuse(f"entry {info.filename!r} escapes the archive")
+        if info.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        size = 0
+        try:
+            # Count real bytes: the sizes in the zip's headers are claims, not facts.
+            with zf.open(info) as src, open(target, "xb") as out:
+                while chunk := src.read(1 << 16):
+                    size += len(chunk)
+                    total += len(chunk)
+                    if size > limits.max_file_bytes:
+                        raise refuse(f"entry {info.filename!r} unpacks past the per-file limit "
+                                     f"of {limits.max_file_bytes:,} bytes")
+                    if total > limits.max_total_bytes:
+                        raise refuse(f"unpacks past the limit of {limits.max_total_bytes:,} bytes")
+                    out.write(chunk)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+            raise refuse(f"entry {info.filename!r} is corrupt ({exc})") from None
+        except FileExistsError:
+            raise refuse(f"entry {info.filename!r} collides with another entry") from None
+        written.append(target)
+    return written
+
+
+# --- GitHub artifact --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchedBaseline:
+    document: ResultsDocument
+    artifact: ArtifactInfo
+    path: Path  # the extracted results file
+    directory: Path  # everything the artifact contained
+
+
+def fetch_artifact_baseline(
+    client: GitHubClient,
+    name: str,
+    branch: str,
+    workdir: Path | str,
+    *,
+    limits: ExtractLimits | None = None,
+) -> FetchedBaseline | None:
+    """Download, extract and read the newest baseline artifact `name` from `branch`.
+
+    None when there is no such unexpired artifact.
+    """
+    artifact = client.find_baseline_artifact(name, branch)
+    if artifact is None:
+        return None
+    return load_artifact(client, artifact, workdir, limits=limits)
+
+
+def load_artifact(
+    client: GitHubClient,
+    artifact: ArtifactInfo,
+    workdir: Path | str,
+    *,
+    limits: ExtractLimits | None = None,
+) -> FetchedBaseline:
+    """Download `artifact` into `workdir`, extract it safely and read its results file."""
+    limits = limits or ExtractLimits()
+    workdir = Path(workdir)
+    label = f"baseline {artifact.describe()}"
+    if artifact.size_in_bytes > limits.max_total_bytes:
+        raise BaselineError(
+            f"{label} is {artifact.size_in_bytes:,} bytes, more than the limit of "
+            f"{limits.max_total_bytes:,}; refused",
+            hint="upload only the results file as the baseline artifact")
+    zip_path = client.download_artifact(artifact, workdir / f"artifact-{artifact.id}.zip",
+                                        max_bytes=limits.max_total_bytes)
+    directory = workdir / f"artifact-{artifact.id}"
+    files = extract_zip_safely(zip_path, directory, label=label, limits=limits)
+    candidates = _results_files(files, directory.resolve())
+    if len(candidates) != 1:
+        found = "no" if not candidates else f"{len(candidates)} (ambiguous)"
+        raise BaselineError(
+            f"{label} has {found} {RESULTS_FILENAME}",
+            hint=f"upload exactly the {RESULTS_FILENAME} written by `lanebench run` as this artifact")
+    results = candidates[0]
+    try:
+        doc = read_results(results)
+    except ResultsError as exc:
+        raise BaselineError(
+            f"{label}: {exc.message}",
+            hint=f"{exc.hint + '; ' if exc.hint else ''}re-run the workflow on the baseline "
+                 f"branch to upload a fresh artifact") from None
+    return FetchedBaseline(document=doc, artifact=artifact, path=results, directory=directory)
+
+
+def _results_files(files: list[Path], root: Path) -> list[Path]:
+    """The results file at the artifact's root, else every one found deeper."""
+    at_root = root / RESULTS_FILENAME
+    if at_root in files:
+        return [at_root]
+    return [f for f in files if f.name == RESULTS_FILENAME]
