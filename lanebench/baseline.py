@@ -185,6 +185,10 @@ class FetchedBaseline:
     path: Path  # the extracted results file
     directory: Path  # everything the artifact contained
 
+    def describe(self) -> str:
+        """Where the baseline came from, for reports: "artifact 'x' (id 7 from main@abc1234)"."""
+        return self.artifact.describe()
+
 
 def fetch_artifact_baseline(
     client: GitHubClient,

@@ -96,6 +96,7 @@ def test_fetch_artifact_baseline_reads_the_results(fake_github: FakeGitHub, clie
     fetched = fetch_artifact_baseline(client, NAME, "main", tmp_path)
     assert fetched is not None
     assert fetched.artifact.id == aid and fetched.document.run.commit == "feedbee"
+    assert fetched.describe() == f"artifact '{NAME}' (id {aid} from main@feedbee)"
     assert fetched.path == (tmp_path / f"artifact-{aid}" / RESULTS_FILENAME).resolve()
     assert fetched.document.to_dict() == results_from_dict(json.loads(results_json("feedbee"))).to_dict()
 
