@@ -334,23 +334,25 @@ class GitHubClient:
     # --- sticky comment ----------------------------------------------------------------
 
     def find_comment(self, number: int, marker: str) -> CommentInfo | None:
-        """The oldest comment on the pull request that contains `marker`."""
+        """The oldest comment on the pull request that starts with `marker`."""
         found = self._comments_with(number, marker)
         return _comment_info(found[0]) if found else None
 
     def _comments_with(self, number: int, marker: str) -> list[Any]:
         action = _Action(f"read the comments of pull request #{number}", "pull-requests: read")
         with self._call(action):
-            return [c for c in self._repo.get_issue(number).get_comments() if marker in (c.body or "")]
+            return [c for c in self._repo.get_issue(number).get_comments()
+                    if (c.body or "").lstrip().startswith(marker)]
 
     def upsert_comment(self, number: int, body: str, marker: str) -> str:
         """Create, or update in place, the one comment carrying `marker`; return its URL.
 
-        A hidden marker (an HTML comment) identifies our comment. If duplicates exist (a
-        create that GitHub completed but answered 5xx, then retried), the oldest is kept
-        and updated, and the newer copies by the same author are deleted.
+        A hidden marker (an HTML comment) at the start of the body identifies our comment;
+        a reply quoting it starts with "> " and is not ours. If duplicates exist (a create
+        that GitHub completed but answered 5xx, then retried), the oldest is kept and
+        updated, and the newer copies by the same author are deleted.
         """
-        if marker not in body:
+        if not body.lstrip().startswith(marker):
             body = f"{marker}\n{body}"
         body = truncate_text(body, COMMENT_BODY_LIMIT, _TRUNCATED.format(limit=COMMENT_BODY_LIMIT))
         existing = self._comments_with(number, marker)

@@ -120,12 +120,14 @@ def test_sticky_comment_is_found_beyond_the_first_page(fake_github: FakeGitHub,
 
 def test_duplicate_sticky_comments_are_collapsed(fake_github: FakeGitHub, client: GitHubClient) -> None:
     fake_github.add_pull(5)
+    quoted = fake_github.add_comment(5, f"> {MARKER} quoted by a human", user="reviewer")
     keep = fake_github.add_comment(5, f"{MARKER} a", user="github-actions[bot]", user_type="Bot")
     fake_github.add_comment(5, f"{MARKER} b", user="github-actions[bot]", user_type="Bot")
-    quoted = fake_github.add_comment(5, f"> {MARKER} quoted by a human", user="reviewer")
+    fake_github.add_comment(5, f"see the report above {MARKER}", user="reviewer")
     client.upsert_comment(5, f"{MARKER} c", MARKER)
     remaining = {c["id"]: c["body"] for c in fake_github.comments_on(5)}
-    assert remaining == {keep: f"{MARKER} c", quoted: f"> {MARKER} quoted by a human"}
+    assert remaining[keep] == f"{MARKER} c" and remaining[quoted] == f"> {MARKER} quoted by a human"
+    assert len(remaining) == 3  # the newer copy is gone, the humans' comments stay
 
 
 def test_comment_body_over_github_limit_is_truncated_with_a_note(fake_github: FakeGitHub,
