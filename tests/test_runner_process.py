@@ -280,9 +280,10 @@ def test_io_and_cpu_of_an_orphan_are_counted(tmp_path: Path) -> None:
 
 BUSY = """
     import sys, time
-    end = time.perf_counter() + float(sys.argv[1])
-    while time.perf_counter() < end:
-        pass
+    end = time.process_time() + float(sys.argv[1])  # CPU seconds, whatever else runs meanwhile
+    while time.process_time() < end:
+        for _ in range(100_000):  # user-space work between the clock's syscalls
+            pass
 """
 
 
@@ -291,8 +292,8 @@ def test_cpu_close_to_wall_for_a_busy_loop(tmp_path: Path) -> None:
     record = measure(tmp_path, [PY, str(code), "0.4"])
     m = record.metrics
     assert record.status == "ok"
-    assert 0.4 <= m["wall"] < 5
-    assert 0.5 * m["wall"] <= m["cpu"] <= 1.1 * m["wall"]
+    assert 0.4 <= m["cpu"] <= m["wall"] * 1.02 + 0.005  # one thread cannot use more than the wall
+    assert m["cpu"] >= 0.25 * m["wall"]  # loose: other processes may share the CPU
     assert m["cpu"] == pytest.approx(m["user"] + m["sys"])
     assert m["user"] > m["sys"]
 

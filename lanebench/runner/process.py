@@ -30,6 +30,7 @@ from lanebench.runner import sampler, tree
 from lanebench.runner.interrupt import critical
 
 STDERR_TAIL_BYTES = 2048
+_LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
 IterationStatus = Literal["ok", "failed", "timeout", "error"]
 
@@ -125,7 +126,8 @@ def measure_once(
     child of this process is taken for an orphan of the command.
     """
     cwd = Path(cwd)
-    log_dir.mkdir(parents=True, exist_ok=True)
+    if not log_dir.is_dir():
+        log_dir.mkdir(parents=True, exist_ok=True)
     out_path = log_dir / f"{log_name}.stdout"
     err_path = log_dir / f"{log_name}.stderr"
     if not cwd.is_dir():
@@ -139,8 +141,10 @@ def measure_once(
     proc: subprocess.Popen[bytes] | None = None
     watch: sampler.TreeWatch | None = None
     start_error: OSError | None = None
+    out = os.open(out_path, _LOG_FLAGS, 0o644)
+    err = os.open(err_path, _LOG_FLAGS, 0o644)
     try:
-        with open(out_path, "wb") as out, open(err_path, "wb") as err, critical():
+        with critical():
             t0 = time.perf_counter_ns()
             try:
                 proc = subprocess.Popen(
@@ -156,6 +160,9 @@ def measure_once(
                 start_error = exc
             else:
                 watch = sampler.watch(proc.pid, before, sample_interval, timeout, t0)
+            finally:
+                os.close(out)
+                os.close(err)
         if proc is None:
             assert start_error is not None
             return IterationRecord(

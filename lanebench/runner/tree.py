@@ -56,12 +56,24 @@ def _children_from_proc(pid: int | str) -> set[int] | None:
         return set()  # the process is gone
     out: set[int] = set()
     for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
-                out.update(int(x) for x in fh.read().split())
-        except OSError:
-            continue  # the thread exited meanwhile
+        data = read_small_file(f"/proc/{pid}/task/{tid}/children")
+        if data:  # None when the thread exited meanwhile
+            out.update(int(x) for x in data.split())
     return out
+
+
+def read_small_file(path: str) -> bytes | None:
+    """One read(2) of a /proc file; plain os calls keep this cheap (it runs every iteration)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 65536)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def children_of(pid: int) -> set[int]:
@@ -96,10 +108,8 @@ def descendants(roots: set[int]) -> set[int]:
 
 
 def is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-    except OSError:
+    stat = read_small_file(f"/proc/{pid}/stat")
+    if stat is None:
         return True  # gone counts as dead
     return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"Z", b"X")
 
@@ -128,10 +138,8 @@ _IO_FIELDS = {
 
 def read_proc_io(pid: int) -> IoCounters | None:
     """/proc/<pid>/io, also readable for a zombie (whose counters include every child it reaped)."""
-    try:
-        with open(f"/proc/{pid}/io", "rb") as fh:
-            data = fh.read()
-    except OSError:
+    data = read_small_file(f"/proc/{pid}/io")
+    if data is None:
         return None
     io = IoCounters()
     for line in data.splitlines():
