@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from tests.github_fake import (
     DEFAULT_REPO,
     FakeGitHub,
     load_description,
+    make_zip,
     start_fake_github_process,
 )
 
@@ -190,3 +192,15 @@ def test_standalone_process_serves_and_exposes_state() -> None:
     finally:
         remote.stop()
     assert remote.process is not None and remote.process.returncode == 0
+
+
+def test_process_fixture_seeds_artifacts_over_the_control_api(fake_github_process, tmp_path: Path) -> None:
+    payload = make_zip({"lanebench-results.json": "{}"})
+    aid = fake_github_process.add_artifact("lanebench-baseline",
+                                           zip_base64=base64.b64encode(payload).decode())
+    client = GitHubClient(fake_github_process.token, DEFAULT_REPO, api_url=fake_github_process.url,
+                          seconds_between_requests=0, seconds_between_writes=0)
+    artifact = client.find_baseline_artifact("lanebench-baseline", "main")
+    assert artifact is not None and artifact.id == aid
+    assert client.download_artifact(artifact, tmp_path / "a.zip").read_bytes() == payload
+    assert fake_github_process.state()["blob_downloads"] == [{"artifact_id": aid, "authorization_sent": False}]
