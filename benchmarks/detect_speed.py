@@ -6,10 +6,13 @@ Builds a git repository in a temporary directory whose feature branch changes `-
 files (modified and added code in many folders, docs, renames, deletions, binary files,
 names with spaces and non-ASCII characters), then times:
 
-- git:       change_set_from_git (two `git diff -z` calls on the merge base) + decide_lane
-             + plan_benchmarks;
+- git:       change_set_from_git (ref checks, then one `git diff --raw --numstat -M -z` on
+             the merge base) + decide_lane + plan_benchmarks;
 - pr-files:  change_set_from_pr_files on the same change as GitHub diff-entry dicts
              + decide_lane + plan_benchmarks;
+  each of the two again with benchmarks that no file touches ("none affected"): the slow
+  case for the plan, where every benchmark's patterns meet every path;
+- git diff alone: the one `git diff` call change_set_from_git makes, by itself;
 - cli:       `python -m lanebench detect --base main` as a fresh process (interpreter start
              and imports included), for scale.
 
@@ -164,6 +167,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=3000, help="changed files (default 3000)")
     parser.add_argument("--repeat", type=int, default=20, help="warm rounds per path (default 20)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     configs = {"": config_from_dict(CONFIG), ", none affected": config_from_dict(CONFIG_UNAFFECTED)}
 
     with tempfile.TemporaryDirectory(prefix="lanebench-detect-") as tmp:
@@ -197,6 +201,17 @@ def main() -> int:
             cold, warm, _ = timed(via_pr_files, args.repeat)
             ok = report(f"pr-files{label}", cold, warm, TARGET_SECONDS) and ok
 
+        merge_base = subprocess.run(
+            ["git", "-C", str(repo), "merge-base", "main", "feature"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        diff_argv = [
+            "git", "-C", str(repo), "diff", "--no-color", "--no-ext-diff", "--no-textconv",
+            "-M", "-z", "--raw", "--numstat", merge_base, "feature",
+        ]
+        cold, warm, _ = timed(lambda: subprocess.run(diff_argv, capture_output=True, check=True), args.repeat)
+        report("git diff alone", cold, warm, None)
+
         config_path = repo / ".github" / "lanebench.yml"
         import yaml
 
@@ -213,7 +228,8 @@ def main() -> int:
         report("cli", runs[0], runs[1:], None)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()}"
+        f"{subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()}; "
+        f"1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
     return 0 if ok else 1
 
