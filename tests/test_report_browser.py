@@ -73,9 +73,20 @@ def test_charts_render_with_size_and_no_console_errors(browser: object, dashboar
     driver = browser
     logs = driver.get_log("browser")  # type: ignore[attr-defined]
     assert [entry for entry in logs if entry["level"] in ("SEVERE", "WARNING")] == []
-    forests = driver.execute_script(SIZES, "svg.forest")  # type: ignore[attr-defined]
+    forests = driver.execute_script(SIZES, ".forest")  # type: ignore[attr-defined]
     assert len(forests) == 5  # wall, cpu, maxrss, read_chars, write_chars
-    assert all(w > 400 and h > 80 for w, h in forests)
+    # Metrics with a change are open and drawn; all-unchanged ones (I/O here) start collapsed.
+    bars = driver.execute_script(SIZES, "details[open] svg.fbar")  # type: ignore[attr-defined]
+    assert len(bars) == 15 and all(w > 400 and h >= 20 for w, h in bars)
+    # The estimate's dot is painted: hit-testing just beside its centre finds it (the stroke).
+    hits = driver.execute_script(  # type: ignore[attr-defined]
+        "return Array.from(document.querySelectorAll('details[open] svg.fbar .pt')).map(function (p) {"
+        "  var r = p.getBoundingClientRect(); p.scrollIntoView({block: 'center'});"
+        "  r = p.getBoundingClientRect();"
+        "  var el = document.elementFromPoint(r.left + 3, r.top - 3);"
+        "  return el === p; });"
+    )
+    assert len(hits) == 15 and all(hits)
     # Distribution plots in the open cards (notable benchmarks) are laid out and visible.
     dists = driver.execute_script(SIZES, "details[open] svg.dist")  # type: ignore[attr-defined]
     assert len(dists) >= 15 and all(w > 200 and h > 40 for w, h in dists)
@@ -103,6 +114,14 @@ def test_phone_width_has_no_sideways_scrolling(browser: object, dashboard: Path)
     assert scroll_w <= client_w
     panels = driver.execute_script(SIZES, "details[open] .panel")  # type: ignore[attr-defined]
     assert panels and all(w <= client_w for w, _ in panels)  # one column of panels
+    # Forest bars span the phone's width (names moved above them), and every dot is on screen.
+    bars = driver.execute_script(SIZES, "details[open] svg.fbar")  # type: ignore[attr-defined]
+    assert all(300 <= w <= client_w for w, _ in bars)
+    right_edges = driver.execute_script(  # type: ignore[attr-defined]
+        "return Array.from(document.querySelectorAll('details[open] svg.fbar .pt'))"
+        ".map(function (p) { return p.getBoundingClientRect().right; });"
+    )
+    assert right_edges and max(right_edges) <= client_w
 
 
 def test_dark_mode_follows_the_system(browser: object, dashboard: Path) -> None:
@@ -111,9 +130,9 @@ def test_dark_mode_follows_the_system(browser: object, dashboard: Path) -> None:
     bg = driver.execute_script("return getComputedStyle(document.body).backgroundColor")  # type: ignore[attr-defined]
     assert bg == "rgb(13, 17, 23)"
     fill = driver.execute_script(  # type: ignore[attr-defined]
-        "return getComputedStyle(document.querySelector('svg.forest .lab')).fill"
+        "return getComputedStyle(document.querySelector('svg.dist .tick text')).fill"
     )
-    assert fill == "rgb(230, 237, 243)"  # light text on the dark page
+    assert fill == "rgb(145, 152, 161)"  # chart text follows the theme too
     open_page(browser, dashboard, 1280, dark=False)
     bg = driver.execute_script("return getComputedStyle(document.body).backgroundColor")  # type: ignore[attr-defined]
     assert bg == "rgb(255, 255, 255)"

@@ -19,7 +19,7 @@ from lanebench.report.formatting import (
     format_value,
     is_number,
 )
-from lanebench.report.svg import ForestItem, distribution_svg, forest_svg
+from lanebench.report.svg import ForestItem, distribution_svg, forest_html
 from lanebench.report.templating import html_environment
 from lanebench.report.view import (
     VERDICT_ICONS,
@@ -62,6 +62,7 @@ class Forest:
     shown: int
     total: int
     without_interval: int
+    notable: bool  # anything but "unchanged": shown open
 
 
 @dataclass
@@ -115,8 +116,9 @@ def _forests(rows: list[Row]) -> list[Forest]:
             continue
         label = catalog_metric(metric).label
         shown = items[:MAX_FOREST_ROWS]
-        svg = forest_svg(shown, title=f"{label}: change vs baseline with interval, per benchmark")
-        out.append(Forest(metric, label, svg, len(shown), len(items), missing))
+        chart = forest_html(shown, title=f"{label}: change vs baseline with interval, per benchmark")
+        notable = any(it.verdict != "unchanged" for it in items)
+        out.append(Forest(metric, label, chart, len(shown), len(items), missing, notable))
     return out
 
 

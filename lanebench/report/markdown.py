@@ -118,9 +118,13 @@ def _truncated(view: ReportView, opt: Options, limit: int, measure: Callable[[st
 
 def _render(view: ReportView, opt: Options) -> str:
     rows = view.rows if opt.max_rows is None else view.rows[: opt.max_rows]
-    kept = {id(r) for r in rows}
+    # Unchanged comparisons go into one collapsed table: the open tables show what moved.
+    quiet = [r for r in rows if r.verdict == "unchanged"]
+    kept = {id(r) for r in rows if r.verdict != "unchanged"}
     groups = [Group(g.kind, g.icon, g.title, [r for r in g.rows if id(r) in kept]) for g in view.groups]
     groups = [g for g in groups if g.rows]
+    kinds = [g.kind for g in view.groups]
+    quiet.sort(key=lambda r: (kinds.index(r.kind), r.order))
     ctx = view.ctx
     template = markdown_environment().get_template("report.md.j2")
     return template.render(
@@ -128,6 +132,7 @@ def _render(view: ReportView, opt: Options) -> str:
         opt=opt,
         groups=groups,
         rows=rows,
+        quiet=quiet,
         omitted=_omitted_note(view, len(view.rows) - len(rows)),
         chart=change_chart(view.rows) if view.mode == "compare" else None,
         trend=trend_chart(ctx.history, _current_walls(view)) if ctx.history else None,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 GOLDEN = 0.6180339887498949  # deterministic jitter: point i sits at (i * GOLDEN) mod 1
-MAX_LABEL = 30
 
 
 def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
@@ -158,57 +157,49 @@ class ForestItem:
     verdict: str
 
 
-def forest_svg(items: Sequence[ForestItem], *, title: str) -> Markup:
-    """Change with its interval per benchmark, over the ±δ band of 'no practical change'."""
+def forest_html(items: Sequence[ForestItem], *, title: str) -> Markup:
+    """Change with its interval per benchmark, over the ±δ band of 'no practical change'.
+
+    A grid of rows (name, bar, numbers) rather than one wide SVG, so that on a phone the
+    name moves above its bar instead of shrinking to nothing. Each bar is a small SVG
+    stretched to its cell; strokes use `vector-effect: non-scaling-stroke`, so the interval
+    keeps its thickness and the estimate (a round-capped dot) stays round.
+    """
     if not items:
         return Markup("")
-    width, label_w, left, right = 640, 186, 196, 624
-    row_h, top = 20, 26
-    height = top + row_h * len(items) + 8
     values = [v for it in items for v in (it.low, it.high, it.threshold * 1.5, -it.threshold * 1.5)]
     lo = max(min(values), -0.95)
     hi = min(max(values), 3.0)
-    pad = (hi - lo) * 0.05
+    pad = (hi - lo) * 0.06
     lo, hi = lo - pad, hi + pad
-    x = _Scale(lo, hi, left, right)
-    out = [
-        f'<svg class="forest" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
-    ]
+    x = _Scale(lo, hi, 0.0, 1000.0)
     ticks = nice_ticks(lo * 100, hi * 100, 6)
-    out.append(
-        '<g class="grid">'
+    grid = "".join(f"M{x(t / 100):.1f} 0v24" for t in ticks)
+    zero = x(0.0)
+    out = [
+        f'<div class="forest" role="group" aria-label="{escape(title)}">'
+        '<span class="f-blank"></span><div class="f-ticks" aria-hidden="true">'
         + "".join(
-            f'<line x1="{x(t / 100):.1f}" x2="{x(t / 100):.1f}" y1="{top - 4}" y2="{height - 6}"/>'
-            for t in ticks
+            f'<span style="left:{x(t / 100) / 10:.2f}%">{_percent_tick(t)}</span>' for t in ticks
         )
-        + "</g>"
-    )
-    out.append(
-        '<g class="tick">'
-        + "".join(f'<text x="{x(t / 100):.1f}" y="{top - 10}">{_percent_tick(t)}</text>' for t in ticks)
-        + "</g>"
-    )
-    rows = []
-    for i, it in enumerate(items):
-        cy = top + row_h * i + row_h / 2
-        label = it.label if len(it.label) <= MAX_LABEL else it.label[: MAX_LABEL - 1] + "…"
-        clipped_low, clipped_high = it.low < lo, it.high > hi
-        rows.append(
-            f'<g class="row v-{it.verdict.replace(" ", "-")}">'
-            f"<title>{escape(it.label)}: {it.change:+.1%} [{it.low:+.1%}, {it.high:+.1%}], "
-            f"{escape(it.verdict)}</title>"
-            f'<rect class="band" x="{x(-it.threshold):.1f}" y="{cy - row_h / 2 + 1}" '
-            f'width="{x(it.threshold) - x(-it.threshold):.1f}" height="{row_h - 2}"/>'
-            f'<text class="lab" x="{label_w}" y="{cy + 4:.1f}">{escape(label)}</text>'
-            f'<line class="ci" x1="{x(it.low):.1f}" x2="{x(it.high):.1f}" y1="{cy}" y2="{cy}"/>'
-            + (f'<path class="clip" d="M{left} {cy}l6 -4v8z"/>' if clipped_low else "")
-            + (f'<path class="clip" d="M{right} {cy}l-6 -4v8z"/>' if clipped_high else "")
-            + f'<circle class="pt" cx="{x(it.change):.1f}" cy="{cy}" r="4"/></g>'
+        + '</div><span class="f-blank"></span>'
+    ]
+    for it in items:
+        numbers = f"{it.change:+.1%} [{it.low * 100:+.1f}, {it.high * 100:+.1f}]"
+        clip = ("f-clip-lo " if it.low < lo else "") + ("f-clip-hi" if it.high > hi else "")
+        out.append(
+            f'<div class="f-row v-{it.verdict.replace(" ", "-")}">'
+            f'<span class="f-name">{escape(it.label)}</span>'
+            f'<svg class="fbar {clip.strip()}" viewBox="0 0 1000 24" preserveAspectRatio="none" '
+            f'role="img" aria-label="{escape(it.label)}: {numbers}, {escape(it.verdict)}">'
+            f'<rect class="band" x="{x(-it.threshold):.1f}" y="0" '
+            f'width="{x(it.threshold) - x(-it.threshold):.1f}" height="24"/>'
+            f'<path class="gl" d="{grid}"/><path class="zero" d="M{zero:.1f} 0v24"/>'
+            f'<path class="ci" d="M{x(it.low):.1f} 12H{x(it.high):.1f}"/>'
+            f'<path class="pt" d="M{x(it.change):.1f} 12h0"/></svg>'
+            f'<span class="f-num">{numbers}</span></div>'
         )
-    out.append("".join(rows))
-    out.append(f'<line class="zero" x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top - 4}" y2="{height - 6}"/>')
-    out.append("</svg>")
+    out.append("</div>")
     return Markup("".join(out))
 
 
