@@ -20,7 +20,7 @@ exit status:
   0 the bundle was written, 2 a missing or invalid value or results file.
 
 examples:
-  lanebench bundle --results lanebench-pr/results.json
+  lanebench bundle --results lanebench-out/lanebench-results.json
   lanebench bundle --results head.json --pr 42 --head-sha "$(git rev-parse HEAD)" \\
       --base-ref main --repository octo-org/octo-repo --output bundle/
 """
