@@ -1,0 +1,137 @@
+"""`lanebench pr`: the pull-request job on a local machine (lane, measure, compare, check, report)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from lanebench.config import DEFAULT_CONFIG_PATH
+
+ORDER = 5
+
+EPILOG = """\
+The same job the GitHub Action runs on a pull request, with no GitHub involved: the
+change set comes from `git diff BASE...HEAD` (--base), the baseline from the local
+baseline directory (.lanebench/baseline/ under the project root, written by
+`lanebench baseline`) or --baseline FILE. Reports (comment.md, summary.md, HTML, CSV,
+JSON) are written under --output-dir/report/.
+
+exit status:
+  0 the gate passes (or the lane was skipped, or there is no baseline yet), 1 the gate
+  fails under fail_on (e.g. a regression), 2 a usage/config/input error, 3 git failed.
+
+examples:
+  lanebench pr --config examples/demo/.github/lanebench.yml
+  lanebench pr --base origin/main                 # lane from the branch's changes
+  lanebench pr --base main --label lanebench:heavy
+  lanebench pr --baseline main-results.json --fail-on warning
+"""
+
+
+def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    p = sub.add_parser(
+        "pr",
+        help="run the pull-request job locally: lane, measure, compare, check, report",
+        formatter_class=formatter,
+        description="Decide the change's lane, measure the lane's benchmarks, compare them with "
+        "the baseline, check the SLA and write the reports.",
+        epilog=EPILOG,
+    )
+    add_common_arguments(p)
+    p.add_argument("--base", metavar="REF", help="git ref the change is based on (lane detection)")
+    p.add_argument("--head", metavar="REF", default="HEAD", help="git ref of the change (default HEAD)")
+    p.add_argument("--label", action="append", default=[], metavar="LABEL", help="a PR label (repeatable)")
+    p.add_argument("--lane", metavar="NAME", help="force a lane instead of detecting it")
+    p.add_argument(
+        "--baseline", type=Path, metavar="PATH",
+        help="baseline results file or directory (default: .lanebench/baseline/ in the project)",
+    )
+    p.add_argument(
+        "--results", type=Path, metavar="FILE",
+        help="judge this results file (from `lanebench run`) instead of measuring",
+    )
+    p.add_argument(
+        "--fail-on", choices=("critical", "warning", "never"), default=None,
+        help="which SLA status fails (default: the lane's fail_on)",
+    )
+    p.set_defaults(func=run)
+
+
+def add_common_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", "-c", type=Path, default=None, metavar="PATH",
+        help=f"config file (default: {DEFAULT_CONFIG_PATH})",
+    )
+    p.add_argument("--iterations", "-n", type=int, default=None, metavar="N",
+                   help="measured iterations per benchmark (min = max = N)")
+    p.add_argument(
+        "--output-dir", "-o", type=Path, default=Path("lanebench-results"), metavar="DIR",
+        help="where results and reports go (default: lanebench-results)",
+    )
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+
+
+def load_baseline(path: Path | None, root: Path) -> tuple[Any, str]:
+    from lanebench.baseline import LocalBaselineStore
+    from lanebench.results import read_results
+
+    if path is not None and path.is_file():
+        return read_results(path), str(path)
+    store = LocalBaselineStore(path) if path is not None else LocalBaselineStore.in_project(root)
+    doc = store.load()
+    if doc is None:
+        return None, f"no baseline at {store.path}: create one with `lanebench baseline`"
+    return doc, str(store.path)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lanebench.changes import change_set_from_git
+    from lanebench.config import load_config
+    from lanebench.pipeline import PipelineRequest, judge_change
+    from lanebench.runner import local_run_info, make_progress
+
+    config = load_config(args.config)
+    change_set = None
+    if args.base:
+        change_set = change_set_from_git(config.root, args.base, args.head)
+    if args.label:
+        from lanebench.changes import ChangeSet
+
+        change_set = (change_set or ChangeSet(complete=False, source="labels only")).with_labels(args.label)
+    baseline, source = load_baseline(args.baseline, config.root)
+    result = judge_change(
+        PipelineRequest(
+            config=config,
+            output_dir=args.output_dir,
+            change_set=change_set,
+            forced_lane=args.lane,
+            iterations=args.iterations,
+            baseline=baseline,
+            baseline_source=source,
+            head_results=args.results,
+            run_info=local_run_info(config.root, config.path),
+            fail_on=args.fail_on,
+            resume=args.resume,
+            progress=make_progress(sys.stderr),
+        )
+    )
+    print_outcome(result, baseline_note=source if baseline is None else f"baseline: {source}")
+    return result.exit_code
+
+
+def print_outcome(result: Any, *, baseline_note: str) -> None:
+    """The first lines of the comment on stdout, then where the reports are."""
+    first = result.context and result.reports.get("comment")
+    if first is not None and Path(first).exists():
+        headline = Path(first).read_text(encoding="utf-8").splitlines()
+        shown = next((line for line in headline if line.strip() and not line.startswith("<!--")), "")
+        print(shown.lstrip("# ").strip())
+    print(f"lane: {result.decision.lane if result.decision else '-'} ({result.decision.reason if result.decision else ''})")
+    print(baseline_note)
+    if result.results_path is not None:
+        print(f"results: {result.results_path}")
+    for name in ("html", "comment", "summary"):
+        if name in result.reports:
+            print(f"{name}: {result.reports[name]}")

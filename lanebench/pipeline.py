@@ -1,0 +1,291 @@
+"""The one function that strings the steps together, used by the CLI and the action.
+
+change set → lane → plan → run (or read results produced elsewhere) → compare with the
+baseline → SLA + advice → reports on disk. Publishing (comment, check, outputs) is the
+caller's job: this module knows nothing of GitHub.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from lanebench.advice import Recommendation, recommend
+from lanebench.changes import ChangeSet
+from lanebench.config import Config, LaneSettings
+from lanebench.errors import ConfigError
+from lanebench.lanes import LaneDecision, Planned, decide_lane, plan_benchmarks
+from lanebench.report import ReportContext, write_reports
+from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, read_results, write_results
+from lanebench.runner import Progress, run_benchmarks
+from lanebench.sla import FailOn, SlaReport, compared_metrics, evaluate_sla
+from lanebench.stats import Comparison, compare, sequential_stopper
+
+Status = Literal["pass", "warn", "fail", "skipped", "no-baseline"]
+RESULTS_FILE = "lanebench-results.json"
+REPORTS_DIR = "report"
+
+
+@dataclass
+class PipelineRequest:
+    """What to measure and against what. Paths are absolute or relative to the cwd."""
+
+    config: Config
+    output_dir: Path
+    change_set: ChangeSet | None = None  # None: unknown, the fallback lane is used
+    forced_lane: str | None = None
+    iterations: int | None = None
+    baseline: ResultsDocument | None = None
+    baseline_source: str = ""  # where the baseline came from, or why there is none
+    head_results: Path | None = None  # produced elsewhere: measure nothing, judge this file
+    run_info: RunInfo = field(default_factory=RunInfo)
+    fail_on: FailOn | None = None
+    resume: bool = False
+    progress: Progress | None = None
+    links: dict[str, str] = field(default_factory=dict)
+    report_key: str | None = None
+
+
+@dataclass
+class PipelineResult:
+    decision: LaneDecision | None  # None for a baseline run
+    plan: list[Planned]
+    head: ResultsDocument | None
+    base: ResultsDocument | None
+    comparison: Comparison | None
+    sla: SlaReport | None
+    advice: list[Recommendation]
+    context: ReportContext
+    reports: dict[str, Path]
+    results_path: Path | None
+    status: Status
+
+    @property
+    def regressions(self) -> int:
+        return len(self.comparison.regressions) if self.comparison else 0
+
+    @property
+    def gate_failed(self) -> bool:
+        return bool(self.sla and self.sla.gate_failed)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.gate_failed else 0
+
+
+def _with_iterations(lane: LaneSettings, iterations: int | None) -> LaneSettings:
+    if iterations is None:
+        return lane
+    return lane.model_copy(update={"min_iterations": iterations, "max_iterations": iterations})
+
+
+def _carried_over(base: ResultsDocument | None, planned: Planned) -> BenchmarkResult:
+    """The baseline's samples stand in for a benchmark this change does not affect."""
+    source = base.benchmark(planned.spec.name) if base is not None else None
+    if source is None:
+        return BenchmarkResult(
+            name=planned.spec.name,
+            command=planned.spec.command,
+            shell=planned.spec.shell,
+            cwd=planned.spec.cwd,
+            status="skipped",
+            notes=[planned.reason + "; no baseline to carry over"],
+        )
+    carried = copy.deepcopy(source)
+    carried.status = "carried_over"
+    carried.notes = [planned.reason]
+    return carried
+
+
+def _skipped(planned: Planned) -> BenchmarkResult:
+    return BenchmarkResult(
+        name=planned.spec.name,
+        command=planned.spec.command,
+        shell=planned.spec.shell,
+        cwd=planned.spec.cwd,
+        status="skipped",
+        notes=[planned.reason],
+    )
+
+
+def _status(sla: SlaReport | None, comparison: Comparison | None, skipped: bool) -> Status:
+    if skipped:
+        return "skipped"
+    if comparison is None:
+        return "no-baseline"
+    assert sla is not None
+    return sla.status
+
+
+def judge_change(request: PipelineRequest) -> PipelineResult:
+    """The pull-request job: decide the lane, measure, compare, check, write reports."""
+    config = request.config
+    change_set = request.change_set or ChangeSet(files=[], labels=(), source="unknown", complete=False)
+    decision = decide_lane(config, change_set, forced=request.forced_lane)
+    lane = _with_iterations(decision.settings, request.iterations)
+    plan = plan_benchmarks(config, decision, change_set)
+    output_dir = request.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    results_path = output_dir / RESULTS_FILE
+    base = request.baseline
+    run_info = copy.deepcopy(request.run_info)
+    run_info.lane = decision.lane
+
+    to_run = [p.spec for p in plan if p.run]
+    if not lane.run:
+        return _finish_skipped(request, decision, plan, output_dir)
+
+    if request.head_results is not None:
+        head = read_results(request.head_results)
+        _check_head_covers(head, to_run, request.head_results)
+    elif to_run:
+        stopper = None
+        if base is not None and lane.max_iterations > lane.min_iterations:
+            stopper = sequential_stopper(base, lane)
+        head = run_benchmarks(
+            config,
+            decision.lane,
+            lane,
+            to_run,
+            output=results_path,
+            resume=request.resume,
+            should_stop=stopper,
+            progress=request.progress,
+            run_info=run_info,
+        )
+    else:
+        head = ResultsDocument(run=run_info, environment={}, benchmarks=[])
+
+    # Benchmarks not run in this lane keep their place in the report.
+    measured = {b.name for b in head.benchmarks}
+    for planned in plan:
+        if planned.run or planned.spec.name in measured:
+            continue
+        head.benchmarks.append(_carried_over(base, planned) if planned.carried_over else _skipped(planned))
+    if request.head_results is None or head.benchmarks:
+        write_results(results_path, head)
+
+    comparison = None
+    if base is not None:
+        metrics = compared_metrics(lane, decision.lane)
+        comparison = compare(base, head, lane=lane, lane_name=decision.lane, metrics=metrics)
+    sla = evaluate_sla(lane, head, comparison, lane_name=decision.lane, fail_on=request.fail_on)
+    lane_dict = decision.to_dict()
+    advice = recommend(comparison, head, base, sla, lane_dict)
+    links = dict(request.links)
+    if request.baseline_source:
+        links.setdefault("baseline", request.baseline_source)
+    context = ReportContext(
+        head=head,
+        comparison=comparison,
+        base=base,
+        sla=sla,
+        advice=advice,
+        lane=lane_dict,
+        links=links,
+        skipped={p.spec.name: p.reason for p in plan if not p.run and not p.carried_over},
+        carried_over={p.spec.name: p.reason for p in plan if p.carried_over},
+        key=request.report_key,
+    )
+    reports = write_reports(context, output_dir / REPORTS_DIR)
+    return PipelineResult(
+        decision=decision,
+        plan=plan,
+        head=head,
+        base=base,
+        comparison=comparison,
+        sla=sla,
+        advice=advice,
+        context=context,
+        reports=reports,
+        results_path=results_path,
+        status=_status(sla, comparison, skipped=False),
+    )
+
+
+def _check_head_covers(head: ResultsDocument, specs: list, path: Path) -> None:
+    missing = [s.name for s in specs if head.benchmark(s.name) is None]
+    if missing:
+        raise ConfigError(
+            f"{path}: results have no benchmark {', '.join(repr(m) for m in missing)} that the lane runs",
+            hint="run `lanebench run` with the same config and lane, or pass the lane explicitly",
+        )
+
+
+def _finish_skipped(
+    request: PipelineRequest, decision: LaneDecision, plan: list[Planned], output_dir: Path
+) -> PipelineResult:
+    reason = f"skipped ({decision.lane} lane): {decision.reason}"
+    context = ReportContext(
+        head=None,
+        lane=decision.to_dict(),
+        links=dict(request.links),
+        skipped={p.spec.name: p.reason for p in plan},
+        skip_reason=reason,
+        key=request.report_key,
+    )
+    reports = write_reports(context, output_dir / REPORTS_DIR)
+    return PipelineResult(
+        decision=decision,
+        plan=plan,
+        head=None,
+        base=request.baseline,
+        comparison=None,
+        sla=None,
+        advice=[],
+        context=context,
+        reports=reports,
+        results_path=None,
+        status="skipped",
+    )
+
+
+def baseline_lane(config: Config) -> tuple[str, LaneSettings]:
+    """Settings for measuring a baseline: a lane named `baseline` if the config has one,
+    else the largest iteration budget of any running lane over every benchmark, fixed N."""
+    if "baseline" in config.lanes:
+        lane = config.lanes["baseline"]
+        return "baseline", lane.model_copy(update={"run": True})
+    running = [lane for lane in config.lanes.values() if lane.run]
+    if not running:
+        raise ConfigError("no lane runs benchmarks, so there is nothing to measure for a baseline")
+    widest = max(running, key=lambda lane: lane.max_iterations)
+    fixed = widest.max_iterations
+    return "baseline", widest.model_copy(
+        update={"benchmarks": "all", "min_iterations": fixed, "max_iterations": fixed}
+    )
+
+
+def measure_baseline(request: PipelineRequest) -> PipelineResult:
+    """The main-branch job: measure every benchmark and write the next baseline."""
+    config = request.config
+    lane_name, lane = baseline_lane(config)
+    lane = _with_iterations(lane, request.iterations)
+    output_dir = request.output_dir
+    output_dir.mkdir(parents=True, exist_ok=True)
+    results_path = output_dir / RESULTS_FILE
+    run_info = copy.deepcopy(request.run_info)
+    run_info.lane = lane_name
+    specs = [b for b in config.benchmarks if lane.benchmarks == "all" or b.name in lane.benchmarks]
+    if request.head_results is not None:
+        head = read_results(request.head_results)
+        write_results(results_path, head)
+    else:
+        head = run_benchmarks(
+            config, lane_name, lane, specs, output=results_path, resume=request.resume,
+            progress=request.progress, run_info=run_info,
+        )
+    sla = evaluate_sla(lane, head, None, lane_name=lane_name, fail_on=request.fail_on)
+    advice = recommend(None, head, None, sla, None)
+    context = ReportContext(
+        head=head, sla=sla, advice=advice, lane={"lane": lane_name, "reasons": ["baseline run"], "trace": []},
+        links=dict(request.links), key=request.report_key, title="lanebench baseline",
+    )
+    reports = write_reports(context, output_dir / REPORTS_DIR)
+    return PipelineResult(
+        decision=None, plan=[], head=head, base=None, comparison=None, sla=sla, advice=advice,
+        context=context, reports=reports, results_path=results_path,
+        status=sla.status,
+    )

@@ -1,0 +1,110 @@
+"""The pull-request and baseline jobs end to end, as real `lanebench` subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CONFIG = """\
+benchmarks:
+  - name: quick
+    command: [{py}, -c, "import time; time.sleep(0.01)"]
+  - name: slowable
+    command: [{py}, -c, "import os, time; time.sleep(float(os.environ.get('DELAY', '0.01')))"]
+    paths: ["src/**"]
+defaults:
+  warmup: 0
+  min_iterations: 8
+  max_iterations: 8
+"""
+
+
+def lanebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "lanebench", *args], cwd=cwd, capture_output=True, text=True,
+        env=full_env, timeout=300, check=False,
+    )
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "lanebench.yml").write_text(CONFIG.format(py=json.dumps(sys.executable)))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("x = 1\n")
+    (tmp_path / "README.md").write_text("hello\n")
+    subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "checkout", "-qb", "feature"], cwd=tmp_path, check=True)
+    return tmp_path
+
+
+def commit(project: Path, path: str, text: str) -> None:
+    (project / path).write_text(text)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "commit", "-qam", f"change {path}"], cwd=project, check=True)
+
+
+def test_no_baseline_is_neutral_and_says_how_to_create_one(project: Path) -> None:
+    proc = lanebench("pr", "--base", "main", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "create one with `lanebench baseline`" in proc.stdout
+    comment = (project / "lanebench-results" / "report" / "comment.md").read_text()
+    assert "no baseline" in comment.lower()
+
+
+def test_regression_fails_the_gate_and_unaffected_benchmark_is_carried_over(project: Path) -> None:
+    assert lanebench("baseline", "-n", "8", cwd=project).returncode == 0
+    assert (project / ".lanebench" / "baseline" / "lanebench-results.json").exists()
+    commit(project, "src/app.py", "x = 2\n")
+    proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.06"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    comparison = json.loads((project / "lanebench-results" / "report" / "comparison.json").read_text())
+    verdicts = {(m["benchmark"], m["metric"]): m["verdict"] for m in comparison["metrics"]}
+    assert verdicts[("slowable", "wall")] == "regression"
+
+
+def test_change_outside_paths_carries_the_baseline_over(project: Path) -> None:
+    assert lanebench("baseline", "-n", "8", cwd=project).returncode == 0
+    (project / "tool.py").write_text("y = 1\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "add", "tool.py"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "tool"], cwd=project, check=True)
+    proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.06"})
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1 only if `quick` drew noise
+    results = json.loads((project / "lanebench-results" / "lanebench-results.json").read_text())
+    statuses = {b["name"]: b["status"] for b in results["benchmarks"]}
+    assert statuses == {"quick": "ok", "slowable": "carried_over"}
+
+
+def test_docs_only_change_is_skipped_and_passes(project: Path) -> None:
+    commit(project, "README.md", "more docs\n")
+    proc = lanebench("pr", "--base", "main", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "lane: docs" in proc.stdout
+    assert not (project / "lanebench-results" / "lanebench-results.json").exists()
+    comment = (project / "lanebench-results" / "report" / "comment.md").read_text()
+    assert "docs lane" in comment
+
+
+def test_results_from_elsewhere_give_the_same_verdicts_as_compare(project: Path) -> None:
+    assert lanebench("baseline", "-n", "8", cwd=project).returncode == 0
+    head = project / "head.json"
+    assert lanebench("run", "--output", str(head), cwd=project, env={"DELAY": "0.06"}).returncode == 0
+    proc = lanebench("pr", "--results", str(head), "--lane", "standard", cwd=project)
+    cli = lanebench(
+        "compare", ".lanebench/baseline/lanebench-results.json", str(head), "--output", "cmp.json", cwd=project
+    )
+    assert proc.returncode == cli.returncode == 1, proc.stdout + proc.stderr + cli.stdout + cli.stderr
+    via_pr = json.loads((project / "lanebench-results" / "report" / "comparison.json").read_text())
+    via_cli = json.loads((project / "cmp.json").read_text())
+    pick = lambda doc: {(m["benchmark"], m["metric"]): m["verdict"] for m in doc["metrics"]}  # noqa: E731
+    assert pick(via_pr) == pick(via_cli)
