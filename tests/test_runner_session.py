@@ -147,7 +147,7 @@ def test_leftover_processes_are_noted(tmp_path: Path) -> None:
     )
     doc, _ = run(config, lane(min_iterations=2, max_iterations=2), tmp_path)
     notes = doc.benchmark("bg").notes
-    assert any("killed processes left running after 2 of 2 iterations" in n for n in notes)
+    assert any("killed processes left running after 2 of 2 iterations" in n for n in notes), notes
 
 
 def test_cwd_and_env_come_from_the_spec(tmp_path: Path) -> None:

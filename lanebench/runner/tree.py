@@ -206,14 +206,14 @@ def reap_orphans(root: int, before: set[int], *, max_rounds: int = 1000) -> Reap
     reaped (rusage), so their work counts in the iteration's totals.
     """
     out = Reaped()
+    kids = own_children() - before - {root}
+    if kids:  # count what is still running before anything is killed
+        out.killed = sum(1 for pid in kids | descendants(kids) if not is_zombie(pid))
     signal_group(root)
     for _ in range(max_rounds):
-        kids = own_children() - before - {root}
         if not kids:
             break
-        live = {pid for pid in kids if not is_zombie(pid)}
-        out.killed += len(live)
-        signal_pids(live)
+        signal_pids({pid for pid in kids if not is_zombie(pid)})
         for pid in kids:
             try:
                 os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
@@ -232,6 +232,7 @@ def reap_orphans(root: int, before: set[int], *, max_rounds: int = 1000) -> Reap
             out.user += usage.ru_utime
             out.sys += usage.ru_stime
             out.maxrss = max(out.maxrss, usage.ru_maxrss * 1024)
+        kids = own_children() - before - {root}  # the killed ones' children are ours now
     return out
 
 
