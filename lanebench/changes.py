@@ -87,6 +87,7 @@ class ChangeSet:
     complete: bool = True
     note: str = ""
     refs: dict[str, str] = field(default_factory=dict, compare=False)  # git: refs and commits
+    root: Path | None = field(default=None, compare=False)  # the repository's top folder, if known
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(self.files))
@@ -102,7 +103,9 @@ class ChangeSet:
         return sum(f.lines or 0 for f in self.files)
 
     def with_labels(self, labels: Iterable[str]) -> ChangeSet:
-        return ChangeSet(self.files, tuple(labels), self.source, self.complete, self.note, self.refs)
+        return ChangeSet(
+            self.files, tuple(labels), self.source, self.complete, self.note, self.refs, self.root
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -111,6 +114,7 @@ class ChangeSet:
             "note": self.note,
             "labels": list(self.labels),
             **({"refs": dict(self.refs)} if self.refs else {}),
+            **({"root": str(self.root)} if self.root else {}),
             "files": [f.to_dict() for f in self.files],
         }
 
@@ -136,6 +140,7 @@ def change_set_from_pr_files(
     labels: Iterable[str | Mapping[str, Any]] = (),
     *,
     total_files: int | None = None,
+    root: Path | str | None = None,
 ) -> ChangeSet:
     """Build a change set from GitHub "diff-entry" dicts (the PR files API).
 
@@ -143,6 +148,8 @@ def change_set_from_pr_files(
     incomplete when it holds fewer entries, or when it holds 3,000 (the API's limit) and
     the count is unknown. Entries with status "unchanged" change nothing and are left
     out. GitHub does not flag binary files; they arrive with 0 additions and deletions.
+    `root` is the local checkout of the repository, when there is one (the workspace):
+    it lets a config in a subfolder match paths relative to that folder.
     """
     changed: list[ChangedFile] = []
     listed = 0
@@ -182,7 +189,14 @@ def change_set_from_pr_files(
             f"GitHub listed {listed} files, the API's limit; more may have changed "
             "(run `lanebench detect` on a full clone for the whole list)"
         )
-    return ChangeSet(tuple(changed), label_names(labels), "github", complete, note)
+    return ChangeSet(
+        tuple(changed),
+        label_names(labels),
+        "github",
+        complete,
+        note,
+        root=Path(root) if root is not None else None,
+    )
 
 
 # ---------------------------------------------------------------- local git
@@ -222,12 +236,14 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def _check_repo(repo: Path) -> None:
+def _check_repo(repo: Path) -> Path | None:
+    """Fail clearly unless `repo` is in a git repository; its top folder (None when bare)."""
     if not repo.is_dir():
         raise ConfigError(f"{repo}: no such directory", hint="pass the path of a git checkout")
     proc = _git(repo, "rev-parse", "--git-dir", check=False)
     if proc.returncode == 0:
-        return
+        top = _git(repo, "rev-parse", "--show-toplevel", check=False)
+        return Path(_decode(top.stdout.rstrip(b"\n"))) if top.returncode == 0 else None
     message = _stderr_line(proc)
     if "dubious ownership" in message:
         raise ExternalError(
@@ -347,7 +363,7 @@ def change_set_from_git(
     non-ASCII names arrive exactly as committed.
     """
     repo = Path(repo)
-    _check_repo(repo)
+    top = _check_repo(repo)
     base_sha = _resolve(repo, base, "base")
     head_sha = _resolve(repo, head, "head")
     merge_base = _merge_base(repo, base, head, base_sha, head_sha)
@@ -368,4 +384,5 @@ def change_set_from_git(
         True,
         note,
         {"base": base, "head": head, "base_sha": base_sha, "head_sha": head_sha, "merge_base": merge_base},
+        top,
     )

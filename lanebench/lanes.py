@@ -37,14 +37,21 @@ def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
 class PatternMatcher:
     """Gitignore-style patterns (later ones win, `!` negates) matched against a set of paths.
 
-    All paths are matched in one batch call, which is several times faster than asking
-    path by path; `pattern_for` (which pattern matched) is only needed for explanations.
+    Paths are relative to the repository root. With a `prefix` (the project root's folder
+    inside the repository, e.g. "services/api/"), a path under it also matches when its
+    project-relative form does. All paths are matched in one batch call, several times
+    faster than path by path; `pattern_for` is only needed for explanations.
     """
 
-    def __init__(self, patterns: Sequence[str], paths: Iterable[str]) -> None:
+    def __init__(self, patterns: Sequence[str], paths: Iterable[str], prefix: str = "") -> None:
         self.patterns = tuple(patterns)
+        self.prefix = prefix
         self._spec = _spec(self.patterns)
+        paths = list(paths)
         self.matched: set[str] = set(self._spec.match_files(paths))
+        if prefix:
+            inside = {p[len(prefix) :]: p for p in paths if p.startswith(prefix)}
+            self.matched.update(inside[local] for local in self._spec.match_files(inside))
 
     def any_path(self, change: ChangedFile) -> bool:
         """Whether any of the change's paths matches (a rename has two)."""
@@ -58,8 +65,14 @@ class PatternMatcher:
 
     def pattern_for(self, path: str) -> str | None:
         """The pattern that includes `path` (the last one matching), or None."""
-        result = self._spec.check_file(path)
-        return self.patterns[result.index] if result.include and result.index is not None else None
+        forms = [path]
+        if self.prefix and path.startswith(self.prefix):
+            forms.append(path[len(self.prefix) :])
+        for form in forms:
+            result = self._spec.check_file(form)
+            if result.include and result.index is not None:
+                return self.patterns[result.index]
+        return None
 
     def pattern_for_change(self, change: ChangedFile) -> str | None:
         for path in change.paths:
@@ -67,6 +80,19 @@ class PatternMatcher:
             if hit is not None:
                 return hit
         return None
+
+
+def project_prefix(config: Config, change_set: ChangeSet) -> str:
+    """Where the project root (the config's folder) sits inside the repository, as a path
+    prefix like "services/api/"; "" when they are the same folder or it is unknown."""
+    if change_set.root is None:
+        return ""
+    try:
+        relative = config.root.resolve().relative_to(change_set.root.resolve())
+    except (OSError, ValueError):
+        return ""
+    text = relative.as_posix()
+    return "" if text in ("", ".") else text + "/"
 
 
 def all_paths(files: Iterable[ChangedFile]) -> list[str]:
@@ -100,16 +126,18 @@ class ChangeStats:
     source: str
     note: str
     labels: list[str]
+    project_prefix: str = ""  # the config's folder inside the repository, e.g. "services/api/"
 
 
 class _Facts:
     """A change set seen through the config's docs patterns, computed once."""
 
-    def __init__(self, change_set: ChangeSet, docs_patterns: Sequence[str]) -> None:
+    def __init__(self, change_set: ChangeSet, docs_patterns: Sequence[str], prefix: str) -> None:
         self.change_set = change_set
         self.files = change_set.files
+        self.prefix = prefix
         self.paths = all_paths(self.files)
-        docs = PatternMatcher(docs_patterns, self.paths)
+        docs = PatternMatcher(docs_patterns, self.paths, prefix)
         self.code = [f for f in self.files if not docs.every_path(f)]
         self.code_lines = sum(f.lines or 0 for f in self.code)
         self.unknown_lines = sum(1 for f in self.code if f.lines is None)
@@ -119,7 +147,7 @@ class _Facts:
     def matcher(self, patterns: Sequence[str]) -> PatternMatcher:
         key = tuple(patterns)
         if key not in self.matchers:
-            self.matchers[key] = PatternMatcher(key, self.paths)
+            self.matchers[key] = PatternMatcher(key, self.paths, self.prefix)
         return self.matchers[key]
 
     def stats(self) -> ChangeStats:
@@ -134,6 +162,7 @@ class _Facts:
             source=cs.source,
             note=cs.note,
             labels=list(cs.labels),
+            project_prefix=self.prefix,
         )
 
 
@@ -395,7 +424,7 @@ def lane_from_labels(config: Config, labels: Iterable[str]) -> tuple[str, str] |
 
 def decide_lane(config: Config, change_set: ChangeSet, *, forced: str | None = None) -> LaneDecision:
     """Choose the lane for `change_set`. Raises ConfigError for an unknown forced lane."""
-    facts = _Facts(change_set, config.docs_patterns)
+    facts = _Facts(change_set, config.docs_patterns, project_prefix(config, change_set))
     rule_lane, reasons, trace = _evaluate_lanes(config, facts)
     forced = (forced or "").strip() or None
     lane = rule_lane
@@ -448,17 +477,19 @@ class Planned:
         return {"benchmark": self.spec.name, "run": self.run, "status": self.status, "reason": self.reason}
 
 
-def _config_file_changed(config: Config, change_set: ChangeSet) -> str | None:
+def _config_file_changed(config: Config, change_set: ChangeSet, prefix: str) -> str | None:
     path = config.path
     if path is None:
         return None
     try:
-        relative = path.resolve().relative_to(config.root).as_posix()
-    except ValueError:
+        relative = path.resolve().relative_to(config.root.resolve()).as_posix()
+    except (OSError, ValueError):
         return None
     for changed in change_set.paths:
-        if changed == relative or changed.endswith("/" + relative):
+        if changed == prefix + relative:
             return changed
+        if change_set.root is None and changed.endswith("/" + relative):
+            return changed  # the project's place in the repository is unknown
     return None
 
 
@@ -468,7 +499,8 @@ def plan_benchmarks(
     """For each configured benchmark: run it, or say why not (lane off, not in lane, not affected)."""
     lane = decision.settings
     selected = None if lane.benchmarks == "all" else set(lane.benchmarks)
-    config_change = _config_file_changed(config, change_set)
+    prefix = project_prefix(config, change_set)
+    config_change = _config_file_changed(config, change_set, prefix)
     paths = all_paths(change_set.files)
     plan: list[Planned] = []
     for spec in config.benchmarks:
@@ -487,7 +519,7 @@ def plan_benchmarks(
         elif config_change is not None:
             plan.append(Planned(spec, True, f"the config file changed ({config_change})"))
         else:
-            matcher = PatternMatcher(spec.paths, paths)
+            matcher = PatternMatcher(spec.paths, paths, prefix)
             hit = None
             if matcher.matched:  # most often empty: then no file needs a second look
                 hit = next((c for c in change_set.files if matcher.any_path(c)), None)

@@ -122,6 +122,7 @@ def test_git_uses_the_merge_base_like_a_pull_request(repo: Path) -> None:
 
     cs = change_set_from_git(repo, "main", "feature", labels=["perf"])
     assert cs.paths == ["feature.py"]  # main's later commits are not the PR's changes
+    assert cs.root == repo.resolve()
     assert cs.labels == ("perf",)
     # the other direction sees only main's own work
     assert sorted(change_set_from_git(repo, "feature", "main").paths) == ["keep.py", "main_only.py"]

@@ -171,3 +171,28 @@ def test_cli_process_exit_code_for_a_shallow_clone(repo: Path, tmp_path: Path) -
     assert proc.returncode == 3
     assert proc.stderr.startswith('lanebench: error: base ref "main" is not in this shallow clone')
     assert "fetch-depth: 0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_config_in_a_subfolder_matches_project_relative_paths(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sub_config = (
+        "benchmarks:\n"
+        "  - {name: api, command: [python3, -c, pass], paths: ['bench/**']}\n"
+    )
+    commit_files(repo, {"services/api/.github/lanebench.yml": sub_config}, "api config")
+    git(repo, "checkout", "-q", "-b", "api-change")
+    commit_files(repo, {"services/api/bench/load.py": "n = 1\n", "services/api/docs/img.svg": "<svg/>\n"}, "api")
+    config = "services/api/.github/lanebench.yml"
+    code, out, _ = detect(capsys, "--base", "feature", "--config", config, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["change_set"]["project_prefix"] == "services/api/"
+    assert data["change_set"]["docs_files"] == 1  # services/api/docs/** is the project's docs/**
+    assert data["plan"] == [
+        {"benchmark": "api", "run": True, "status": "run",
+         "reason": "affected: services/api/bench/load.py matches bench/**"}
+    ]
+    git(repo, "checkout", "-q", "-b", "elsewhere", "feature")
+    commit_files(repo, {"services/web/bench/load.py": "n = 2\n"}, "another project's bench folder")
+    code, out, _ = detect(capsys, "--base", "feature", "--config", config, "--json")
+    assert json.loads(out)["plan"][0]["status"] == "not affected", out

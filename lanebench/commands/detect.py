@@ -107,6 +107,8 @@ def _explain(decision: Any, plan: list[Any]) -> str:
     if stats.note:
         lines.append(f"  source: {stats.note}")
     lines.append(f"  labels: {', '.join(stats.labels) or 'none'}")
+    if stats.project_prefix:
+        lines.append(f"  project folder: {stats.project_prefix} (patterns also match paths relative to it)")
     lines.append("lanes, in order (first match wins):")
     width = max(len(t.lane) for t in decision.trace)
     for t in decision.trace:
