@@ -47,16 +47,21 @@ def unquote(cell: str) -> str:
     return "" if value == '""' else value
 
 
-def test_inputs_table_lists_exactly_the_inputs_with_their_defaults() -> None:
-    rows = table(section(ACTION_DOC.read_text(encoding="utf-8"), "## Inputs"))
+README = REPO / "README.md"
+
+
+@pytest.mark.parametrize("doc", [ACTION_DOC, README], ids=["docs/action.md", "README.md"])
+def test_inputs_table_lists_exactly_the_inputs_with_their_defaults(doc: Path) -> None:
+    rows = table(section(doc.read_text(encoding="utf-8"), "## Inputs"))
     documented = {unquote(r[0]): unquote(r[1]) for r in rows}
     declared = {name: str(spec.get("default", "")) for name, spec in action()["inputs"].items()}
     assert documented == declared
     assert [unquote(r[0]) for r in rows] == list(action()["inputs"])  # same order as action.yml
 
 
-def test_outputs_table_lists_exactly_the_outputs() -> None:
-    rows = table(section(ACTION_DOC.read_text(encoding="utf-8"), "## Outputs"))
+@pytest.mark.parametrize("doc", [ACTION_DOC, README], ids=["docs/action.md", "README.md"])
+def test_outputs_table_lists_exactly_the_outputs(doc: Path) -> None:
+    rows = table(section(doc.read_text(encoding="utf-8"), "## Outputs"))
     assert [unquote(r[0]) for r in rows] == list(action()["outputs"])
 
 
