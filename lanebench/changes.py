@@ -240,11 +240,12 @@ def _check_repo(repo: Path) -> Path | None:
     """Fail clearly unless `repo` is in a git repository; its top folder (None when bare)."""
     if not repo.is_dir():
         raise ConfigError(f"{repo}: no such directory", hint="pass the path of a git checkout")
-    proc = _git(repo, "rev-parse", "--git-dir", check=False)
+    proc = _git(repo, "rev-parse", "--show-toplevel", check=False)
     if proc.returncode == 0:
-        top = _git(repo, "rev-parse", "--show-toplevel", check=False)
-        return Path(_decode(top.stdout.rstrip(b"\n"))) if top.returncode == 0 else None
+        return Path(_decode(proc.stdout.rstrip(b"\n")))
     message = _stderr_line(proc)
+    if "must be run in a work tree" in message:
+        return None  # a bare repository: refs and history, no checkout
     if "dubious ownership" in message:
         raise ExternalError(
             f"{repo}: git refuses the repository because another user owns it",

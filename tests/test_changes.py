@@ -331,3 +331,13 @@ def test_malformed_entry_is_an_external_error() -> None:
 
 def test_label_names_dedupe_and_accept_label_objects() -> None:
     assert label_names(["a", {"name": "b"}, "a", {"id": 3}, ""]) == ("a", "b")
+
+
+def test_bare_repository_works_without_a_root(repo: Path, tmp_path: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, "feature.py", "f = 1\n")
+    commit(repo, "feature")
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], env=GIT_ENV, check=True)
+    cs = change_set_from_git(bare, "main", "feature")
+    assert cs.paths == ["feature.py"] and cs.root is None
