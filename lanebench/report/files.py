@@ -8,9 +8,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lanebench.report.context import ReportContext
-from lanebench.report.html import render_html
-from lanebench.report.markdown import render_comment, render_summary
-from lanebench.report.tables import render_csv_samples, render_csv_summary, render_json
+from lanebench.report.html import html_from_view, render_html
+from lanebench.report.markdown import (
+    comment_from_view,
+    render_comment,
+    render_summary,
+    summary_from_view,
+)
+from lanebench.report.tables import (
+    csv_summary_from_view,
+    render_csv_samples,
+    render_csv_summary,
+    render_json,
+)
+from lanebench.report.view import build_view
 
 # format name -> (file name, renderer); the names are also `lanebench report --format` values.
 FORMATS: dict[str, tuple[str, Callable[[ReportContext], str]]] = {
@@ -44,11 +55,19 @@ def write_reports(ctx: ReportContext, directory: Path | str) -> dict[str, Path]:
     the comment, the summary and the HTML page that explain why nothing was measured.
     """
     out = Path(directory)
+    view = build_view(ctx)  # once, not once per format
+    from_view: dict[str, Callable[[], str]] = {
+        "comment": lambda: comment_from_view(view),
+        "summary": lambda: summary_from_view(view),
+        "html": lambda: html_from_view(view),
+        "csv-summary": lambda: csv_summary_from_view(view),
+    }
     written: dict[str, Path] = {}
     for name, (filename, render) in FORMATS.items():
         if name == "json" and ctx.comparison is None:
             continue
         if name in ("csv", "csv-summary") and ctx.head is None:
             continue
-        written[name] = write_text_atomic(out / filename, render(ctx))
+        text = from_view[name]() if name in from_view else render(ctx)
+        written[name] = write_text_atomic(out / filename, text)
     return written

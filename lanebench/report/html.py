@@ -25,6 +25,7 @@ from lanebench.report.view import (
     VERDICT_ICONS,
     VERDICT_RANK,
     FailureItem,
+    ReportView,
     Row,
     build_view,
     finding_message,
@@ -72,7 +73,12 @@ class Page:
 
 
 def render_html(ctx: ReportContext) -> str:
-    view = build_view(ctx)
+    """The dashboard page."""
+    return html_from_view(build_view(ctx))
+
+
+def html_from_view(view: ReportView) -> str:
+    ctx = view.ctx
     page = Page(forests=_forests(view.rows), cards=_cards(ctx, view.rows, view.failures))
     template = html_environment().get_template("dashboard.html.j2")
     return template.render(

@@ -62,14 +62,22 @@ SUMMARY_OPTIONS = Options("summary", max_findings=500, max_advice=50, max_failur
 
 def render_comment(ctx: ReportContext, *, limit: int = COMMENT_LIMIT) -> str:
     """The sticky PR comment, ending with its hidden marker; at most `limit` characters."""
-    marker = comment_marker(ctx.key)
-    body = _render_limited(build_view(ctx), COMMENT_OPTIONS, limit - utf16_length(marker) - 1, utf16_length)
-    return f"{body}\n{marker}\n" if not body.endswith("\n") else f"{body}{marker}\n"
+    return comment_from_view(build_view(ctx), limit=limit)
 
 
 def render_summary(ctx: ReportContext, *, limit: int = SUMMARY_LIMIT) -> str:
     """The job summary for $GITHUB_STEP_SUMMARY; at most `limit` bytes of UTF-8."""
-    return _render_limited(build_view(ctx), SUMMARY_OPTIONS, limit, utf8_length)
+    return summary_from_view(build_view(ctx), limit=limit)
+
+
+def comment_from_view(view: ReportView, *, limit: int = COMMENT_LIMIT) -> str:
+    marker = comment_marker(view.ctx.key)
+    body = _render_limited(view, COMMENT_OPTIONS, limit - utf16_length(marker) - 1, utf16_length)
+    return f"{body}\n{marker}\n" if not body.endswith("\n") else f"{body}{marker}\n"
+
+
+def summary_from_view(view: ReportView, *, limit: int = SUMMARY_LIMIT) -> str:
+    return _render_limited(view, SUMMARY_OPTIONS, limit, utf8_length)
 
 
 ROW_PROBE = 100  # rows rendered to estimate the size of a row, for large reports

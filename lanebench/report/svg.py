@@ -107,10 +107,7 @@ def distribution_svg(
     x = _Scale(lo, hi, left, right)
     k, x0 = x.k, left - lo * x.k
     esc_title = escape(title)
-    out = [
-        f'<svg class="dist" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{esc_title}"><title>{esc_title}</title>'
-    ]
+    out = [f'<svg class="dist" viewBox="0 0 {width} {height}" role="img"><title>{esc_title}</title>']
     factor, suffix = axis_unit(max(abs(lo), abs(hi)), unit)
     ticks = [t * factor for t in nice_ticks(lo / factor, hi / factor, 4)]
     grid = "".join(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{axis_y}"/>' for t in ticks)
@@ -137,7 +134,8 @@ def distribution_svg(
         pts, outs = [], []
         for j, v in enumerate(values):
             y = cy + ((j * GOLDEN) % 1.0 - 0.5) * 18
-            (outs if v < low or v > high else pts).append(f"M{x0 + v * k:.1f} {y:.1f}h0")
+            # Whole units: one unit is about one CSS pixel at the plot's size.
+            (outs if v < low or v > high else pts).append(f"M{x0 + v * k:.0f} {y:.0f}h0")
         out.append(f'<path class="pts" d="{"".join(pts)}"/>')
         if outs:  # hollow: a background-coloured dot over a coloured one
             d = "".join(outs)

@@ -13,7 +13,7 @@ from lanebench.metrics import metric as catalog_metric
 from lanebench.report.context import ReportContext
 from lanebench.report.escape import escape_csv_cell
 from lanebench.report.formatting import format_raw, is_number
-from lanebench.report.view import build_view
+from lanebench.report.view import ReportView, build_view
 from lanebench.stats.model import Summary
 
 SAMPLE_COLUMNS = ("run", "benchmark", "metric", "unit", "iteration", "value")
@@ -57,10 +57,13 @@ def render_csv_samples(ctx: ReportContext) -> str:
 
 def render_csv_summary(ctx: ReportContext) -> str:
     """One row per benchmark x metric: both runs' statistics and the verdict."""
+    return csv_summary_from_view(build_view(ctx))
+
+
+def csv_summary_from_view(view: ReportView) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(SUMMARY_COLUMNS)
-    view = build_view(ctx)
     for r in sorted(view.rows, key=lambda r: (r.order, r.metric)):
         m = r.comparison
         base = m.base if m is not None else None
