@@ -345,7 +345,8 @@ def _evaluate_lanes(config: Config, facts: _Facts) -> tuple[str, list[str], list
         if lane.when is None:
             chosen = name
             if not facts.files:
-                why = "the change set is empty"
+                complete = facts.change_set.complete
+                why = "the change set is empty" if complete else "no changed files are known"
             else:
                 why = "no other lane's conditions matched"
             trace.append(LaneTrace(name, "fallback", f"fallback lane: {why}"))

@@ -124,6 +124,14 @@ def test_empty_change_set_is_standard() -> None:
     assert decision.trace[0].blocks[0].checks[0].detail == "no changed files"
 
 
+def test_unknown_change_set_is_standard_and_runs_everything() -> None:
+    unknown = ChangeSet((), (), "unknown", False, "")
+    cfg = config_from_dict({"benchmarks": PATH_BENCHES})
+    decision = decide_lane(cfg, unknown)
+    assert (decision.lane, decision.reason) == ("standard", "no changed files are known")
+    assert all(p.run for p in plan_benchmarks(cfg, decision, unknown))
+
+
 def test_incomplete_list_never_proves_docs_only() -> None:
     files = [ChangedFile(f"docs/p{i}.md") for i in range(3000)]
     cs = ChangeSet(tuple(files), (), "github", False, "GitHub listed 3000 files, the API's limit")
