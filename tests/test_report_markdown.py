@@ -182,3 +182,13 @@ def test_tiny_limit_still_yields_a_valid_comment() -> None:
     assert text.startswith("### ❌ 3 regressions")
     assert text.rstrip("\n").endswith(COMMENT_MARKER)
     assert text.count("<details>") == text.count("</details>")
+
+
+def test_huge_text_outside_tables_is_cut_cleanly() -> None:
+    ctx = demo_context()
+    ctx.advice[0].text = "x" * 100_000  # one recommendation longer than the whole comment
+    text = render_comment(ctx)
+    assert utf16_length(text) <= COMMENT_LIMIT
+    assert "_Report truncated to fit GitHub's size limit; the [full report](" in text
+    assert text.count("<details>") == text.count("</details>")
+    assert text.rstrip("\n").endswith(COMMENT_MARKER)

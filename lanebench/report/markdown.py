@@ -223,18 +223,28 @@ def _hard_truncate(text: str, limit: int, measure: Callable[[str], int], view: R
     where = view.links.get("report")
     note = "\n\n_Report truncated to fit GitHub's size limit; "
     note += f"the [full report]({where}) has everything._\n" if where else "the HTML report has everything._\n"
-    budget = limit - measure(note)
-    lines = text.splitlines(keepends=True)
+    budget = limit - measure(note) - 200  # room to close what the cut leaves open
     out: list[str] = []
     used = 0
-    for line in lines:
+    for line in text.splitlines(keepends=True):
         n = measure(line)
         if used + n > budget:
             break
         out.append(line)
         used += n
-    # Close a <details> left open by the cut so the note stays visible.
     body = "".join(out)
+    return body + _closers(body) + note
+
+
+def _closers(body: str) -> str:
+    """Close a code fence and <details> elements left open by a cut, so the note shows."""
+    fence = ""
+    for line in body.splitlines():
+        stripped = line.strip()
+        run = len(stripped) - len(stripped.lstrip("`"))
+        if not fence and run >= 3:
+            fence = "`" * run
+        elif fence and run >= len(fence) and stripped == "`" * run:
+            fence = ""
     opened = body.count("<details>") - body.count("</details>")
-    body += "\n</details>\n" * max(opened, 0)
-    return body + note
+    return (f"\n{fence}\n" if fence else "") + "\n</details>\n" * max(opened, 0)
