@@ -1,0 +1,257 @@
+"""Adaptive iterations without inflating false alarms: alpha spending over planned looks.
+
+A benchmark is measured min_iterations times, then looked at a few planned times up to
+max_iterations; at each look the stopper asks whether every compared metric already has
+a decided verdict (regression, improvement or unchanged) and, if so, stops measuring.
+
+Looking repeatedly and stopping on the first "significant" look would inflate the false
+alarm rate (with 20 looks at α = 5%, roughly to 25%). So α is split across the looks by
+a spending function F(t), t = n / max_iterations, F(1) = 1: look k may spend the share
+f_k = F(t_k) - F(t_(k-1)) of α, for its test (level α·f_k) and its interval (confidence
+1 - (1 - confidence)·f_k). The shares sum to 1, so by the union bound the chance that any
+look raises a false alarm is at most α whatever the correlation between looks: a
+Bonferroni over the planned looks, weighted by the spending function. It is conservative
+against exact group-sequential boundaries, and needs no numerical integration.
+
+Default spending: Pocock-type (Lan-DeMets), F(t) = ln(1 + (e - 1) t). It spends much of
+α at the first look, so clear cases stop early; the price is a stricter final look.
+O'Brien-Fleming-type, F(t) = 2 - 2Φ(z_(1-α/2) / √t) / α, keeps nearly all of α for the
+last look and rarely stops early.
+
+The final `compare` reads the plan from the benchmark's `settings["adaptive"]` and spends
+the share of the look the run ended at (see `analysis_fraction`), so the reported verdict
+carries the same guarantee. Interim looks use Bonferroni over the run's comparisons
+(family_size); Holm or Benjamini-Hochberg in the final compare reject at least as much,
+so a benchmark the stopper stopped keeps its verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from scipy import stats as sps
+
+from lanebench.config.model import LaneSettings
+from lanebench.errors import ResultsError
+from lanebench.metrics import COMPARED_BY_DEFAULT, metric
+from lanebench.results import ResultsDocument
+from lanebench.stats.evaluate import analyze_metric, verdict_for
+from lanebench.stats.model import DECIDED
+
+DEFAULT_LOOKS = 4
+MIN_LOOK = 3  # never look before 3 head samples: no test can decide on fewer
+
+
+def _pocock(t: float, alpha: float) -> float:
+    return math.log1p((math.e - 1.0) * t)
+
+
+def _obrien_fleming(t: float, alpha: float) -> float:
+    if t <= 0:
+        return 0.0
+    return float(2.0 - 2.0 * sps.norm.cdf(sps.norm.ppf(1 - alpha / 2) / math.sqrt(t))) / alpha
+
+
+SPENDING: dict[str, Callable[[float, float], float]] = {
+    "pocock": _pocock,
+    "obrien-fleming": _obrien_fleming,
+}
+
+
+def planned_looks(min_iterations: int, max_iterations: int, looks: int = DEFAULT_LOOKS) -> list[int]:
+    """Sample counts at which to look: min_iterations, then evenly spaced up to max."""
+    last = max(max_iterations, 1)
+    first = min(max(min_iterations, MIN_LOOK), last)
+    if looks <= 1 or first >= last:
+        return [last]
+    points = {round(first + (last - first) * i / (looks - 1)) for i in range(looks)}
+    return sorted(points)
+
+
+def spending_fractions(
+    looks: Sequence[int], max_iterations: int, spending: str = "pocock", alpha: float = 0.05
+) -> list[float]:
+    """Each look's share of α (they sum to 1; the last look takes what is left)."""
+    if spending not in SPENDING:
+        raise ValueError(f"unknown spending {spending!r} (expected one of {', '.join(SPENDING)})")
+    fn = SPENDING[spending]
+    total = max(max_iterations, looks[-1])
+    cumulative = [min(1.0, fn(n / total, alpha)) for n in looks[:-1]] + [1.0]
+    shares, previous = [], 0.0
+    for c in cumulative:
+        shares.append(max(0.0, c - previous))
+        previous = max(previous, c)
+    return shares
+
+
+def make_policy(
+    min_iterations: int,
+    max_iterations: int,
+    *,
+    looks: int = DEFAULT_LOOKS,
+    spending: str = "pocock",
+    alpha: float = 0.05,
+) -> dict[str, Any]:
+    points = planned_looks(min_iterations, max_iterations, looks)
+    return {
+        "scheme": "alpha-spending",
+        "spending": spending,
+        "looks": points,
+        "alpha_fractions": spending_fractions(points, max_iterations, spending, alpha),
+    }
+
+
+def adaptive_policy(
+    lane: LaneSettings, *, looks: int = DEFAULT_LOOKS, spending: str = "pocock"
+) -> dict[str, Any]:
+    """The plan to record as `settings["adaptive"]` of every benchmark measured adaptively."""
+    return make_policy(
+        lane.min_iterations, lane.max_iterations, looks=looks, spending=spending, alpha=lane.stats.alpha
+    )
+
+
+def policy_from_settings(settings: dict[str, Any], lane: LaneSettings) -> dict[str, Any] | None:
+    """The alpha-spending plan a head benchmark was measured under, or None (fixed size).
+
+    `settings["adaptive"]` is either the plan itself (`stopper.policy`) or `true`, in
+    which case the default plan is rebuilt from the recorded min/max iterations: that is
+    the plan `sequential_stopper` uses unless told otherwise.
+    """
+    adaptive = settings.get("adaptive")
+    if adaptive is None or adaptive is False:
+        return None
+    if isinstance(adaptive, dict):
+        return adaptive
+    if adaptive is True:
+        lo = settings.get("min_iterations", lane.min_iterations)
+        hi = settings.get("max_iterations", lane.max_iterations)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (lo, hi)):
+            raise ResultsError(
+                f"settings: min_iterations and max_iterations must be integers, got {lo!r} and {hi!r}"
+            )
+        policy = make_policy(lo, hi, alpha=lane.stats.alpha)
+        policy["reconstructed"] = True
+        return policy
+    raise ResultsError(f"settings.adaptive: expected true, false or a plan object, got {adaptive!r}")
+
+
+def _check_policy(policy: Any) -> tuple[list[int], list[float]]:
+    if not isinstance(policy, dict):
+        raise ResultsError("settings.adaptive: expected an object with looks and alpha_fractions")
+    looks, fractions = policy.get("looks"), policy.get("alpha_fractions")
+    ok = (
+        isinstance(looks, list)
+        and isinstance(fractions, list)
+        and len(looks) == len(fractions) > 0
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in looks)
+        and all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f <= 1 for f in fractions)
+        and sum(fractions) <= 1.0 + 1e-9
+        and looks == sorted(set(looks))
+    )
+    if not ok:
+        raise ResultsError(
+            "settings.adaptive: expected increasing integer looks and as many alpha_fractions "
+            f"in [0, 1] summing to at most 1, got {policy!r}"
+        )
+    return looks, [float(f) for f in fractions]
+
+
+def analysis_fraction(policy: Any, n: int) -> tuple[float, str]:
+    """The share of α an analysis of n head samples may spend under `policy`, and why.
+
+    At a planned look: that look's share. Between looks (the run ended early for another
+    reason, e.g. its time budget): what the looks already taken left unspent. Before the
+    first look: all of α, since no interim analysis happened.
+    """
+    looks, fractions = _check_policy(policy)
+    if n in looks:
+        k = looks.index(n)
+        return fractions[k], f"look {k + 1} of {len(looks)} at n = {n}"
+    taken = [f for look, f in zip(looks, fractions, strict=True) if look < n]
+    if not taken:
+        return 1.0, f"n = {n} before the first planned look"
+    return max(0.0, 1.0 - sum(taken)), f"n = {n} after {len(taken)} of {len(looks)} planned looks"
+
+
+def _sample_count(samples: dict[str, list[float]]) -> int:
+    if "wall" in samples:
+        return len(samples["wall"])
+    return min((len(v) for v in samples.values()), default=0)
+
+
+class SequentialStopper:
+    """`should_stop(name, samples)` for the runner; see `sequential_stopper`."""
+
+    def __init__(
+        self,
+        baseline: ResultsDocument,
+        lane: LaneSettings,
+        metrics: Sequence[str] | None = None,
+        *,
+        looks: int = DEFAULT_LOOKS,
+        spending: str = "pocock",
+        family_size: int | None = None,
+    ) -> None:
+        self.baseline = baseline
+        self.lane = lane
+        self.metrics = tuple(metrics) if metrics is not None else COMPARED_BY_DEFAULT
+        self.policy = adaptive_policy(lane, looks=looks, spending=spending)
+        self.family_size = family_size if family_size is not None else self._family_size()
+        # benchmark -> [(n, {metric: verdict})] for progress output and tests
+        self.history: dict[str, list[tuple[int, dict[str, str]]]] = {}
+
+    def _family_size(self) -> int:
+        wanted = self.lane.benchmarks
+        total = 0
+        for bench in self.baseline.benchmarks:
+            if wanted != "all" and bench.name not in wanted:
+                continue
+            if bench.n == 0:
+                continue
+            total += sum(1 for m in self.metrics if m in bench.samples)
+        return max(total, 1)
+
+    def __call__(self, name: str, samples: dict[str, list[float]]) -> bool:
+        n = _sample_count(samples)
+        looks = self.policy["looks"]
+        if n not in looks:
+            return False
+        base = self.baseline.benchmark(name)
+        if base is None or base.n == 0:
+            return False
+        fraction = self.policy["alpha_fractions"][looks.index(n)]
+        stats = self.lane.stats
+        verdicts: dict[str, str] = {}
+        for metric_name in self.metrics:
+            if metric_name not in base.samples or metric_name not in samples:
+                continue
+            analysis = analyze_metric(base.samples[metric_name], samples[metric_name], stats, fraction)
+            p = analysis.p_family
+            p_bonferroni = None if p is None else min(1.0, p * self.family_size)
+            threshold = self.lane.thresholds.for_metric(metric_name, metric(metric_name).kind)
+            verdict, _ = verdict_for(analysis, p_bonferroni, alpha=stats.alpha, threshold=threshold)
+            verdicts[metric_name] = verdict
+            if verdict not in DECIDED:
+                break
+        self.history.setdefault(name, []).append((n, verdicts))
+        return bool(verdicts) and all(v in DECIDED for v in verdicts.values())
+
+
+def sequential_stopper(
+    baseline: ResultsDocument,
+    lane: LaneSettings,
+    metrics: Sequence[str] | None = None,
+    *,
+    looks: int = DEFAULT_LOOKS,
+    spending: str = "pocock",
+) -> SequentialStopper:
+    """A `should_stop(benchmark, head_samples) -> bool` for the runner.
+
+    Call it after each measured iteration once min_iterations are reached; it answers True
+    at a planned look once every compared metric's verdict is decided. Record
+    `stopper.policy` as `settings["adaptive"]` of each benchmark it governed, so that
+    `compare` spends the same share of α as the look the run stopped at.
+    """
+    return SequentialStopper(baseline, lane, metrics, looks=looks, spending=spending)

@@ -1,0 +1,94 @@
+"""The verdict rule: significance plus a practical threshold δ, with equivalence.
+
+Independent of the test that produced the numbers: any test that yields an adjusted
+p-value, a ratio head/base and an interval for it plugs in here.
+
+With the band B = [1 - δ, 1 + δ] and the interval [lo, hi] at the comparison's level:
+
+- unchanged:   1 - δ < lo and hi < 1 + δ. The whole interval is inside the band, an
+               equivalence claim ("any change is smaller than δ"), even when the change
+               is significant.
+- regression:  adjusted p < α, lo > 1 and hi >= 1 + δ. The slowdown is real and the
+               data cannot rule out that it reaches δ. A significant slowdown proven
+               smaller than δ is `unchanged` (previous rule), not a regression.
+- improvement: the mirror image: adjusted p < α, hi < 1 and lo <= 1 - δ.
+- inconclusive: anything else (not significant, and the interval reaches past the band).
+
+Why the interval and not the point estimate: with the estimate, a true change of exactly
+δ would be called a regression only half the time; with the interval, a regression is
+missed only when the data are consistent with a change smaller than δ, and "unchanged"
+(the green check) is a claim proven at the interval's confidence.
+"""
+
+from __future__ import annotations
+
+from lanebench.stats.model import Verdict
+
+
+def pct(ratio: float) -> str:
+    """A ratio as a signed percentage change: 1.073 -> "+7.3%"."""
+    change = (ratio - 1.0) * 100.0
+    digits = 1 if abs(change) >= 0.1 or change == 0 else 2
+    return f"{change:+.{digits}f}%"
+
+
+def interval_text(ci_low: float | None, ci_high: float | None, confidence: float) -> str:
+    if ci_low is None or ci_high is None:
+        return "interval unbounded"
+    return f"{confidence * 100:g}% interval [{pct(ci_low)}, {pct(ci_high)}]"
+
+
+def decide(
+    ratio: float | None,
+    ci_low: float | None,
+    ci_high: float | None,
+    p_adjusted: float | None,
+    *,
+    alpha: float,
+    threshold: float,
+    confidence: float = 0.95,
+    shift_sign: int = 0,
+) -> tuple[Verdict, str]:
+    """The verdict and a one-sentence reason quoting the numbers behind it."""
+    significant = p_adjusted is not None and p_adjusted < alpha
+    p_text = "no p-value" if p_adjusted is None else f"adjusted p = {p_adjusted:.3g}"
+    band = f"±{threshold * 100:g}%"
+    upper, lower = 1.0 + threshold, 1.0 - threshold
+
+    if ratio is None:
+        # Undefined ratio (baseline median 0): any increase from zero exceeds a relative
+        # threshold, so significance and direction decide.
+        if significant and shift_sign > 0:
+            return "regression", f"rose from zero ({p_text} < α = {alpha:g})"
+        if significant and shift_sign < 0:
+            return "improvement", f"fell ({p_text} < α = {alpha:g}); the baseline median is zero"
+        return "inconclusive", f"change from a zero baseline median is not significant ({p_text})"
+
+    interval = interval_text(ci_low, ci_high, confidence)
+    estimate = pct(ratio)
+    if ci_low is not None and ci_high is not None and lower < ci_low and ci_high < upper:
+        if significant:
+            return "unchanged", (
+                f"{estimate}, {interval} within {band}: a real but smaller change than the "
+                f"threshold ({p_text})"
+            )
+        return "unchanged", f"{estimate}, {interval} within {band}"
+    bounded = ci_low is not None and ci_high is not None
+    if significant and bounded and ci_low > 1.0 and ci_high >= upper:
+        return "regression", (
+            f"{estimate}, {interval} reaches +{threshold * 100:g}% ({p_text} < α = {alpha:g})"
+        )
+    if significant and bounded and ci_high < 1.0 and ci_low <= lower:
+        return "improvement", (
+            f"{estimate}, {interval} reaches -{threshold * 100:g}% ({p_text} < α = {alpha:g})"
+        )
+    if p_adjusted is None:
+        return "inconclusive", f"{estimate}, untested, and the {interval} is not within {band}"
+    if not significant:
+        return "inconclusive", (
+            f"{estimate}, not significant ({p_text} ≥ α = {alpha:g}) and the {interval} "
+            f"is not within {band}"
+        )
+    return "inconclusive", (
+        f"{estimate}, significant ({p_text}) but the {interval} includes no change"
+    )
