@@ -309,6 +309,23 @@ def test_cpu_of_a_child_process_is_included(tmp_path: Path) -> None:
     assert sleeper.metrics["wall"] >= 0.3
 
 
+def test_sampling_thread_fallback_without_pidfd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kernels without pidfd_open: a background thread samples and enforces the timeout."""
+    from lanebench.runner import process
+
+    monkeypatch.setattr(process, "_pidfd_supported", False)
+    code = script(tmp_path, "alloc.py", ALLOC)
+    record = measure(tmp_path, [PY, str(code), "100", "0.4"])
+    assert record.status == "ok"
+    assert record.samples >= 3
+    assert record.metrics["tree_rss"] >= 90 * MB
+    record = measure(tmp_path, ["sleep", "30"], timeout=0.5)
+    assert record.status == "timeout"
+    assert 0.5 <= record.wall < 5
+
+
 # --- the environment ------------------------------------------------------------------------
 
 SECRETS = {

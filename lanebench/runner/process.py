@@ -3,8 +3,10 @@
 Sequence (Linux):
 1. spawn the command in a new session (its own process group) with stdout/stderr
    going to files, stdin from /dev/null; the wall clock starts just before;
-2. block in `waitid(P_PID, pid, WEXITED|WNOWAIT)`: returns when the child exits
-   but leaves it a zombie; the wall clock stops here;
+2. wait for the child's exit by polling its pidfd, sampling the tree and enforcing
+   the timeout between polls (sampler.py); the wall clock stops when the poll
+   returns; then `waitid(P_PID, pid, WEXITED|WNOWAIT)` takes the exit status but
+   leaves the child a zombie;
 3. read `/proc/<pid>/io` of the zombie: its counters include every descendant it
    reaped itself;
 4. kill whatever the command left running (its process group, and orphans
@@ -16,8 +18,10 @@ Sequence (Linux):
 
 from __future__ import annotations
 
+import math
 import os
 import resource
+import select
 import shlex
 import signal
 import subprocess
@@ -105,6 +109,39 @@ def _describe_exit(exit_code: int | None, sig: int | None) -> str:
     return f"exited with code {exit_code}"
 
 
+_pidfd_supported = hasattr(os, "pidfd_open")
+
+
+def _pidfd_open(pid: int) -> int | None:
+    """A pidfd for `pid` (Linux >= 5.3), or None where the kernel or a sandbox refuses it."""
+    global _pidfd_supported
+    if not _pidfd_supported:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        _pidfd_supported = False
+        return None
+
+
+def _wait_for_exit(pid: int, pidfd: int | None, watch: sampler.TreeWatch) -> int:
+    """Block until the child exits (it stays a zombie); return the clock reading at its exit.
+
+    With a pidfd this thread polls it and ticks the watch between polls (samples,
+    timeout), so nothing else needs the GIL when the exit wakes it up.
+    """
+    if pidfd is None:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        return time.perf_counter_ns()
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    while True:
+        wait_ms = (watch.next_tick_ns - time.perf_counter_ns()) / 1e6
+        if poller.poll(max(0, math.ceil(wait_ms))):
+            return time.perf_counter_ns()
+        watch.tick()
+
+
 def measure_once(
     argv: list[str],
     cwd: Path,
@@ -140,6 +177,7 @@ def measure_once(
     floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     proc: subprocess.Popen[bytes] | None = None
     watch: sampler.TreeWatch | None = None
+    pidfd: int | None = None
     start_error: OSError | None = None
     out = os.open(out_path, _LOG_FLAGS, 0o644)
     err = os.open(err_path, _LOG_FLAGS, 0o644)
@@ -159,7 +197,10 @@ def measure_once(
             except OSError as exc:
                 start_error = exc
             else:
-                watch = sampler.watch(proc.pid, before, sample_interval, timeout, t0)
+                watch = sampler.new_watch(proc.pid, before, sample_interval, timeout, t0)
+                pidfd = _pidfd_open(proc.pid)
+                if pidfd is None:
+                    sampler.watch_in_thread(watch)
             finally:
                 os.close(out)
                 os.close(err)
@@ -172,8 +213,8 @@ def measure_once(
                 stderr_path=err_path,
             )
         assert watch is not None
+        t1 = _wait_for_exit(proc.pid, pidfd, watch)
         exited = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
-        t1 = time.perf_counter_ns()
     except BaseException:
         if proc is not None:
             with critical():
@@ -186,6 +227,9 @@ def measure_once(
                 os.wait4(proc.pid, 0)
                 proc.returncode = -signal.SIGKILL
         raise
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
     record = _finish(proc, exited, t0, t1, watch, before, subreaper, out_path, err_path, timeout)
     record.maxrss_floor = floor
     if record.metrics["maxrss"] <= floor and watch.peak_rss:

@@ -1,14 +1,16 @@
-"""Background sampling of a command's process tree with psutil, and its timeout.
+"""Sampling a command's process tree with psutil, and enforcing its timeout.
 
-One long-lived daemon thread serves every iteration (starting a thread per
-iteration would add ~70 µs to each one). For each command it samples the tree
-every `interval` (the first sample after min(interval, 10 ms), so a command that
-exits within a few milliseconds is not disturbed at all), keeps the peaks, and
-SIGKILLs the whole tree when the deadline passes.
+`TreeWatch` keeps the peaks of one command's tree. Its `tick()` takes a sample, or
+SIGKILLs the whole tree once the deadline has passed; `next_tick_ns` says when it
+is due. The first sample comes after min(interval, 10 ms), so a command that exits
+within a few milliseconds is not disturbed at all.
 
-Sampling happens under a lock that `TreeWatch.stop()` also takes, so the main
-thread never reads half-updated peaks and never starts cleaning up while a
-sample is in progress.
+Who calls `tick()`: normally the thread that waits for the command, between
+`poll()`s on the command's pidfd (see process.py): one thread, so nothing competes
+with it for the GIL when the command exits. Where pidfds are missing (Linux < 5.3),
+`watch_in_thread()` hands the watch to one long-lived daemon thread instead (starting
+a thread per iteration would cost ~70 µs each); that thread ticks under a lock which
+`stop()` also takes, so the waiting thread never reads half-updated peaks.
 """
 
 from __future__ import annotations
@@ -25,16 +27,16 @@ FIRST_SAMPLE_AFTER = 0.010
 
 
 class TreeWatch:
-    """Peaks of one command's tree, gathered by the sampler thread until `stop()`."""
+    """Peaks of one command's tree, gathered by `tick()` until `stop()`."""
 
     def __init__(
         self, root: int, before: set[int], interval: float, started_ns: int, deadline_ns: int | None
     ) -> None:
         self.root = root
-        self.started_ns = started_ns
         self.before = before
-        self.interval = max(interval, 0.001)
+        self.interval_ns = int(max(interval, 0.001) * 1e9)
         self.deadline_ns = deadline_ns
+        self.next_sample_ns = started_ns + min(self.interval_ns, int(FIRST_SAMPLE_AFTER * 1e9))
         self.samples = 0
         self.peak_rss = 0
         self.peak_threads = 0
@@ -45,34 +47,33 @@ class TreeWatch:
         self._wake = threading.Event()
         self._stopped = False
 
-    # --- called from the main thread ----------------------------------------------------
+    @property
+    def next_tick_ns(self) -> int:
+        if self.deadline_ns is None:
+            return self.next_sample_ns
+        return min(self.next_sample_ns, self.deadline_ns)
+
+    def tick(self) -> None:
+        """Sample the tree if a sample is due; kill it if the deadline has passed."""
+        with self._lock:
+            if self._stopped:
+                return
+            now = time.perf_counter_ns()
+            if self.deadline_ns is not None and now >= self.deadline_ns:
+                self.timed_out = True
+                tree.kill_tree(self.root, self.before if tree.enable_subreaper() else None)
+                self.deadline_ns = None  # killed once; the waiting thread reaps
+            elif now >= self.next_sample_ns:
+                self._sample()
+                self.next_sample_ns = max(
+                    self.next_sample_ns + self.interval_ns, time.perf_counter_ns()
+                )
 
     def stop(self) -> None:
-        """Stop sampling; returns once no sample is in progress."""
+        """No more ticks; returns once no tick is in progress."""
         with self._lock:
             self._stopped = True
         self._wake.set()
-
-    # --- called from the sampler thread -------------------------------------------------
-
-    def _loop(self) -> None:
-        next_sample = self.started_ns + int(min(self.interval, FIRST_SAMPLE_AFTER) * 1e9)
-        while True:
-            now = time.perf_counter_ns()
-            wake_at = next_sample if self.deadline_ns is None else min(next_sample, self.deadline_ns)
-            if wake_at > now and self._wake.wait((wake_at - now) / 1e9):
-                return
-            with self._lock:
-                if self._stopped:
-                    return
-                now = time.perf_counter_ns()
-                if self.deadline_ns is not None and now >= self.deadline_ns:
-                    self.timed_out = True
-                    tree.kill_tree(self.root, self.before if tree.enable_subreaper() else None)
-                    self.deadline_ns = None  # killed once; the main thread reaps
-                    continue
-                self._sample()
-                next_sample = max(next_sample + int(self.interval * 1e9), time.perf_counter_ns())
 
     def _sample(self) -> None:
         pids = {self.root} | tree.descendants({self.root})
@@ -99,6 +100,26 @@ class TreeWatch:
             self.peak_threads = max(self.peak_threads, threads)
             self.peak_processes = max(self.peak_processes, processes)
 
+    def _run_until_stopped(self) -> None:
+        """The fallback thread's loop for this watch."""
+        while not self._stopped:
+            wait_ns = self.next_tick_ns - time.perf_counter_ns()
+            if wait_ns > 0 and self._wake.wait(wait_ns / 1e9):
+                return
+            self.tick()
+
+
+def new_watch(
+    root: int, before: set[int], interval: float, timeout: float | None, started_ns: int
+) -> TreeWatch:
+    """A watch of `root`'s tree that kills it `timeout` seconds after `started_ns` (None: never).
+
+    `before` are this process's children that existed before the command started;
+    any other child is an orphan of the command (see tree.enable_subreaper).
+    """
+    deadline = None if timeout is None else started_ns + int(timeout * 1e9)
+    return TreeWatch(root, before, interval, started_ns, deadline)
+
 
 class _SamplerThread(threading.Thread):
     def __init__(self) -> None:
@@ -109,7 +130,7 @@ class _SamplerThread(threading.Thread):
         while True:
             watch = self.jobs.get()
             try:
-                watch._loop()
+                watch._run_until_stopped()
             except Exception:  # never let one odd process end sampling for the rest of the run
                 pass
 
@@ -118,20 +139,12 @@ _thread: _SamplerThread | None = None
 _thread_lock = threading.Lock()
 
 
-def watch(
-    root: int, before: set[int], interval: float, timeout: float | None, started_ns: int
-) -> TreeWatch:
-    """Start sampling `root`'s tree; kill it `timeout` seconds after `started_ns` (None: never).
-
-    `before` are this process's children that existed before the command started;
-    any other child is an orphan of the command (see tree.enable_subreaper).
-    """
+def watch_in_thread(watch: TreeWatch) -> TreeWatch:
+    """Have the background thread tick `watch` until it is stopped."""
     global _thread
-    deadline = None if timeout is None else started_ns + int(timeout * 1e9)
-    job = TreeWatch(root, before, interval, started_ns, deadline)
     with _thread_lock:
         if _thread is None or not _thread.is_alive():
             _thread = _SamplerThread()
             _thread.start()
-        _thread.jobs.put(job)
-    return job
+        _thread.jobs.put(watch)
+    return watch
