@@ -90,6 +90,7 @@ class _Bench:
     notes: list[str] = field(default_factory=list)
     leftover_iterations: int = 0
     maxrss_floor: int = 0
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -135,7 +136,8 @@ class _Session:
         self.writer: CheckpointWriter | None = None
         adaptive = should_stop is not None and lane.max_iterations > lane.min_iterations
         self.benches = [
-            _Bench(spec, self._settings(spec, adaptive)) for spec in benchmarks
+            _Bench(spec, self._settings(spec, adaptive), env=benchmark_environment(spec))
+            for spec in benchmarks
         ]
         self.identity = settings_hash(
             {
@@ -268,7 +270,7 @@ class _Session:
         record = measure_once(
             spec.argv,
             self.config.root / spec.cwd,
-            benchmark_environment(spec),
+            bench.env,
             bench.settings["timeout"],
             bench.settings["sample_interval"],
             self.log_dir / log_folder_name(spec.name),
