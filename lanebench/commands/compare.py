@@ -63,12 +63,13 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument("--correction", choices=("holm", "bh"),
                    help="multiple-testing control: holm (family-wise) or bh (false discovery rate)")
     p.add_argument("--alpha", type=float, metavar="A", help="significance level (default 0.05)")
-    for kind, default in (("time", "5%"), ("memory", "10%"), ("io", "10%"), ("count", "10%")):
+    for kind, default in (("time", 5), ("memory", 10), ("io", 10), ("count", 10)):
         p.add_argument(f"--threshold-{kind}", metavar="PCT",
-                       help=f"practical threshold for {kind} metrics (default {default})")
+                       help=f"practical threshold for {kind} metrics (default {default}%%)")
+    from lanebench.metrics import COMPARED_BY_DEFAULT
+
     p.add_argument("--metrics", metavar="LIST",
-                   help="comma-separated metrics to compare (default: wall,cpu,maxrss,read_chars,"
-                   "write_chars)")
+                   help=f"comma-separated metrics to compare (default: {','.join(COMPARED_BY_DEFAULT)})")
     p.add_argument("-o", "--output", type=Path, default=Path(DEFAULT_OUTPUT), metavar="PATH",
                    help=f"where to write the comparison JSON (default {DEFAULT_OUTPUT})")
     p.set_defaults(func=run)
