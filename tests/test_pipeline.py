@@ -19,8 +19,8 @@ benchmarks:
     paths: ["src/**"]
 defaults:
   warmup: 0
-  min_iterations: 8
-  max_iterations: 8
+  min_iterations: 10
+  max_iterations: 10
 """
 
 
@@ -62,10 +62,10 @@ def test_no_baseline_is_neutral_and_says_how_to_create_one(project: Path) -> Non
 
 
 def test_regression_fails_the_gate_and_unaffected_benchmark_is_carried_over(project: Path) -> None:
-    assert lanebench("baseline", "-n", "8", cwd=project).returncode == 0
+    assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
     assert (project / ".lanebench" / "baseline" / "lanebench-results.json").exists()
     commit(project, "src/app.py", "x = 2\n")
-    proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.06"})
+    proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.15"})
     assert proc.returncode == 1, proc.stdout + proc.stderr
     comparison = json.loads((project / "lanebench-results" / "report" / "comparison.json").read_text())
     verdicts = {(m["benchmark"], m["metric"]): m["verdict"] for m in comparison["metrics"]}
@@ -73,12 +73,12 @@ def test_regression_fails_the_gate_and_unaffected_benchmark_is_carried_over(proj
 
 
 def test_change_outside_paths_carries_the_baseline_over(project: Path) -> None:
-    assert lanebench("baseline", "-n", "8", cwd=project).returncode == 0
+    assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
     (project / "tool.py").write_text("y = 1\n")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
     subprocess.run([*git, "add", "tool.py"], cwd=project, check=True)
     subprocess.run([*git, "commit", "-qm", "tool"], cwd=project, check=True)
-    proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.06"})
+    proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.15"})
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1 only if `quick` drew noise
     results = json.loads((project / "lanebench-results" / "lanebench-results.json").read_text())
     statuses = {b["name"]: b["status"] for b in results["benchmarks"]}
@@ -96,9 +96,9 @@ def test_docs_only_change_is_skipped_and_passes(project: Path) -> None:
 
 
 def test_results_from_elsewhere_give_the_same_verdicts_as_compare(project: Path) -> None:
-    assert lanebench("baseline", "-n", "8", cwd=project).returncode == 0
+    assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
     head = project / "head.json"
-    assert lanebench("run", "--output", str(head), cwd=project, env={"DELAY": "0.06"}).returncode == 0
+    assert lanebench("run", "--output", str(head), cwd=project, env={"DELAY": "0.15"}).returncode == 0
     proc = lanebench("pr", "--results", str(head), "--lane", "standard", cwd=project)
     cli = lanebench(
         "compare", ".lanebench/baseline/lanebench-results.json", str(head), "--output", "cmp.json", cwd=project
