@@ -50,17 +50,34 @@ class PipelineRequest:
 
 @dataclass
 class PipelineResult:
+    """What a job found; the report context holds the documents, the rest says how it went."""
+
     decision: LaneDecision | None  # None for a baseline run
     plan: list[Planned]
-    head: ResultsDocument | None
-    base: ResultsDocument | None
-    comparison: Comparison | None
-    sla: SlaReport | None
-    advice: list[Recommendation]
     context: ReportContext
     reports: dict[str, Path]
     results_path: Path | None
     status: Status
+
+    @property
+    def head(self) -> ResultsDocument | None:
+        return self.context.head
+
+    @property
+    def base(self) -> ResultsDocument | None:
+        return self.context.base
+
+    @property
+    def comparison(self) -> Comparison | None:
+        return self.context.comparison
+
+    @property
+    def sla(self) -> SlaReport | None:
+        return self.context.sla
+
+    @property
+    def advice(self) -> list[Recommendation]:
+        return self.context.advice
 
     @property
     def regressions(self) -> int:
@@ -189,20 +206,19 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
         carried_over={p.spec.name: p.reason for p in plan if p.carried_over},
         key=request.report_key,
     )
+    return _finish(decision, plan, context, output_dir, results_path, _status(sla, comparison, skipped=False))
+
+
+def _finish(
+    decision: LaneDecision | None,
+    plan: list[Planned],
+    context: ReportContext,
+    output_dir: Path,
+    results_path: Path | None,
+    status: Status,
+) -> PipelineResult:
     reports = write_reports(context, output_dir / REPORTS_DIR)
-    return PipelineResult(
-        decision=decision,
-        plan=plan,
-        head=head,
-        base=base,
-        comparison=comparison,
-        sla=sla,
-        advice=advice,
-        context=context,
-        reports=reports,
-        results_path=results_path,
-        status=_status(sla, comparison, skipped=False),
-    )
+    return PipelineResult(decision, plan, context, reports, results_path, status)
 
 
 def _check_head_covers(head: ResultsDocument, specs: list, path: Path) -> None:
@@ -226,20 +242,7 @@ def _finish_skipped(
         skip_reason=reason,
         key=request.report_key,
     )
-    reports = write_reports(context, output_dir / REPORTS_DIR)
-    return PipelineResult(
-        decision=decision,
-        plan=plan,
-        head=None,
-        base=request.baseline,
-        comparison=None,
-        sla=None,
-        advice=[],
-        context=context,
-        reports=reports,
-        results_path=None,
-        status="skipped",
-    )
+    return _finish(decision, plan, context, output_dir, None, "skipped")
 
 
 def baseline_lane(config: Config) -> tuple[str, LaneSettings]:
@@ -283,9 +286,4 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
         head=head, sla=sla, advice=advice, lane={"lane": lane_name, "reasons": ["baseline run"], "trace": []},
         links=dict(request.links), key=request.report_key, title="lanebench baseline",
     )
-    reports = write_reports(context, output_dir / REPORTS_DIR)
-    return PipelineResult(
-        decision=None, plan=[], head=head, base=None, comparison=None, sla=sla, advice=advice,
-        context=context, reports=reports, results_path=results_path,
-        status=sla.status,
-    )
+    return _finish(None, [], context, output_dir, results_path, sla.status)
