@@ -19,10 +19,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats as sps
 
 from lanebench.stats.model import Noise
-from lanebench.stats.twosample import equal_n_needed
+from lanebench.stats.twosample import equal_n_needed, normal_quantile
 
 TARGET_POWER = 0.80
 ARE = {"mann-whitney": 3.0 / math.pi, "welch-log": 1.0}
@@ -53,7 +52,7 @@ def needed_per_side(sigma: float, threshold: float, level: float, test: str, pow
     """Samples per side for `power` at a true change of δ; None when unbounded."""
     if threshold <= 0 or not math.isfinite(sigma):
         return None
-    z = float(sps.norm.ppf(1 - level / 2) + sps.norm.ppf(power))
+    z = normal_quantile(1 - level / 2) + normal_quantile(power)
     effect = math.log1p(threshold)
     n = 2.0 * (z * sigma / effect) ** 2 / ARE.get(test, 1.0)
     floor_n = equal_n_needed(test, level)

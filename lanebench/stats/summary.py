@@ -48,10 +48,10 @@ def summarize(values: Sequence[float]) -> Summary:
         raise ValueError("summarize needs at least one value")
     mean = float(np.mean(x))
     stdev = float(np.std(x, ddof=1)) if x.size > 1 else 0.0
-    p95, p99 = (float(v) for v in np.percentile(x, [95, 99]))
+    median, p95, p99 = (float(v) for v in np.percentile(x, [50, 95, 99]))
     return Summary(
         n=int(x.size),
-        median=float(np.median(x)),
+        median=median,
         mean=mean,
         stdev=stdev,
         cv=stdev / abs(mean) if mean != 0 else 0.0,
@@ -59,7 +59,7 @@ def summarize(values: Sequence[float]) -> Summary:
         p99=p99,
         min=float(np.min(x)),
         max=float(np.max(x)),
-        mad=float(np.median(np.abs(x - np.median(x)))),
+        mad=float(np.median(np.abs(x - median))),
         outliers=outlier_indices(x),
         outlier_rule=OUTLIER_RULE,
     )

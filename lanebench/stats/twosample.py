@@ -47,6 +47,12 @@ class TwoSampleResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1024)
+def normal_quantile(q: float) -> float:
+    """Φ⁻¹(q), cached: the same few levels recur for every benchmark x metric."""
+    return float(sps.norm.ppf(q))
+
+
 def log_scale_possible(base: Sequence[float], head: Sequence[float]) -> bool:
     return bool(np.all(np.asarray(base) > 0) and np.all(np.asarray(head) > 0))
 
@@ -121,7 +127,7 @@ def hodges_lehmann_interval(
     n = n1 + n2
     tie_term = float(np.sum(counts.astype(float) ** 3 - counts)) / (n * (n - 1)) if n > 1 else 0.0
     sigma = math.sqrt(max(0.0, n1 * n2 / 12.0 * ((n + 1) - tie_term)))
-    z = float(sps.norm.ppf(0.5 + confidence / 2.0))
+    z = normal_quantile(0.5 + confidence / 2.0)
     k = math.floor(n_pairs / 2.0 - z * sigma + 0.5)
     if k < 1:
         return shift, None, None
