@@ -7,18 +7,28 @@ because an artifact is input from outside: total and per-file size, number of en
 no absolute paths, no `..`, no symlinks or other special files. Anything wrong is one
 `BaselineError` line naming the artifact and the fix, never a traceback. No baseline at
 all is `None`: whether that is fine is the caller's decision.
+
+A baseline also carries the summaries of the last main-branch runs (`history`, see
+`append_history`), from which `compare` learns how much a run's medians move from one
+runner to the next (docs/noise.md).
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
 import shutil
 import stat
+import statistics
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from lanebench.calibration import calibration_of
+from lanebench.environment import MACHINE_KEYS
 from lanebench.errors import ResultsError
 from lanebench.results import ResultsDocument, read_results, write_results
 
@@ -251,3 +261,74 @@ def _results_files(files: list[Path], root: Path) -> list[Path]:
     if at_root in files:
         return [at_root]
     return [f for f in files if f.name == RESULTS_FILENAME]
+
+
+# --- history of main-branch runs ----------------------------------------------------------
+
+HISTORY_KEY = "history"
+DEFAULT_HISTORY = 20
+
+
+def environment_digest(environment: dict[str, Any]) -> str:
+    """A short digest of what makes machines differ in speed (CPU model, cores, arch, Python)."""
+    keys = (*MACHINE_KEYS, "python")
+    text = json.dumps({k: environment.get(k) for k in keys}, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def run_summary(doc: ResultsDocument) -> dict[str, Any]:
+    """One history entry: the run's identity, calibration median and per-metric medians."""
+    calibration = calibration_of(doc)
+    benchmarks: dict[str, dict[str, float]] = {}
+    for bench in doc.benchmarks:
+        if bench.status != "ok" or bench.n == 0:
+            continue
+        benchmarks[bench.name] = {
+            name: statistics.median(values) for name, values in bench.samples.items() if values
+        }
+    return {
+        "commit": doc.run.commit,
+        "finished_at": doc.run.finished_at,
+        "environment": environment_digest(doc.environment),
+        "calibration": (
+            {"wall": calibration.median("wall"), "cpu": calibration.median("cpu")}
+            if calibration is not None else None
+        ),
+        "benchmarks": benchmarks,
+    }
+
+
+def history_of(doc: ResultsDocument | None) -> list[dict[str, Any]]:
+    """The history a baseline carries ([] for none or for files from before 1.1)."""
+    if doc is None:
+        return []
+    entries = doc.extra.get(HISTORY_KEY)
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("benchmarks"), dict)]
+
+
+def append_history(
+    previous: ResultsDocument | None, current: ResultsDocument, k: int = DEFAULT_HISTORY
+) -> ResultsDocument:
+    """`current` carrying the last `k` main-branch run summaries, itself the newest.
+
+    The history is carried forward from the previous baseline; a previous baseline from
+    before history existed (schema 1.0) counts as one run. The same run (commit and
+    finish time) is never counted twice. `current` is not modified.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if previous is None:
+        entries: list[dict[str, Any]] = []
+    elif HISTORY_KEY in previous.extra:
+        entries = history_of(previous)
+    else:
+        entries = [run_summary(previous)]
+    mine = run_summary(current)
+    identity = (mine["commit"], mine["finished_at"])
+    entries = [e for e in entries if (e.get("commit"), e.get("finished_at")) != identity]
+    entries.append(mine)
+    out = copy.deepcopy(current)
+    out.extra[HISTORY_KEY] = copy.deepcopy(entries[-k:])
+    return out

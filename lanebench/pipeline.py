@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from lanebench.advice import Recommendation, recommend
+from lanebench.baseline import append_history
+from lanebench.calibration.measure import run_calibrated
 from lanebench.changes import ChangeSet
 from lanebench.config import Config, LaneSettings
 from lanebench.errors import ConfigError
@@ -20,8 +22,10 @@ from lanebench.lanes import LaneDecision, Planned, decide_lane, plan_benchmarks
 from lanebench.report import ReportContext, write_reports
 from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, read_results, write_results
 from lanebench.runner import Progress, run_benchmarks
+from lanebench.runner.paired import run_paired
 from lanebench.sla import FailOn, SlaReport, compared_metrics, evaluate_sla
 from lanebench.stats import Comparison, compare, sequential_stopper
+from lanebench.stats.paired import is_paired_document, paired_baseline
 
 Status = Literal["pass", "warn", "fail", "skipped", "no-baseline"]
 RESULTS_FILE = "lanebench-results.json"
@@ -46,6 +50,12 @@ class PipelineRequest:
     progress: Progress | None = None
     links: dict[str, str] = field(default_factory=dict)
     report_key: str | None = None
+    # The baseline job: the previous baseline, whose history the new one carries forward.
+    previous_baseline: ResultsDocument | None = None
+    # The PR job: "paired" measures `paired_base` beside head in this job, interleaved;
+    # None takes the lane's `comparison` setting (docs/noise.md).
+    comparison: Literal["artifact", "paired"] | None = None
+    paired_base: str | None = None  # git ref or SHA of the base commit
 
 
 @dataclass
@@ -157,20 +167,27 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
     if request.head_results is not None:
         head = read_results(request.head_results)
         _check_head_covers(head, to_run, request.head_results)
+    elif to_run and (request.comparison or lane.comparison) == "paired":
+        head = _measure_paired(request, decision.lane, lane, to_run, results_path, run_info)
     elif to_run:
         stopper = None
         if base is not None and lane.max_iterations > lane.min_iterations:
             stopper = sequential_stopper(base, lane)
-        head = run_benchmarks(
-            config,
-            decision.lane,
-            lane,
-            to_run,
-            output=results_path,
-            resume=request.resume,
-            should_stop=stopper,
-            progress=request.progress,
-            run_info=run_info,
+        head = run_calibrated(
+            lambda: run_benchmarks(
+                config,
+                decision.lane,
+                lane,
+                to_run,
+                output=results_path,
+                resume=request.resume,
+                should_stop=stopper,
+                progress=request.progress,
+                run_info=run_info,
+            ),
+            lane.calibration,
+            results_path,
+            request.progress,
         )
     else:
         head = ResultsDocument(run=run_info, environment={}, benchmarks=[])
@@ -183,6 +200,8 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
         head.benchmarks.append(_carried_over(base, planned) if planned.carried_over else _skipped(planned))
     if request.head_results is None or head.benchmarks:
         write_results(results_path, head)
+    if is_paired_document(head):
+        base = paired_baseline(head)  # head's own interleaved base side
 
     comparison = None
     if base is not None:
@@ -192,7 +211,7 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
     lane_dict = decision.to_dict()
     advice = recommend(comparison, head, base, sla, lane_dict)
     links = dict(request.links)
-    if request.baseline_source:
+    if request.baseline_source and not is_paired_document(head):
         links.setdefault("baseline", request.baseline_source)
     context = ReportContext(
         head=head,
@@ -219,6 +238,27 @@ def _finish(
 ) -> PipelineResult:
     reports = write_reports(context, output_dir / REPORTS_DIR)
     return PipelineResult(decision, plan, context, reports, results_path, status)
+
+
+def _measure_paired(
+    request: PipelineRequest,
+    lane_name: str,
+    lane: LaneSettings,
+    specs: list,
+    results_path: Path,
+    run_info: RunInfo,
+) -> ResultsDocument:
+    if not request.paired_base:
+        raise ConfigError(
+            f"lane {lane_name} compares paired, but no base commit is known",
+            hint="pass --paired REF (or --base REF), or set `comparison: artifact`",
+        )
+    if request.resume:
+        raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
+    return run_paired(
+        request.config, lane_name, lane, specs, base_ref=request.paired_base,
+        output=results_path, progress=request.progress, run_info=run_info,
+    )
 
 
 def _check_head_covers(head: ResultsDocument, specs: list, path: Path) -> None:
@@ -274,12 +314,19 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
     specs = [b for b in config.benchmarks if lane.benchmarks == "all" or b.name in lane.benchmarks]
     if request.head_results is not None:
         head = read_results(request.head_results)
-        write_results(results_path, head)
     else:
-        head = run_benchmarks(
-            config, lane_name, lane, specs, output=results_path, resume=request.resume,
-            progress=request.progress, run_info=run_info,
+        head = run_calibrated(
+            lambda: run_benchmarks(
+                config, lane_name, lane, specs, output=results_path, resume=request.resume,
+                progress=request.progress, run_info=run_info,
+            ),
+            lane.calibration,
+            results_path,
+            request.progress,
         )
+    # The next baseline carries the last runs' summaries: run-to-run spread for compare.
+    head = append_history(request.previous_baseline, head, lane.history.keep)
+    write_results(results_path, head)
     sla = evaluate_sla(lane, head, None, lane_name=lane_name, fail_on=request.fail_on)
     advice = recommend(None, head, None, sla, None)
     context = ReportContext(

@@ -3,6 +3,14 @@
 Schema versions are semver strings. Readers accept any file whose major version they
 know (unknown keys from newer minor versions are kept and written back untouched) and
 refuse an unknown major version with a message that says which lanebench reads it.
+
+1.1.0 added three optional blocks (1.0.0 files are read as before, without them):
+- top-level `calibration`: the reference workload's times in this run
+  (`lanebench.calibration`);
+- top-level `history`: in a baseline, summaries of the last main-branch runs
+  (`lanebench.baseline.append_history`);
+- per benchmark, `paired`: the base commit's samples measured interleaved with head's
+  (`lanebench.runner.paired`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from typing import Any, Literal
 
 from lanebench.errors import ResultsError
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SUPPORTED_MAJOR = 1
 KIND = "lanebench-results"
 
@@ -176,6 +184,9 @@ def results_from_dict(data: Any, *, source: str = "<results>") -> ResultsDocumen
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         raise ResultsError(f"{source}: duplicate benchmark names: {', '.join(sorted(dupes))}")
+    for key, expected in (("calibration", dict), ("history", list)):
+        if key in data and not isinstance(data[key], expected):
+            raise v.fail(key, "an object" if expected is dict else "a list", data[key])
     top_known = {"schema_version", "kind", "run", "environment", "benchmarks"}
     return ResultsDocument(
         run=run_info,
@@ -230,6 +241,8 @@ def _benchmark_from_dict(b: Any, where: str, v: _Validator) -> BenchmarkResult:
         raise ResultsError(
             f"{v.source}: {where}.samples: metrics have different sample counts {sorted(lengths)}"
         )
+    if "paired" in b and not isinstance(b["paired"], dict):
+        raise v.fail(f"{where}.paired", "an object", b["paired"])
     failures = []
     for j, f in enumerate(b.get("failures", []) or []):
         if not isinstance(f, dict) or "iteration" not in f or "status" not in f:

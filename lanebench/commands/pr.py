@@ -27,6 +27,12 @@ examples:
   lanebench pr --base origin/main                 # lane from the branch's changes
   lanebench pr --base main --label lanebench:heavy
   lanebench pr --baseline main-results.json --fail-on warning
+  lanebench pr --paired main                      # measure main beside head, interleaved
+
+--paired REF measures the base commit REF beside head in this job (a temporary git
+worktree, base and head interleaved) and judges the pairs with the paired signed-rank
+test: no baseline file, no runner-to-runner noise, about twice the time. A lane with
+`comparison: paired` does the same with --base REF. See docs/noise.md.
 """
 
 
@@ -44,6 +50,10 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument("--head", metavar="REF", default="HEAD", help="git ref of the change (default HEAD)")
     p.add_argument("--label", action="append", default=[], metavar="LABEL", help="a PR label (repeatable)")
     p.add_argument("--lane", metavar="NAME", help="force a lane instead of detecting it")
+    p.add_argument(
+        "--paired", metavar="REF",
+        help="measure git ref REF beside head, interleaved, and compare the pairs (no baseline file)",
+    )
     p.add_argument(
         "--baseline", type=Path, metavar="PATH",
         help="baseline results file or directory (default: .lanebench/baseline/ in the project)",
@@ -115,8 +125,13 @@ def run(args: argparse.Namespace) -> int:
             fail_on=args.fail_on,
             resume=args.resume,
             progress=make_progress(sys.stderr),
+            comparison="paired" if args.paired else None,
+            paired_base=args.paired or args.base,
         )
     )
+    if result.comparison is not None and result.comparison.settings.get("comparison") == "paired":
+        paired = result.comparison.head_run.get("paired") or {}
+        source = f"paired with {paired.get('base_ref') or args.paired} ({str(paired.get('base_commit'))[:12]})"
     print_outcome(result, baseline_note=source if baseline is None else f"baseline: {source}")
     return result.exit_code
 

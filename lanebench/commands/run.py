@@ -19,6 +19,18 @@ iterations:
   `max_iterations` are run only when a stopping rule decides when there are enough
   samples (the GitHub Action's adaptive mode), never beyond the lane's `budget`.
 
+paired A/B (--paired REF):
+  Checks out REF (e.g. main) in a temporary git worktree, runs the config's `setup` in
+  both trees, then measures base and head interleaved, pair by pair in a seeded random
+  order, on this machine. The results file holds both sides; `lanebench pr --results`
+  or `lanebench pr --paired REF` judges it with the paired signed-rank test. About twice
+  the time of a plain run; no --resume. See docs/noise.md.
+
+calibration:
+  A plain run also times lanebench's reference workload 3 times before and 2 times after
+  the benchmarks (`calibration.measure` in the lane settings), so that a comparison
+  can tell how fast each run's machine was.
+
 exit status:
   0 every benchmark succeeded, 1 a benchmark failed or timed out (the results file is
   still written), 2 a usage or config error, 130/143 interrupted by SIGINT/SIGTERM
@@ -29,6 +41,7 @@ examples:
   lanebench run --config examples/demo/.github/lanebench.yml --iterations 5
   lanebench run --lane heavy --benchmark parse --benchmark render -o head.json
   lanebench run --resume            # continue a run that was cancelled or killed
+  lanebench run --paired main -o paired.json   # base (main) and head, interleaved
 """
 
 
@@ -78,6 +91,10 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument(
         "--log-dir", type=Path, default=None, metavar="DIR",
         help="where command output goes (default: .lanebench/logs beside the output)",
+    )
+    p.add_argument(
+        "--paired", default=None, metavar="BASE_REF",
+        help="also measure git ref BASE_REF (in a temporary worktree), interleaved with head",
     )
     p.set_defaults(func=run)
 
@@ -143,28 +160,47 @@ def select_benchmarks(config: Config, lane: LaneSettings, names: list[str] | Non
 
 
 def run(args: argparse.Namespace) -> int:
+    from lanebench.calibration.measure import run_calibrated
     from lanebench.config import load_config
     from lanebench.runner import local_run_info, make_progress, run_benchmarks
+    from lanebench.runner.paired import run_paired
 
     config = load_config(args.config)
     lane_name = choose_lane(config, args.lane)
     lane = lane_with_overrides(config.lanes[lane_name], args.iterations, args.warmup)
     benchmarks = select_benchmarks(config, lane, args.benchmarks)
-    doc = run_benchmarks(
-        config,
-        lane_name,
-        lane,
-        benchmarks,
-        output=args.output,
-        resume=args.resume,
-        progress=make_progress(sys.stderr),
-        run_info=local_run_info(config.root, config.path),
-        checkpoint=args.checkpoint,
-        log_dir=args.log_dir,
-    )
+    progress = make_progress(sys.stderr)
+    if args.paired:
+        if args.resume:
+            raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
+        doc = run_paired(
+            config, lane_name, lane, benchmarks, base_ref=args.paired, output=args.output,
+            progress=progress, run_info=local_run_info(config.root, config.path),
+            log_dir=args.log_dir,
+        )
+    else:
+        doc = run_calibrated(
+            lambda: run_benchmarks(
+                config,
+                lane_name,
+                lane,
+                benchmarks,
+                output=args.output,
+                resume=args.resume,
+                progress=progress,
+                run_info=local_run_info(config.root, config.path),
+                checkpoint=args.checkpoint,
+                log_dir=args.log_dir,
+            ),
+            lane.calibration,
+            args.output,
+            progress,
+        )
     samples = sum(b.n for b in doc.benchmarks)
     bad = [b for b in doc.benchmarks if b.status in ("failed", "timeout")]
     line = f"wrote {args.output}: lane {lane_name}, {len(doc.benchmarks)} benchmark(s), {samples} samples"
+    if args.paired:
+        line += f" per side, paired with {args.paired}"
     if bad:
         line += "; " + ", ".join(f"{b.name} {b.status}" for b in bad)
     print(line)

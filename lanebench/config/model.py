@@ -105,6 +105,43 @@ class StatsSettings(StrictModel):
     seed: int = 0
 
 
+class CalibrationSettings(StrictModel):
+    """The reference workload that tells how fast this run's machine was (docs/noise.md)."""
+
+    measure: bool = Field(
+        True,
+        description="Measure lanebench's fixed CPU-bound reference workload at the start and end "
+        "of every run (about 0.1 s each time).",
+    )
+    normalize: bool = Field(
+        True,
+        description="Divide time metrics by the runner-speed ratio (head / baseline calibration) "
+        "before comparing; the raw ratio stays in the report.",
+    )
+    warn_ratio: Percent = Field(
+        0.10,
+        description="Warn about a different runner when the two runs' calibration differs by "
+        "more than this.",
+    )
+
+
+class HistorySettings(StrictModel):
+    """Run-to-run variability learnt from the baseline's history of main-branch runs."""
+
+    keep: int = Field(
+        20, ge=1, le=1000, description="Main-branch runs whose summaries the baseline carries."
+    )
+    min_runs: int = Field(
+        3, ge=2, le=1000,
+        description="Runs in the history needed to estimate run-to-run variability.",
+    )
+    unknown_runner_bound: Percent = Field(
+        0.25,
+        description="With fewer than min_runs, a time metric's change must exceed this runner "
+        "difference (beyond the interval) before it is called a regression or improvement.",
+    )
+
+
 class LaneSettings(StrictModel):
     """How much measuring a lane gets. Every field has a default; lanes override."""
 
@@ -129,6 +166,13 @@ class LaneSettings(StrictModel):
         "critical", description="Which SLA findings fail the check: critical ones, any, or none."
     )
     run: bool = Field(True, description="false: the lane runs no benchmarks (e.g. docs).")
+    comparison: Literal["artifact", "paired"] = Field(
+        "artifact",
+        description="artifact: compare with the baseline measured on main; paired: measure the "
+        "base commit beside head in this job, interleaved (about twice the time; docs/noise.md).",
+    )
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
+    history: HistorySettings = Field(default_factory=HistorySettings)
 
     @model_validator(mode="after")
     def _iteration_bounds(self) -> LaneSettings:

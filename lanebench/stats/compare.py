@@ -26,8 +26,10 @@ from lanebench.results import (
     load_json_file,
     write_json_atomic,
 )
+from lanebench.stats import paired as paired_stats
 from lanebench.stats.adjust import adjust_pvalues
 from lanebench.stats.evaluate import MetricAnalysis, analyze_metric, verdict_for
+from lanebench.stats.history import UNMODELLED_TRUST, CrossRun, paired_trust
 from lanebench.stats.model import (
     COMPARISON_KIND,
     BenchmarkOutcome,
@@ -44,6 +46,7 @@ ESTIMATORS = {
     "mann-whitney": "Hodges-Lehmann shift of log values (ratio = exp(shift)) with the "
     "Mann-Whitney-based distribution-free interval",
     "welch-log": "difference of mean log values (ratio of geometric means) with Welch's interval",
+    paired_stats.METHOD: paired_stats.ESTIMATOR,
 }
 VERDICT_RULE = (
     "unchanged: interval within ±δ; regression: adjusted p < α, interval above 1 and reaching "
@@ -121,6 +124,12 @@ def compare(
             base=_summary(base_values), head=_summary(head_values), method=stats.test,
         )))
 
+    # Paired results compare head with its own interleaved base side (stats/paired.py);
+    # two separate runs get the cross-run corrections (stats/history.py).
+    paired_run = (
+        paired_stats.is_paired_document(head) and base.run.extra.get(paired_stats.SIDE_KEY) == "base"
+    )
+    cross = None if paired_run else CrossRun.from_documents(base, head, lane)
     for hb in head.benchmarks:
         bb = base.benchmark(hb.name)
         outcome = BenchmarkOutcome(name=hb.name, status="compared", base_n=bb.n if bb else 0, head_n=hb.n)
@@ -165,6 +174,7 @@ def compare(
             raise ResultsError(f"benchmark {hb.name!r}: {exc.message}") from None
         if policy is not None:
             outcome.notes.append(f"adaptive sampling: {look_note}, spending {fraction:.3g} of α")
+        pairs = paired_run and paired_stats.is_paired(bb, hb)
         for name in wanted:
             if name not in bb.samples or name not in hb.samples:
                 if name in bb.samples or name in hb.samples:
@@ -172,7 +182,12 @@ def compare(
                     outcome.notes.append(f"metric {name} not recorded in the {side} results")
                 continue
             b_values, h_values = bb.samples[name], hb.samples[name]
-            analysis = analyze_metric(b_values, h_values, stats, fraction)
+            if pairs:
+                analysis = paired_stats.paired_analysis(b_values, h_values, stats, fraction)
+            else:
+                analysis = analyze_metric(b_values, h_values, stats, fraction)
+                if cross is not None:
+                    analysis = cross.adjust(analysis, hb.name, name, metric(name).kind)
             r = analysis.result
             extra: dict[str, Any] = {
                 "confidence": analysis.confidence,
@@ -197,7 +212,7 @@ def compare(
                 ci_low=r.ci_low if r else None,
                 ci_high=r.ci_high if r else None,
                 p_value=r.p_value if r else None,
-                method=stats.test, extra=extra,
+                method=paired_stats.METHOD if pairs else stats.test, extra=extra,
             ), analysis, b_values, h_values))
 
     head_names = {b.name for b in head.benchmarks}
@@ -237,7 +252,8 @@ def compare(
             "confidence": stats.confidence,
             "metrics": wanted,
             "thresholds": {name: threshold_of(name) for name in wanted},
-            "estimator": ESTIMATORS[stats.test],
+            "estimator": ESTIMATORS[paired_stats.METHOD if paired_run else stats.test],
+            "comparison": "paired" if paired_run else "artifact",
             "outlier_rule": OUTLIER_RULE,
             "verdict_rule": VERDICT_RULE,
             "family_size": family_size,
@@ -246,9 +262,16 @@ def compare(
         head_run=_run_dict(head.run),
         base_environment=dict(base.environment),
         head_environment=dict(head.environment),
-        cross_machine=machine_differences(base.environment, head.environment),
+        cross_machine=machine_differences(base.environment, head.environment)
+        + (cross.warnings() if cross is not None else []),
         benchmarks=outcomes,
         metrics=[r.row for r in rows],
+        extra={
+            "trust": paired_trust(head) if paired_run
+            else cross.trust() if cross is not None else UNMODELLED_TRUST,
+            "runner": {"mode": "paired"} if paired_run
+            else cross.summary() if cross is not None else {"mode": "artifact"},
+        },
     )
 
 

@@ -1,0 +1,175 @@
+"""Calibration: how fast was the machine a run happened on?
+
+Every artifact-mode run also times lanebench's own reference workload (`workload.py`, a
+fixed CPU-bound pure-Python loop no commit can change) a few times, at the start and at
+the end of the run. The results document records the times in its `calibration` block:
+
+    "calibration": {
+      "workload": 1,                      # workload.VERSION
+      "python": "3.11.9",
+      "samples": {"wall": [s, ...], "cpu": [s, ...]},
+      "phases": ["start", "start", "start", "end", "end"]
+    }
+
+Comparing two runs, the ratio of their calibration medians (head / baseline) is the
+runner-speed ratio that `compare` divides time metrics by (see docs/noise.md). This
+module is pure data: measuring is `lanebench.calibration.measure`.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+from lanebench.results import ResultsDocument
+
+CALIBRATION_KEY = "calibration"
+MEASURES: tuple[str, ...] = ("wall", "cpu")
+# Which calibration measure normalises which time metric: elapsed time by elapsed time,
+# CPU time by CPU time (a busy neighbour stretches the first far more than the second).
+NORMALIZED_BY: dict[str, str] = {"wall": "wall", "cpu": "cpu", "user": "cpu", "sys": "cpu"}
+MAD_TO_SD = 1.482602218505602
+# Asymptotic standard error of a sample median is sqrt(pi / 2) * sigma / sqrt(n).
+MEDIAN_SE_FACTOR = math.sqrt(math.pi / 2.0)
+
+
+@dataclass
+class Calibration:
+    """The reference workload's times in one run."""
+
+    workload: int
+    python: str
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    phases: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.wall)
+
+    def values(self, measure: str) -> list[float]:
+        return self.wall if measure == "wall" else self.cpu
+
+    def median(self, measure: str = "wall") -> float | None:
+        values = self.values(measure)
+        return statistics.median(values) if values else None
+
+    def log_median_se(self, measure: str = "wall") -> float:
+        """Standard error of log(median): sqrt(pi/2) * robust SD of the log times / sqrt(n).
+
+        With fewer than 3 times there is no spread to speak of; the spread is then taken
+        as 3%, a typical run-to-run CV of the workload on a quiet shared runner.
+        """
+        values = [v for v in self.values(measure) if v > 0]
+        if not values:
+            return math.inf
+        logs = [math.log(v) for v in values]
+        if len(logs) >= 3:
+            center = statistics.median(logs)
+            sd = MAD_TO_SD * statistics.median(abs(x - center) for x in logs)
+            sd = sd or statistics.stdev(logs)
+        else:
+            sd = 0.03
+        return MEDIAN_SE_FACTOR * sd / math.sqrt(len(logs))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload,
+            "python": self.python,
+            "samples": {"wall": list(self.wall), "cpu": list(self.cpu)},
+            "phases": list(self.phases),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Calibration | None:
+        """The block as read from a file; None when it is absent or holds no usable times."""
+        if not isinstance(data, dict):
+            return None
+        samples = data.get("samples")
+        if not isinstance(samples, dict):
+            return None
+        wall, cpu = _numbers(samples.get("wall")), _numbers(samples.get("cpu"))
+        if not wall or len(wall) != len(cpu):
+            return None
+        workload = data.get("workload")
+        return cls(
+            workload=workload if isinstance(workload, int) else 0,
+            python=str(data.get("python", "")),
+            wall=wall,
+            cpu=cpu,
+            phases=[str(p) for p in data.get("phases", [])] if isinstance(data.get("phases"), list) else [],
+        )
+
+
+def _numbers(values: Any) -> list[float]:
+    if not isinstance(values, list):
+        return []
+    out = []
+    for v in values:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0:
+            out.append(float(v))
+        else:
+            return []
+    return out
+
+
+def calibration_of(doc: ResultsDocument | None) -> Calibration | None:
+    """The run's calibration, or None (older files, `calibration.measure: false`, paired runs)."""
+    if doc is None:
+        return None
+    return Calibration.from_dict(doc.extra.get(CALIBRATION_KEY))
+
+
+def record_calibration(doc: ResultsDocument, calibration: Calibration) -> None:
+    doc.extra[CALIBRATION_KEY] = calibration.to_dict()
+
+
+@dataclass(frozen=True)
+class RunnerSpeed:
+    """Head's calibration median over the baseline's, per measure: 1.18 = head's runner 18% slower."""
+
+    ratio: dict[str, float]
+    log_se: dict[str, float]  # standard error of log(ratio), from both runs' spread
+    base_n: int
+    head_n: int
+    notes: tuple[str, ...] = ()
+
+    def factor_for(self, metric: str) -> float | None:
+        """The factor a time metric is divided by; None for metrics calibration says nothing about."""
+        measure = NORMALIZED_BY.get(metric)
+        return self.ratio.get(measure) if measure else None
+
+    def log_se_for(self, metric: str) -> float:
+        measure = NORMALIZED_BY.get(metric)
+        return self.log_se.get(measure, 0.0) if measure else 0.0
+
+    def describe(self) -> str:
+        """"runner 1.18x slower" / "runner 1.04x faster" / "runner equally fast" (wall)."""
+        r = self.ratio["wall"]
+        if abs(r - 1.0) < 0.005:
+            return "runner equally fast"
+        return f"runner {r:.2f}x slower" if r > 1 else f"runner {1 / r:.2f}x faster"
+
+
+def runner_speed(base: ResultsDocument, head: ResultsDocument) -> RunnerSpeed | None:
+    """The runner-speed ratio between two runs; None unless both recorded the same workload."""
+    b, h = calibration_of(base), calibration_of(head)
+    if b is None or h is None or b.workload != h.workload:
+        return None
+    ratio: dict[str, float] = {}
+    log_se: dict[str, float] = {}
+    for measure in MEASURES:
+        mb, mh = b.median(measure), h.median(measure)
+        if not mb or not mh:
+            return None
+        ratio[measure] = mh / mb
+        log_se[measure] = math.hypot(b.log_median_se(measure), h.log_median_se(measure))
+    notes: tuple[str, ...] = ()
+    if b.python and h.python and b.python != h.python:
+        notes = (
+            f"the runs used different Pythons ({b.python} vs {h.python}); the calibration "
+            "ratio includes the interpreters' difference",
+        )
+    return RunnerSpeed(ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes)

@@ -1,0 +1,293 @@
+"""What other runs say about a comparison between two runs on two runners.
+
+An artifact-mode comparison sets samples from two jobs against each other: the baseline's
+runner on main, at one time, and this job's runner now. Within-run samples say nothing
+about how much a whole run moves from one runner to the next, and with 10+ samples a side
+any runner difference is "significant". Two corrections, both on the log scale where
+θ = log(head / base) is the change estimate of the two-sample test:
+
+1. Runner speed (calibration). Both runs timed lanebench's reference workload; with
+   f = median(head calibration) / median(base calibration), a time metric's change is
+   θ - log f (wall by the workload's wall time, cpu/user/sys by its CPU time).
+
+2. Run-to-run spread (history). The baseline carries the medians of the last K main
+   runs (`baseline.append_history`). For each benchmark x metric, the spread of a run's
+   log median around the others is σ_run: the standard deviation of the history's log
+   medians (calibration-normalised when the comparison is), after setting aside runs
+   the modified z-score (MAD based, |z| > 3.5) marks as outliers. θ differences two
+   runs, each off by its own run effect, so
+
+       se_total² = se_within² + 2 σ_run²
+
+   where se_within comes from the two-sample interval (its half-width / z). σ_run
+   already holds the within-run noise of a median, so se_within is counted twice when
+   both are comparable: the interval is conservative by at most √2, never optimistic.
+   The interval is θ ± t_q · se_total and the p-value 2 P(T > |θ| / se_total), with
+   Welch-Satterthwaite degrees of freedom (m - 1)(1 + se_within² / 2σ_run²)², m the
+   history runs used (m - 1 when history dominates, growing without bound as σ_run
+   vanishes).
+
+   With fewer than `history.min_runs` usable runs the cross-run spread is unknown. A
+   time metric then gates only beyond a runner difference of ±B (`unknown_runner_bound`,
+   25% by default): the interval widens by log(1 + B) on each side (plus the calibration
+   ratio's own standard error when normalised), and the p-value tests |θ| > log(1 + B).
+   Memory, I/O and count metrics do not depend on runner speed and are left as measured.
+
+Paired results need neither (both sides ran on one runner, interleaved).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scipy import stats as sps
+
+from lanebench.calibration import NORMALIZED_BY, RunnerSpeed, calibration_of, runner_speed
+from lanebench.config.model import LaneSettings
+from lanebench.results import ResultsDocument
+from lanebench.stats.evaluate import MetricAnalysis
+from lanebench.stats.summary import outlier_indices
+from lanebench.stats.twosample import TwoSampleResult
+
+HISTORY_KEY = "history"
+
+
+@dataclass(frozen=True)
+class RunSpread:
+    """How much one run's log median of a benchmark x metric moves between runs."""
+
+    sigma: float  # standard deviation of the log medians, outlier runs set aside
+    runs: int  # runs used
+    set_aside: int  # runs the MAD rule marked as outliers
+
+
+def history_entries(doc: ResultsDocument) -> list[dict[str, Any]] | None:
+    """The baseline's history, or None when the file has no history block at all."""
+    entries = doc.extra.get(HISTORY_KEY)
+    if not isinstance(entries, list):
+        return None
+    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("benchmarks"), dict)]
+
+
+def log_medians(
+    history: Sequence[dict[str, Any]], benchmark: str, metric: str, measure: str | None
+) -> list[float]:
+    """log(median) per history run, divided by that run's calibration median when `measure`."""
+    out = []
+    for entry in history:
+        value = (entry["benchmarks"].get(benchmark) or {}).get(metric)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            continue
+        if measure is not None:
+            cal = (entry.get("calibration") or {}).get(measure)
+            if not isinstance(cal, (int, float)) or cal <= 0:
+                continue
+            value = value / cal
+        out.append(math.log(value))
+    return out
+
+
+def run_spread(
+    history: Sequence[dict[str, Any]], benchmark: str, metric: str, measure: str | None = None
+) -> RunSpread | None:
+    """σ_run of a benchmark x metric over the history; None with fewer than 2 usable runs."""
+    logs = log_medians(history, benchmark, metric, measure)
+    if len(logs) < 2:
+        return None
+    outliers = set(outlier_indices(logs)) if len(logs) >= 5 else set()
+    kept = [x for i, x in enumerate(logs) if i not in outliers]
+    return RunSpread(sigma=statistics.stdev(kept), runs=len(kept), set_aside=len(outliers))
+
+
+@dataclass
+class CrossRun:
+    """The cross-run corrections of one artifact-mode comparison (see the module docstring)."""
+
+    lane: LaneSettings
+    speed: RunnerSpeed | None
+    history: list[dict[str, Any]]
+    used: list[tuple[str, str, RunSpread]] = field(default_factory=list)
+    bounded: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_documents(
+        cls, base: ResultsDocument, head: ResultsDocument, lane: LaneSettings
+    ) -> CrossRun | None:
+        """None when there is nothing to model: files without calibration or history
+        (written before lanebench 1.1, or by hand) are compared as measured."""
+        history = history_entries(base)
+        has_calibration = calibration_of(base) is not None and calibration_of(head) is not None
+        if history is None and not has_calibration:
+            return None
+        return cls(lane=lane, speed=runner_speed(base, head), history=history or [])
+
+    @property
+    def normalize(self) -> bool:
+        return self.speed is not None and self.lane.calibration.normalize
+
+    @property
+    def history_runs(self) -> int:
+        return len(self.history)
+
+    def adjust(self, analysis: MetricAnalysis, benchmark: str, metric: str, kind: str) -> MetricAnalysis:
+        """The analysis with θ normalised by runner speed and its interval widened by the
+        cross-run spread (or the unknown-runner bound); raw numbers kept in `extra`."""
+        r = analysis.result
+        if (
+            r is None or analysis.insufficient is not None or r.ratio is None or r.ratio <= 0
+            or r.ci_low is None or r.ci_high is None or r.ci_low <= 0 or r.scale != "log"
+        ):
+            return analysis
+        settings = self.lane.history
+        conf = analysis.confidence
+        z = float(sps.norm.ppf(0.5 + conf / 2.0))
+        theta = math.log(r.ratio)
+        se_within = max(0.0, (math.log(r.ci_high) - math.log(r.ci_low)) / (2.0 * z))
+        extra: dict[str, Any] = {
+            "raw_ratio": r.ratio, "raw_ci": [r.ci_low, r.ci_high], "raw_p": r.p_value,
+            "se_within": se_within,
+        }
+        measure = None
+        se_calibration = 0.0
+        if self.normalize and kind == "time" and self.speed is not None:
+            factor = self.speed.factor_for(metric)
+            if factor:
+                measure = NORMALIZED_BY[metric]
+                theta -= math.log(factor)
+                se_calibration = self.speed.log_se_for(metric)
+                extra["runner_factor"] = factor
+        spread = run_spread(self.history, benchmark, metric, measure)
+        if spread is not None and spread.runs >= settings.min_runs:
+            between = 2.0 * spread.sigma**2
+            se = math.sqrt(se_within**2 + between)
+            df = (spread.runs - 1) * (1.0 + se_within**2 / between) ** 2 if between > 0 else math.inf
+            q = float(sps.t.ppf(0.5 + conf / 2.0, df))
+            p = float(2.0 * sps.t.sf(abs(theta) / se, df)) if se > 0 else (1.0 if theta == 0 else 0.0)
+            lo, hi = theta - q * se, theta + q * se
+            extra["cross_run"] = {
+                "history_runs": spread.runs, "outlier_runs": spread.set_aside,
+                "between_run_sd": spread.sigma, "se_total": se, "df": df,
+            }
+            self.used.append((benchmark, metric, spread))
+        elif kind == "time" and settings.unknown_runner_bound > 0:
+            bound = math.log1p(settings.unknown_runner_bound)
+            se = math.hypot(se_within, se_calibration)
+            lo, hi = theta - z * se - bound, theta + z * se + bound
+            excess = abs(theta) - bound
+            if se > 0:
+                p = float(min(1.0, 2.0 * sps.norm.sf(excess / se)))
+            else:
+                p = 0.0 if excess > 0 else 1.0
+            usable = spread.runs if spread is not None else 0
+            extra["cross_run"] = {
+                "history_runs": usable, "unknown_runner_bound": settings.unknown_runner_bound,
+                "se_calibration": se_calibration, "se_total": se,
+            }
+            extra["note"] = (
+                f"cross-run uncertainty unknown ({usable} usable main run{'s' if usable != 1 else ''} "
+                f"in the baseline's history, {settings.min_runs} needed): only a change beyond "
+                f"±{settings.unknown_runner_bound * 100:g}% of runner difference can gate"
+            )
+            self.bounded.append((benchmark, metric))
+        elif measure is not None:
+            se = math.hypot(se_within, se_calibration)
+            lo, hi = theta - z * se, theta + z * se
+            p = float(2.0 * sps.norm.sf(abs(theta) / se)) if se > 0 else r.p_value
+        else:
+            return analysis
+        result = TwoSampleResult(
+            p_value=p,
+            ratio=math.exp(theta),
+            ci_low=math.exp(lo),
+            ci_high=math.exp(hi),
+            confidence=r.confidence,
+            method=r.method,
+            scale="log",
+            shift_sign=(theta > 0) - (theta < 0),
+            extra={**r.extra, **extra},
+        )
+        return dataclasses.replace(analysis, result=result)
+
+    # --- what the comparison says about itself --------------------------------------------
+
+    def warnings(self) -> list[str]:
+        """A "different runner" line when calibration differs beyond `calibration.warn_ratio`."""
+        if self.speed is None:
+            return []
+        lines = []
+        ratio = self.speed.ratio["wall"]
+        bound = self.lane.calibration.warn_ratio
+        if abs(math.log(ratio)) > math.log1p(bound):
+            slower = "slower" if ratio > 1 else "faster"
+            size = ratio if ratio > 1 else 1.0 / ratio
+            lines.append(
+                f"runner speed: the reference workload ran {size:.2f}x {slower} in head than in "
+                f"the baseline (beyond the {bound * 100:g}% bound)"
+                + ("; time metrics are normalised by it" if self.normalize else "")
+            )
+        lines.extend(self.speed.notes)
+        return lines
+
+    def typical_band(self) -> float | None:
+        """The median 95% cross-run band (1.96 √2 σ_run) over benchmarks' wall time."""
+        sigmas = [s.sigma for _, metric, s in self.used if metric == "wall"]
+        sigmas = sigmas or [s.sigma for _, _, s in self.used]
+        if not sigmas:
+            return None
+        return 1.96 * math.sqrt(2.0) * statistics.median(sigmas)
+
+    def trust(self) -> str:
+        parts = ["artifact baseline"]
+        if self.speed is not None:
+            if self.normalize:
+                parts.append(f"normalised by calibration ({self.speed.describe()})")
+            else:
+                parts.append(f"calibration not applied ({self.speed.describe()})")
+        else:
+            parts.append("no calibration on both sides: runner speed unknown")
+        band = self.typical_band()
+        runs = max((s.runs for _, _, s in self.used), default=0)
+        if band is not None:
+            parts.append(f"cross-run noise from {runs} main runs: ±{band * 100:.0f}% (wall, 95%)")
+        if self.bounded or band is None:
+            bound = self.lane.history.unknown_runner_bound
+            n = self.history_runs
+            what = "no history" if n == 0 else f"{n} main run{'s' if n != 1 else ''} of history"
+            scope = "some time metrics" if band is not None else "time metrics"
+            parts.append(f"{what}: {scope} gate only on changes beyond ±{bound * 100:g}%")
+        return ", ".join(parts)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "mode": "artifact",
+            "runner_speed": dict(self.speed.ratio) if self.speed else None,
+            "runner_speed_log_se": dict(self.speed.log_se) if self.speed else None,
+            "normalized": self.normalize,
+            "history_runs": self.history_runs,
+            "min_runs": self.lane.history.min_runs,
+            "unknown_runner_bound": self.lane.history.unknown_runner_bound,
+            "bounded_metrics": len(self.bounded),
+        }
+
+
+UNMODELLED_TRUST = (
+    "artifact baseline without calibration or history (files from before lanebench 1.1): "
+    "runner differences are not modelled"
+)
+
+
+def paired_trust(head: ResultsDocument) -> str:
+    info = head.run.extra.get("paired") or {}
+    ref = info.get("base_ref") or "base"
+    commit = (info.get("base_commit") or "")[:7]
+    pairs = [len(b.samples.get("wall", [])) for b in head.benchmarks if "paired" in b.extra]
+    count = f", {min(pairs)}+ pairs per benchmark" if pairs else ""
+    return (
+        f"paired A/B on one runner: base {ref}" + (f" ({commit})" if commit else "")
+        + f" and head measured interleaved in this job{count}"
+    )

@@ -1,0 +1,249 @@
+"""Paired A/B mode: base commit in a git worktree, interleaved with head, judged by pairs.
+
+End to end on real git repositories in tmp dirs, with real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from lanebench.results import read_results
+from lanebench.stats.paired import (
+    _critical_k,
+    _null_cdf,
+    min_attainable_p,
+    paired_baseline,
+    paired_wilcoxon,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+SLEEP = "import time; time.sleep({})\n"
+CONFIG = """\
+benchmarks:
+  - name: sleepy
+    command: [{py}, bench/sleepy.py]
+defaults:
+  warmup: 1
+  min_iterations: 10
+  max_iterations: 10
+"""
+
+
+def cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.pop("GITHUB_ACTIONS", None)
+    return env
+
+
+def lanebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True,
+        timeout=300, check=False,
+    )
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def worktrees(repo: Path) -> list[str]:
+    return [ln for ln in git(repo, "worktree", "list", "--porcelain").splitlines() if ln.startswith("worktree ")]
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    """main: the benchmark sleeps 50 ms; branch feature: 60 ms (+20% on the sleep)."""
+    root = tmp_path / "project"
+    (root / ".github").mkdir(parents=True)
+    (root / "bench").mkdir()
+    (root / ".github" / "lanebench.yml").write_text(CONFIG.format(py=json.dumps(PY)))
+    (root / "bench" / "sleepy.py").write_text(SLEEP.format(0.05))
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    git(root, "checkout", "-qb", "feature")
+    (root / "bench" / "sleepy.py").write_text(SLEEP.format(0.06))
+    git(root, "commit", "-qam", "slower")
+    return root
+
+
+def verdicts(comparison: dict) -> dict[tuple[str, str], str]:
+    return {(m["benchmark"], m["metric"]): m["verdict"] for m in comparison["metrics"]}
+
+
+def test_paired_run_finds_a_10ms_regression_and_removes_its_worktree(repo: Path) -> None:
+    proc = lanebench("run", "--paired", "main", "-o", "paired.json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "paired with main" in proc.stdout
+    assert len(worktrees(repo)) == 1  # the base worktree is gone again
+    doc = read_results(repo / "paired.json")
+    info = doc.run.extra["paired"]
+    assert info["base_ref"] == "main"
+    assert info["base_commit"] == git(repo, "rev-parse", "main").strip()
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("lanebench-base-*/tree"))
+    bench = doc.benchmark("sleepy")
+    assert bench is not None
+    block = bench.extra["paired"]
+    order = block["order"]
+    # the interleaving order is recorded, one entry per pair, and balanced in blocks of two
+    assert len(order) == bench.n == len(block["base_samples"]["wall"]) == 10
+    assert set(order) == {"base-first", "head-first"}
+    assert order.count("base-first") == order.count("head-first") == 5
+    # the base side really ran the base commit's code: its sleeps are ~10 ms shorter
+    ratio = np.median(bench.samples["wall"]) / np.median(block["base_samples"]["wall"])
+    assert ratio > 1.04
+
+    judged = lanebench("pr", "--results", "paired.json", "--lane", "standard", cwd=repo)
+    assert judged.returncode == 1, judged.stdout + judged.stderr
+    comparison = json.loads((repo / "lanebench-results" / "report" / "comparison.json").read_text())
+    assert verdicts(comparison)[("sleepy", "wall")] == "regression"
+    wall = next(m for m in comparison["metrics"] if m["metric"] == "wall")
+    assert wall["method"] == "paired-wilcoxon"
+    assert comparison["settings"]["comparison"] == "paired"
+    assert comparison["extra"]["trust"].startswith("paired A/B on one runner: base main")
+    assert comparison["cross_machine"] == []
+    assert "paired with main" in judged.stdout
+
+
+def test_pr_paired_measures_and_judges_in_one_go(repo: Path) -> None:
+    proc = lanebench("pr", "--paired", "main", "-n", "10", "--lane", "standard", cwd=repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    comparison = json.loads((repo / "lanebench-results" / "report" / "comparison.json").read_text())
+    assert verdicts(comparison)[("sleepy", "wall")] == "regression"
+    assert comparison["settings"]["comparison"] == "paired"
+    assert len(worktrees(repo)) == 1
+
+
+def test_lane_setting_paired_uses_the_base_ref(repo: Path) -> None:
+    config = repo / ".github" / "lanebench.yml"
+    config.write_text(config.read_text() + "  comparison: paired\n")
+    git(repo, "commit", "-qam", "paired lane")
+    proc = lanebench("pr", "--base", "main", "--lane", "standard", cwd=repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    comparison = json.loads((repo / "lanebench-results" / "report" / "comparison.json").read_text())
+    assert comparison["settings"]["comparison"] == "paired"
+    missing = lanebench("pr", "--lane", "standard", cwd=repo)
+    assert missing.returncode == 2
+    assert "compares paired, but no base commit is known" in missing.stderr
+
+
+def test_failing_setup_is_one_line_and_leaves_no_worktree(repo: Path) -> None:
+    config = repo / ".github" / "lanebench.yml"
+    config.write_text(config.read_text() + 'setup: "echo broken >&2; exit 3"\n')
+    proc = lanebench("run", "--paired", "main", "-o", "paired.json", cwd=repo)
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert "setup command failed in the base tree (main): exited with code 3: broken" in lines[-1]
+    assert len(worktrees(repo)) == 1
+
+
+def test_setup_runs_in_each_tree(repo: Path) -> None:
+    config = repo / ".github" / "lanebench.yml"
+    config.write_text(config.read_text() + 'setup: "git rev-parse HEAD > setup-ran.txt"\n')
+    marker = repo / "setup-ran.txt"
+    proc = lanebench("run", "--paired", "main", "-n", "2", "-o", "paired.json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert marker.read_text().strip() == git(repo, "rev-parse", "HEAD").strip()
+    assert read_results(repo / "paired.json").run.extra["paired"]["setup"] is True
+
+
+def test_unknown_ref_says_how_to_fix(repo: Path) -> None:
+    proc = lanebench("run", "--paired", "no-such-branch", cwd=repo)
+    assert proc.returncode == 2
+    assert 'paired mode: git knows no commit "no-such-branch"' in proc.stderr
+    assert "fetch-depth: 0" in proc.stderr
+
+
+def test_benchmark_new_in_head_is_measured_alone_and_not_compared(repo: Path) -> None:
+    config = repo / ".github" / "lanebench.yml"
+    config.write_text(config.read_text().replace(
+        "defaults:", f"  - name: fresh\n    command: [{json.dumps(PY)}, bench/fresh.py]\ndefaults:"))
+    (repo / "bench" / "fresh.py").write_text("print('new')\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "new benchmark")
+    proc = lanebench("run", "--paired", "main", "-n", "4", "-o", "paired.json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    doc = read_results(repo / "paired.json")
+    fresh = doc.benchmark("fresh")
+    assert fresh is not None and fresh.n == 4
+    assert fresh.extra["paired"]["base_status"] == "failed"
+    assert any("head was measured alone" in note for note in fresh.notes)
+    base = paired_baseline(doc)
+    assert base.benchmark("fresh").n == 0  # type: ignore[union-attr]
+    judged = lanebench("pr", "--results", "paired.json", "--lane", "standard", "--fail-on", "never", cwd=repo)
+    assert judged.returncode == 0, judged.stderr
+    comparison = json.loads((repo / "lanebench-results" / "report" / "comparison.json").read_text())
+    assert verdicts(comparison)[("fresh", "wall")] == "no baseline"
+
+
+def test_sigterm_removes_the_worktree_and_writes_partial_results(repo: Path) -> None:
+    (repo / "bench" / "sleepy.py").write_text(SLEEP.format(0.5))
+    git(repo, "commit", "-qam", "slow")
+    proc = subprocess.Popen(
+        [PY, "-m", "lanebench", "run", "--paired", "main", "-o", "paired.json"], cwd=repo,
+        env=cli_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while len(worktrees(repo)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(worktrees(repo)) == 2
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "paired runs cannot be resumed" in err
+    assert len(worktrees(repo)) == 1
+    doc = read_results(repo / "paired.json")
+    assert doc.run.status == "interrupted"
+
+
+# --- the statistics ---------------------------------------------------------------------
+
+
+def test_exact_null_distribution_matches_scipy() -> None:
+    rng = np.random.default_rng(3)
+    for n in (6, 11, 20):
+        d = rng.normal(0.2, 1.0, n)
+        ranks = sps.rankdata(np.abs(d))
+        t_plus = int(ranks[d > 0].sum())
+        total = n * (n + 1) // 2
+        cdf = _null_cdf(n)
+        ours = min(1.0, 2 * cdf[min(t_plus, total - t_plus)])
+        theirs = sps.wilcoxon(d, method="exact").pvalue
+        assert ours == pytest.approx(theirs, rel=1e-9)
+
+
+def test_critical_value_matches_the_published_table() -> None:
+    # two-sided 5% critical values of T (reject when T <= c): n=10: 8, n=20: 52, n=30: 137
+    for n, c in ((10, 8), (20, 52), (30, 137)):
+        assert _critical_k(n, 0.95) == c + 1
+    assert min_attainable_p(10) == pytest.approx(2 / 1024)
+
+
+def test_paired_interval_covers_the_true_ratio() -> None:
+    rng = np.random.default_rng(11)
+    covered = 0
+    for _ in range(400):
+        machine = np.exp(rng.normal(0, 0.3, 15))  # each pair on its own "machine speed"
+        base = 0.1 * machine * np.exp(rng.normal(0, 0.02, 15))
+        head = 0.1 * 1.07 * machine * np.exp(rng.normal(0, 0.02, 15))
+        r = paired_wilcoxon(base, head)
+        covered += r.ci_low <= 1.07 <= r.ci_high  # type: ignore[operator]
+    assert 0.92 <= covered / 400 <= 0.985
+
+
+def test_identical_pairs_are_an_exact_no_change() -> None:
+    r = paired_wilcoxon([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    assert r.ratio == r.ci_low == r.ci_high == 1.0 and r.p_value == 1.0
