@@ -207,7 +207,10 @@ def virtual_run(rng: Any, pool: Pool, lane: Any, change: str, mode: str, adaptiv
         head_doc = results_doc(head_plan)
     comparison = compare(base_doc, head_doc, lane=lane, metrics=METRICS)
     verdicts = {(m.benchmark, m.metric): m.verdict for m in comparison.metrics}
-    out: dict[str, Any] = {"verdicts": verdicts, "used": used}
+    detectable = {
+        m.metric: bool(m.noise and m.noise.detectable) for m in comparison.metrics if m.benchmark == "b00"
+    }
+    out: dict[str, Any] = {"verdicts": verdicts, "used": used, "detectable": detectable}
     # github-action-benchmark's rule on the same samples: alert when head/base > threshold,
     # on the ratio of means of all iterations, and on one iteration each (its usual input)
     out["gab_means"] = {
@@ -233,22 +236,35 @@ def scenario(pool: Pool, lane_name: str, change: str, mode: str, adaptive: bool,
     rng = np.random.default_rng(seed)
     false_regression = false_any = 0
     detected = {m: 0 for m in METRICS}
+    false_by_metric = {m: 0 for m in METRICS}
+    # the same, among runs in which lanebench's noise check said δ was detectable for b00
+    quiet_runs = {m: 0 for m in METRICS}
+    quiet_detected = {m: 0 for m in METRICS}
     gab = {("means", 2.0): [0, 0], ("means", 1.1): [0, 0], ("single", 2.0): [0, 0], ("single", 1.1): [0, 0]}
     used_changed: list[int] = []
     used_others: list[int] = []
+    used_decided: list[int] = []  # b00's iterations in runs where its wall verdict was decided
     started = time.time()
     for _ in range(runs):
         r = virtual_run(rng, pool, lane, change, mode, adaptive)
         others = {k: v for k, v in r["verdicts"].items() if change == "base" or k[0] != "b00"}
         false_regression += any(v == "regression" for v in others.values())
+        for m in METRICS:
+            false_by_metric[m] += any(v == "regression" for k, v in others.items() if k[1] == m)
         false_any += any(v in ("regression", "improvement") for v in others.values())
         for m in METRICS:
-            detected[m] += r["verdicts"].get(("b00", m)) == "regression"
+            hit = r["verdicts"].get(("b00", m)) == "regression"
+            detected[m] += hit
+            if r["detectable"].get(m):
+                quiet_runs[m] += 1
+                quiet_detected[m] += hit
         for (kind, threshold), counts in gab.items():
             ratios = r["gab_means"] if kind == "means" else r["gab_single"]
             counts[0] += any(x > threshold for b, x in ratios.items() if change == "base" or b != "b00")
             counts[1] += ratios["b00"] > threshold
         if adaptive:
+            if r["verdicts"].get(("b00", "wall")) in ("regression", "unchanged"):
+                used_decided.append(r["used"]["b00"])
             used_changed.append(r["used"]["b00"])
             used_others.extend(v for k, v in r["used"].items() if k != "b00")
     result: dict[str, Any] = {
@@ -262,14 +278,22 @@ def scenario(pool: Pool, lane_name: str, change: str, mode: str, adaptive: bool,
         "seconds": round(time.time() - started, 1),
         "false_regression_any_of_20": rate_ci(false_regression, runs),
         "false_regression_or_improvement_any_of_20": rate_ci(false_any, runs),
+        "false_regression_any_of_20_by_metric": {m: rate_ci(false_by_metric[m], runs) for m in METRICS},
         "gab_false_alert_any_of_20": {f"{k}@{t:.0%}": rate_ci(c[0], runs) for (k, t), c in gab.items()},
     }
     if change != "base":
         result["detected"] = {m: rate_ci(detected[m], runs) for m in METRICS}
+        result["noise_check_detectable_share"] = {m: round(quiet_runs[m] / runs, 3) for m in METRICS}
+        result["detected_when_detectable"] = {m: rate_ci(quiet_detected[m], quiet_runs[m]) for m in METRICS}
         result["gab_detected"] = {f"{k}@{t:.0%}": rate_ci(c[1], runs) for (k, t), c in gab.items()}
     if adaptive:
         result["iterations_changed"] = {"mean": float(np.mean(used_changed)), "median": float(np.median(used_changed))}
         result["iterations_unchanged"] = {"mean": float(np.mean(used_others)), "median": float(np.median(used_others))}
+        if used_decided:
+            result["iterations_changed_when_wall_decided"] = {
+                "runs": len(used_decided), "mean": float(np.mean(used_decided)),
+                "median": float(np.median(used_decided)),
+            }
     return result
 
 
