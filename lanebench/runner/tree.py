@@ -236,8 +236,8 @@ def reap_orphans(root: int, before: set[int], *, max_rounds: int = 1000) -> Reap
     return out
 
 
-def kill_detached(procs: list[psutil.Process], session: int) -> int:
-    """Without a subreaper: kill processes seen in the tree or still in the command's session.
+def kill_detached(procs: list[psutil.Process], group: int) -> int:
+    """Without a subreaper: kill processes seen in the tree or still in the command's group.
 
     Orphans re-parented to init cannot be reaped by us; psutil's pid-reuse check keeps
     us from signalling an unrelated process that inherited a pid.
@@ -251,7 +251,7 @@ def kill_detached(procs: list[psutil.Process], session: int) -> int:
             pass
     for proc in psutil.process_iter():
         try:
-            if os.getsid(proc.pid) == session and proc.pid != session:
+            if proc.pid != group and group in (os.getpgid(proc.pid), os.getsid(proc.pid)):
                 targets.setdefault(proc.pid, proc)
         except (OSError, psutil.Error):
             pass
