@@ -181,11 +181,6 @@ class ActionRun:
 
     def run(self) -> int:
         try:
-            if self.inputs.comparison == "paired":
-                raise ConfigError(
-                    "input comparison: paired is not available in the action yet",
-                    hint="use `comparison: artifact` (the default) with a baseline artifact",
-                )
             mode = self.mode()
             if mode == "skip":
                 return self.nothing_to_do()
@@ -277,6 +272,7 @@ class ActionRun:
             config=config,
             output_dir=self.output_dir,
             iterations=self.inputs.iterations,
+            previous_baseline=self.previous_baseline(),
             head_results=self.results_input(),
             run_info=self.run_info(config, {"event": self.context.event_name,
                                             "run_id": self.context.run_id}),
@@ -293,6 +289,29 @@ class ActionRun:
         )
         return result.exit_code
 
+    def previous_baseline(self) -> Any:
+        """The baseline this run replaces: its history of main runs is carried forward.
+
+        Losing it costs the next comparisons their run-to-run spread, not this baseline,
+        so every problem here is a warning and the run goes on."""
+        from lanebench.baseline import fetch_artifact_baseline
+
+        name, branch = self.inputs.baseline_artifact, self.baseline_branch
+        try:
+            fetched = fetch_artifact_baseline(self.client, name, branch, self._tmp / "previous")
+        except LanebenchError as exc:
+            self.workflow.warning(
+                f"lanebench: the previous baseline could not be read, so this one starts a new "
+                f"history of main runs: {_one_line(str(exc), self.token)}",
+                title="lanebench: baseline history not carried over",
+            )
+            return None
+        if fetched is None:
+            self.workflow.notice(f"lanebench: no earlier `{name}` artifact from {branch}: this "
+                                 "baseline starts the history of main runs")
+            return None
+        return fetched.document
+
     # --- pull request ---------------------------------------------------------------------
 
     def run_compare(self) -> int:
@@ -304,7 +323,9 @@ class ActionRun:
         if self.context.event_name == "pull_request_target":
             self.warn_privileged_checkout()
         change_set = self.pull_request_change_set(number, use_git=True) if number else None
-        baseline, source = self.fetch_baseline(config, change_set)
+        baseline, source = self.fetch_baseline(config, change_set,
+                                               measuring=self.results_input() is None)
+        base_sha = str(((self.context.pull_request or {}).get("base") or {}).get("sha") or "")
         result = judge_change(PipelineRequest(
             config=config,
             output_dir=self.output_dir,
@@ -313,6 +334,8 @@ class ActionRun:
             iterations=self.inputs.iterations,
             baseline=baseline,
             baseline_source=source,
+            comparison=self.comparison_override(),
+            paired_base=base_sha or None,
             head_results=self.results_input(),
             run_info=self.run_info(config, {"event": self.context.event_name, "pr": number,
                                             "pr_head_sha": head_sha, "run_id": self.context.run_id}),
@@ -377,10 +400,12 @@ class ActionRun:
         self.notes.append(note)
         return listed
 
-    def fetch_baseline(self, config: Config, change_set: ChangeSet | None) -> tuple[Any, str]:
+    def fetch_baseline(self, config: Config, change_set: ChangeSet | None, *,
+                       measuring: bool = True) -> tuple[Any, str]:
         """The newest baseline artifact of the baseline branch, or (None, why there is none).
 
-        Not fetched when the lane measures nothing (documentation changes)."""
+        Not fetched when the lane measures nothing (documentation changes), nor when this
+        job measures base and head itself (paired)."""
         from lanebench.baseline import fetch_artifact_baseline
         from lanebench.changes import ChangeSet
         from lanebench.lanes import decide_lane
@@ -389,6 +414,9 @@ class ActionRun:
         decision = decide_lane(config, change_set or unknown, forced=self.inputs.lane or None)
         if not decision.settings.run:
             return None, ""
+        paired = (self.comparison_override() or decision.settings.comparison) == "paired"
+        if paired and measuring:
+            return None, ""  # base and head are both measured in this job
         name, branch = self.inputs.baseline_artifact, self.baseline_branch
         fetched = fetch_artifact_baseline(self.client, name, branch, self._tmp / "baseline")
         if fetched is None:
@@ -412,6 +440,11 @@ class ActionRun:
         shutil.copyfile(fetched.path, self.output_dir / "baseline-results.json")
         return fetched.document, fetched.describe()
 
+    def comparison_override(self) -> str | None:
+        """`comparison: paired` overrides the lane; `artifact` is the input's default, which
+        GitHub always passes, so it leaves the lane's own `comparison` setting in force."""
+        return "paired" if self.inputs.comparison == "paired" else None
+
     def baseline_links(self) -> dict[str, str]:
         if not self.baseline_run_id:
             return {}
@@ -423,6 +456,7 @@ class ActionRun:
     def run_report(self) -> int:
         from lanebench.bundle import read_untrusted_bundle
         from lanebench.pipeline import PipelineRequest, judge_change
+        from lanebench.stats.paired import is_paired_document
 
         workflow_run = self.context.event.get("workflow_run")
         if not isinstance(workflow_run, dict):
@@ -444,7 +478,10 @@ class ActionRun:
         change_set = self.pull_request_change_set(number, use_git=False)
         labels = self.client.pull_request(number).labels
         change_set = change_set.with_labels(labels)
-        baseline, source = self.fetch_baseline(config, change_set)
+        if is_paired_document(trusted.results):  # its base side was measured beside head
+            baseline, source = None, ""
+        else:
+            baseline, source = self.fetch_baseline(config, change_set, measuring=False)
         result = judge_change(PipelineRequest(
             config=config,
             output_dir=self.output_dir,

@@ -244,10 +244,11 @@ def baseline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run
         run = run_action(remote, workspace, "push", push_event(remote.url), {"iterations": "8"},
                          ref="refs/heads/main")
         remote.assert_no_violations()
-        requests = remote.state()["requests"]
+        operations = [r["operation_id"] for r in remote.state()["requests"]]
     finally:
         remote.stop()
-    assert requests == [], "a baseline run needs no API call"
+    # it only looked for the previous baseline (there is none) to carry its history on
+    assert operations == ["actions/list-artifacts-for-repo"]
     yield run, workspace
 
 
@@ -289,6 +290,53 @@ def test_push_to_main_writes_the_baseline_results_and_outputs(baseline_run: tupl
     assert "lanebench baseline" in run.summary
     assert any("upload them with actions/upload-artifact as `lanebench-baseline`" in line
                for line in run.commands("notice"))
+
+
+def test_baseline_carries_the_previous_baselines_history(fake: RemoteFakeGitHub, workspace: Path,
+                                                          baseline_results: bytes) -> None:
+    seed_baseline(fake, baseline_results)
+    run = run_action(fake, workspace, "push", push_event(fake.url), {"iterations": "3"},
+                     ref="refs/heads/main")
+    assert run.returncode == 0, run.log
+    results = json.loads((workspace / run.outputs["results-path"]).read_text(encoding="utf-8"))
+    previous = json.loads(baseline_results)
+    history = results["history"]
+    assert len(history) == 2  # the previous main run, then this one
+    assert history[0]["finished_at"] == previous["run"]["finished_at"]
+    assert len(results["benchmarks"][0]["samples"]["wall"]) == 3
+
+
+def test_baseline_without_actions_read_still_measures_and_says_why_history_is_lost(
+    fake: RemoteFakeGitHub, workspace: Path
+) -> None:
+    contents_only = "ghs_contentsReadOnly00000"
+    fake.add_token(contents_only, {"contents": "read", "metadata": "read"})
+    run = run_action(fake, workspace, "push", push_event(fake.url), {"iterations": "3"},
+                     token=contents_only, ref="refs/heads/main")
+    assert run.returncode == 0, run.log
+    assert run.outputs["status"] in ("pass", "warn")
+    (warning,) = run.commands("warning")
+    assert "starts a new history" in warning and "actions: read" in warning
+    assert (workspace / run.outputs["results-path"]).exists()
+
+
+def test_paired_comparison_measures_the_base_commit_in_the_same_job(fake: RemoteFakeGitHub,
+                                                                     workspace: Path) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=workspace, check=True)
+    base = git_commit_all(workspace, "base")
+    (workspace / "src" / "app.py").write_text("x = 2\n", encoding="utf-8")
+    head = git_commit_all(workspace, "head")
+    event = pr_event(fake.url, head_sha=head, base_sha=base)
+    fake.add_pull_from_event(event, ["src/app.py"])
+    run = run_action(fake, workspace, "pull_request", event,
+                     {"comparison": "paired", "iterations": "4"})
+    assert run.returncode == 0, run.log
+    assert run.outputs["status"] in ("pass", "warn") and run.outputs["regressions"] == "0"
+    assert fake.requests_for("actions/list-artifacts-for-repo") == []  # no artifact needed
+    results = json.loads((workspace / run.outputs["results-path"]).read_text(encoding="utf-8"))
+    assert results["run"]["paired"]["base_commit"] == base
+    assert len(results["benchmarks"][0]["paired"]["base_samples"]["wall"]) == 4
+    assert "No baseline yet" not in fake.comments_on(PR_NUMBER)[0]["body"]
 
 
 def test_push_to_another_branch_measures_nothing(fake: RemoteFakeGitHub, workspace: Path) -> None:
