@@ -3,7 +3,7 @@
 import os
 import tempfile
 
-MIB = int(os.environ.get("DEMO_IO_MIB", "16"))
+MIB = int(os.environ.get("DEMO_IO_MIB", "40"))
 FILES = 4
 block = os.urandom(1024 * 1024)
 
