@@ -233,6 +233,8 @@ def measure_once(
                 os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
                 if subreaper:
                     tree.reap_orphans(proc.pid, before)
+                elif watch is not None:
+                    tree.kill_detached(list(watch.procs.values()), proc.pid)
                 os.wait4(proc.pid, 0)
                 proc.returncode = -signal.SIGKILL
         raise

@@ -379,8 +379,9 @@ class _Session:
             )
         tree.enable_subreaper()
         self.run_info = dataclasses.replace(self.run_info, started_at=utc_now())
-        try:
-            with catch_signals():
+        interrupted: Interrupted | None = None
+        with catch_signals():
+            try:
                 self._open_checkpoint()
                 self.progress.start(self.lane_name, [b.name for b in self.benches])
                 for bench in self.benches:
@@ -388,20 +389,22 @@ class _Session:
                 if self.should_stop is not None:
                     for i, bench in enumerate(self.benches):
                         self._more(bench, share_of=len(self.benches) - i)
-        except Interrupted as exc:
-            with shielded():
-                doc = self._finish("interrupted")
+            except Interrupted as exc:
+                interrupted = exc
+                with shielded():  # a second signal must not cut the partial results short
+                    self._finish("interrupted")
+            finally:
+                self.progress.close()
+                if self.writer is not None:
+                    self.writer.close()
+        if interrupted is not None:
             done = sum(b.n for b in self.benches)
             raise RunInterrupted(
-                f"interrupted by {exc.name}: wrote partial results ({done} measured iterations) "
-                f"to {self.output}",
-                signum=exc.signum,
+                f"interrupted by {interrupted.name}: wrote partial results ({done} measured "
+                f"iterations) to {self.output}",
+                signum=interrupted.signum,
                 hint=f"continue with `lanebench run --resume` (checkpoint {self.checkpoint_path})",
-            ) from None
-        finally:
-            self.progress.close()
-            if self.writer is not None:
-                self.writer.close()
+            )
         doc = self._finish("complete")
         if self.writer is not None:
             self.writer.remove()
