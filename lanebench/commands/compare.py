@@ -232,8 +232,9 @@ def notes(comparison: Any) -> list[str]:
     counts = comparison.counts()
     tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "nothing compared"
     correction = {"holm": "Holm", "bh": "Benjamini-Hochberg"}.get(s["correction"], s["correction"])
+    m = s["family_size"]
     out.append(
-        f"verdicts: {tally} ({s['test']}, {correction} over {s['family_size']} comparisons, "
+        f"verdicts: {tally} ({s['test']}, {correction} over {m} comparison{'' if m == 1 else 's'}, "
         f"alpha {s['alpha']:g})"
     )
     return out
