@@ -377,7 +377,7 @@ def _known(config: Config) -> str:
     return ", ".join(config.lanes)
 
 
-def _lane_from_input(config: Config, forced: str) -> str:
+def lane_named(config: Config, forced: str) -> str:
     if forced in config.lanes:
         return forced
     folded = {name.casefold(): name for name in config.lanes}
@@ -431,7 +431,7 @@ def decide_lane(config: Config, change_set: ChangeSet, *, forced: str | None = N
     lane = rule_lane
     forced_by: str | None = None
     if forced is not None:
-        lane = _lane_from_input(config, forced)
+        lane = lane_named(config, forced)
         forced_by = f'lane input "{forced}"'
     else:
         by_label = lane_from_labels(config, change_set.labels)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lanebench.commands.run import choose_lane
+from lanebench.commands._lane import lane_name_for as choose_lane
 from lanebench.config import config_from_dict
 from lanebench.errors import ConfigError
 from lanebench.results import read_results
@@ -200,6 +200,7 @@ def test_unknown_lane_and_benchmark_are_one_line_errors(tmp_path: Path) -> None:
     assert bad_lane.returncode == 2
     assert bad_lane.stderr.strip() == (
         'lanebench: error: unknown lane "fast" (known lanes: docs, heavy, standard)'
+        " (fix the `lane:` input or --lane value)"
     )
     bad_bench = lanebench("run", "--config", str(config), "-b", "thrid", cwd=tmp_path)
     assert bad_bench.returncode == 2

@@ -56,33 +56,6 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.set_defaults(func=run)
 
 
-def _config(path: Path | None) -> Config | None:
-    from lanebench.config import DEFAULT_CONFIG_PATH, load_config
-
-    if path is not None:
-        return load_config(path)
-    if (Path.cwd() / DEFAULT_CONFIG_PATH).is_file():
-        return load_config(Path.cwd() / DEFAULT_CONFIG_PATH)
-    return None
-
-
-def lane_settings(config: Config | None, lane: str) -> LaneSettings:
-    """The lane's settings from the config, or the built-in lane of that name."""
-    from lanebench.config import LaneSettings, LaneSpec
-    from lanebench.config.lanes import DEFAULT_LANES
-
-    if config is not None:
-        if lane not in config.lanes:
-            raise ConfigError(
-                f'unknown lane "{lane}" (lanes in {config.path}: {", ".join(config.lanes)})',
-                hint="pass --lane with one of them",
-            )
-        return config.lanes[lane]
-    if lane in DEFAULT_LANES:
-        return LaneSpec.model_validate(DEFAULT_LANES[lane])
-    return LaneSettings()
-
-
 def check_rule_benchmarks(config: Config, lane: str) -> None:
     """A rule naming benchmarks that exist nowhere is a typo, not a rule that always passes."""
     from fnmatch import fnmatchcase
@@ -116,9 +89,11 @@ def run(args: argparse.Namespace) -> int:
 
     base = read_results(args.base)
     head = read_results(args.head)
-    config = _config(args.config)
-    lane = args.lane or head.run.lane or "standard"
-    settings = lane_settings(config, lane)
+    from lanebench.commands._lane import lane_for, optional_config
+
+    config = optional_config(args.config)
+    lane, settings = lane_for(config, args.lane, head.run.lane)
+    lane = lane or "standard"
     if config is not None:
         check_rule_benchmarks(config, lane)
     comparison = compare_results(base, head, settings, lane)

@@ -75,24 +75,6 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.set_defaults(func=run)
 
 
-def _lane_from_config(path: Path, requested: str | None, recorded: str | None) -> tuple[Any, str]:
-    from lanebench.config import load_config
-
-    config = load_config(path)
-    if requested is not None:
-        if requested not in config.lanes:
-            raise ConfigError(
-                f"--lane {requested}: no such lane in {path}",
-                hint=f"known lanes: {', '.join(config.lanes)}",
-            )
-        return config.lanes[requested], requested
-    for name in (recorded, "standard"):
-        if name is not None and name in config.lanes:
-            return config.lanes[name], name
-    name = list(config.lanes)[-1]
-    return config.lanes[name], name
-
-
 def _apply_overrides(lane: Any, args: argparse.Namespace) -> Any:
     """The lane's settings with the command-line options on top, validated like the config."""
     from pydantic import ValidationError
@@ -139,16 +121,13 @@ def _metric_list(raw: str | None, base: Any, head: Any) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lanebench.config import LaneSettings
+    from lanebench.commands._lane import lane_for, optional_config
     from lanebench.results import read_results
     from lanebench.stats import compare, write_comparison
 
     base = read_results(args.base)
     head = read_results(args.head)
-    if args.config is not None:
-        lane, lane_name = _lane_from_config(args.config, args.lane, head.run.lane)
-    else:
-        lane, lane_name = LaneSettings(), args.lane or head.run.lane
+    lane_name, lane = lane_for(optional_config(args.config), args.lane, head.run.lane)
     lane = _apply_overrides(lane, args)
     metrics = _metric_list(args.metrics, base, head)
     comparison = compare(base, head, lane=lane, lane_name=lane_name, metrics=metrics)

@@ -66,21 +66,6 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.set_defaults(func=run)
 
 
-def _lane(config_path: Path | None, requested: str | None, recorded: str | None) -> tuple[Any, str | None]:
-    from lanebench.config import LaneSettings, load_config
-
-    if config_path is None:
-        return LaneSettings(), requested or recorded
-    config = load_config(config_path)
-    name = requested or recorded
-    if requested is not None and requested not in config.lanes:
-        raise ConfigError(f"--lane {requested}: no such lane in {config_path}",
-                          hint=f"known lanes: {', '.join(config.lanes)}")
-    if name not in config.lanes:
-        name = "standard" if "standard" in config.lanes else list(config.lanes)[-1]
-    return config.lanes[name], name
-
-
 def _lane_decision(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
@@ -119,7 +104,9 @@ def build_context(args: argparse.Namespace) -> Any:
 
     base = read_results(args.files[0]) if len(args.files) == 2 else None
     head = read_results(args.files[-1])
-    lane, lane_name = _lane(args.config, args.lane, head.run.lane)
+    from lanebench.commands._lane import lane_for, optional_config
+
+    lane_name, lane = lane_for(optional_config(args.config), args.lane, head.run.lane)
     comparison = compare(base, head, lane=lane, lane_name=lane_name) if base is not None else None
     sla = evaluate_sla(lane, head, comparison, lane_name=lane_name)
     decision = _lane_decision(args.lane_decision)

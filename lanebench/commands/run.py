@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lanebench.commands._lane import lane_name_for
 from lanebench.config import DEFAULT_CONFIG_PATH, BenchmarkSpec, Config, LaneSettings
 from lanebench.errors import EXIT_FAIL, EXIT_OK, ConfigError
 
@@ -112,22 +113,6 @@ def _count(minimum: int) -> Any:
     return parse
 
 
-def choose_lane(config: Config, requested: str | None) -> str:
-    """The lane to run: the requested one, else `standard`, else the config's last lane."""
-    if requested is not None:
-        if requested not in config.lanes:
-            raise ConfigError(
-                f'unknown lane "{requested}"',
-                hint=f"known lanes: {', '.join(config.lanes)}",
-            )
-        return requested
-    if "standard" in config.lanes:
-        return "standard"
-    if not config.lanes:
-        raise ConfigError("the config defines no lanes")
-    return list(config.lanes)[-1]
-
-
 def lane_with_overrides(
     lane: LaneSettings, iterations: int | None, warmup: int | None
 ) -> LaneSettings:
@@ -166,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
     from lanebench.runner.paired import run_paired
 
     config = load_config(args.config)
-    lane_name = choose_lane(config, args.lane)
+    lane_name = lane_name_for(config, args.lane)
     lane = lane_with_overrides(config.lanes[lane_name], args.iterations, args.warmup)
     benchmarks = select_benchmarks(config, lane, args.benchmarks)
     progress = make_progress(sys.stderr)
