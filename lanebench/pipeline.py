@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from lanebench.advice import Recommendation, recommend
 from lanebench.baseline import append_history
@@ -146,6 +146,25 @@ def _status(sla: SlaReport | None, comparison: Comparison | None, skipped: bool)
     return sla.status
 
 
+def assess(
+    base: ResultsDocument | None,
+    head: ResultsDocument,
+    lane: LaneSettings,
+    lane_name: str | None,
+    *,
+    lane_decision: dict[str, Any] | None = None,
+    fail_on: FailOn | None = None,
+) -> tuple[Comparison | None, SlaReport, list[Recommendation]]:
+    """Compare (every metric the SLA names included), check the SLA, derive advice."""
+    comparison = None
+    if base is not None:
+        metrics = compared_metrics(lane, lane_name)
+        comparison = compare(base, head, lane=lane, lane_name=lane_name, metrics=metrics)
+    sla = evaluate_sla(lane, head, comparison, lane_name=lane_name, fail_on=fail_on)
+    advice = recommend(comparison, head, base, sla, lane_decision)
+    return comparison, sla, advice
+
+
 def judge_change(request: PipelineRequest) -> PipelineResult:
     """The pull-request job: decide the lane, measure, compare, check, write reports."""
     config = request.config
@@ -203,13 +222,10 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
     if is_paired_document(head):
         base = paired_baseline(head)  # head's own interleaved base side
 
-    comparison = None
-    if base is not None:
-        metrics = compared_metrics(lane, decision.lane)
-        comparison = compare(base, head, lane=lane, lane_name=decision.lane, metrics=metrics)
-    sla = evaluate_sla(lane, head, comparison, lane_name=decision.lane, fail_on=request.fail_on)
     lane_dict = decision.to_dict()
-    advice = recommend(comparison, head, base, sla, lane_dict)
+    comparison, sla, advice = assess(
+        base, head, lane, decision.lane, lane_decision=lane_dict, fail_on=request.fail_on
+    )
     links = dict(request.links)
     if request.baseline_source and not is_paired_document(head):
         links.setdefault("baseline", request.baseline_source)

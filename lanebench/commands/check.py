@@ -12,10 +12,8 @@ from lanebench.errors import EXIT_FAIL, EXIT_OK, ConfigError
 
 if TYPE_CHECKING:
     from lanebench.advice import Recommendation
-    from lanebench.config import Config, LaneSettings
-    from lanebench.results import ResultsDocument
+    from lanebench.config import Config
     from lanebench.sla import SlaReport
-    from lanebench.stats.model import Comparison
 
 ORDER = 50
 
@@ -71,21 +69,9 @@ def check_rule_benchmarks(config: Config, lane: str) -> None:
                 )
 
 
-def compare_results(
-    base: ResultsDocument, head: ResultsDocument, lane: LaneSettings, lane_name: str
-) -> Comparison:
-    """The statistics engine's comparison, covering every metric a relative rule names."""
-    from lanebench.sla import compared_metrics
-    from lanebench.stats import compare
-
-    metrics = compared_metrics(lane, lane_name)
-    return compare(base, head, lane=lane, lane_name=lane_name, metrics=metrics)
-
-
 def run(args: argparse.Namespace) -> int:
-    from lanebench.advice import recommend
+    from lanebench.pipeline import assess
     from lanebench.results import read_results
-    from lanebench.sla import evaluate_sla
 
     base = read_results(args.base)
     head = read_results(args.head)
@@ -96,9 +82,8 @@ def run(args: argparse.Namespace) -> int:
     lane = lane or "standard"
     if config is not None:
         check_rule_benchmarks(config, lane)
-    comparison = compare_results(base, head, settings, lane)
-    report = evaluate_sla(settings, head, comparison, lane_name=lane, fail_on=args.fail_on)
-    advice = recommend(comparison, head, base, report)
+    comparison, report, advice = assess(base, head, settings, lane, fail_on=args.fail_on)
+    assert comparison is not None
     if args.json:
         out = {
             "sla": report.to_dict(),

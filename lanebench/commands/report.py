@@ -97,20 +97,16 @@ def build_context(args: argparse.Namespace) -> Any:
             f"expected BASE and HEAD results files, or HEAD alone, got {len(args.files)} files",
             hint="e.g. `lanebench report base.json head.json`",
         )
-    from lanebench.advice import recommend
+    from lanebench.pipeline import assess
     from lanebench.results import read_results
-    from lanebench.sla import evaluate_sla
-    from lanebench.stats import compare
 
     base = read_results(args.files[0]) if len(args.files) == 2 else None
     head = read_results(args.files[-1])
     from lanebench.commands._lane import lane_for, optional_config
 
     lane_name, lane = lane_for(optional_config(args.config), args.lane, head.run.lane)
-    comparison = compare(base, head, lane=lane, lane_name=lane_name) if base is not None else None
-    sla = evaluate_sla(lane, head, comparison, lane_name=lane_name)
     decision = _lane_decision(args.lane_decision)
-    advice = recommend(comparison, head, base, sla, decision)
+    comparison, sla, advice = assess(base, head, lane, lane_name, lane_decision=decision)
     return ReportContext(
         head=head,
         comparison=comparison,
