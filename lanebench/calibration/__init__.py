@@ -30,7 +30,6 @@ MEASURES: tuple[str, ...] = ("wall", "cpu")
 # Which calibration measure normalises which time metric: elapsed time by elapsed time,
 # CPU time by CPU time (a busy neighbour stretches the first far more than the second).
 NORMALIZED_BY: dict[str, str] = {"wall": "wall", "cpu": "cpu", "user": "cpu", "sys": "cpu"}
-MAD_TO_SD = 1.482602218505602
 # Asymptotic standard error of a sample median is sqrt(pi / 2) * sigma / sqrt(n).
 MEDIAN_SE_FACTOR = math.sqrt(math.pi / 2.0)
 
@@ -57,21 +56,18 @@ class Calibration:
         return statistics.median(values) if values else None
 
     def log_median_se(self, measure: str = "wall") -> float:
-        """Standard error of log(median): sqrt(pi/2) * robust SD of the log times / sqrt(n).
+        """Standard error of log(median): sqrt(pi/2) * SD of the log times / sqrt(n).
 
-        With fewer than 3 times there is no spread to speak of; the spread is then taken
-        as 3%, a typical run-to-run CV of the workload on a quiet shared runner.
+        The plain SD, not a robust one: timings that disagree (a neighbour that came or
+        went between the start and the end of the run) mean the runner's speed was not
+        one number, and the factor deserves less trust. With fewer than 3 times the SD
+        is taken as 3%, a typical CV of the workload on a quiet shared runner.
         """
         values = [v for v in self.values(measure) if v > 0]
         if not values:
             return math.inf
         logs = [math.log(v) for v in values]
-        if len(logs) >= 3:
-            center = statistics.median(logs)
-            sd = MAD_TO_SD * statistics.median(abs(x - center) for x in logs)
-            sd = sd or statistics.stdev(logs)
-        else:
-            sd = 0.03
+        sd = statistics.stdev(logs) if len(logs) >= 3 else 0.03
         return MEDIAN_SE_FACTOR * sd / math.sqrt(len(logs))
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,9 +13,12 @@ any runner difference is "significant". Two corrections, both on the log scale w
 2. Run-to-run spread (history). The baseline carries the medians of the last K main
    runs (`baseline.append_history`). For each benchmark x metric, the spread of a run's
    log median around the others is σ_run: the standard deviation of the history's log
-   medians (calibration-normalised when the comparison is), after setting aside runs
-   the modified z-score (MAD based, |z| > 3.5) marks as outliers. θ differences two
-   runs, each off by its own run effect, so
+   medians (calibration-normalised when the comparison is). No run is set aside as an
+   outlier: a disturbed run (a busy neighbour, a slow disk) is as likely on the pull
+   request's side as in the history, so the spread must include it. (A MAD-based σ that
+   set such runs aside gave 4.6x more false verdicts on this machine: docs/noise.md.) Old
+   disturbances age out of the K-run window. θ differences two runs, each off by its own
+   run effect, so
 
        se_total² = se_within² + 2 σ_run²
 
@@ -29,9 +32,13 @@ any runner difference is "significant". Two corrections, both on the log scale w
 
    With fewer than `history.min_runs` usable runs the cross-run spread is unknown. A
    time metric then gates only beyond a runner difference of ±B (`unknown_runner_bound`,
-   25% by default): the interval widens by log(1 + B) on each side (plus the calibration
-   ratio's own standard error when normalised), and the p-value tests |θ| > log(1 + B).
-   Memory, I/O and count metrics do not depend on runner speed and are left as measured.
+   25% by default), and calibration is trusted only as far as it can be without
+   history: a benchmark may feel all of the runner difference (CPU-bound, like the
+   workload) or none of it (I/O-bound), so the interval spans both the normalised and
+   the raw estimate, [min - z se - log(1 + B), max + z se + log(1 + B)] with
+   se² = se_within² + se_calibration², and the p-value tests the distance of that span
+   from 0 beyond log(1 + B). Memory, I/O and count metrics do not depend on runner
+   speed and are left as measured.
 
 Paired results need neither (both sides ran on one runner, interleaved).
 """
@@ -51,7 +58,6 @@ from lanebench.calibration import NORMALIZED_BY, RunnerSpeed, calibration_of, ru
 from lanebench.config.model import LaneSettings
 from lanebench.results import ResultsDocument
 from lanebench.stats.evaluate import MetricAnalysis
-from lanebench.stats.summary import outlier_indices
 from lanebench.stats.twosample import TwoSampleResult
 
 HISTORY_KEY = "history"
@@ -61,9 +67,8 @@ HISTORY_KEY = "history"
 class RunSpread:
     """How much one run's log median of a benchmark x metric moves between runs."""
 
-    sigma: float  # standard deviation of the log medians, outlier runs set aside
+    sigma: float  # standard deviation of the log medians
     runs: int  # runs used
-    set_aside: int  # runs the MAD rule marked as outliers
 
 
 def history_entries(doc: ResultsDocument) -> list[dict[str, Any]] | None:
@@ -99,9 +104,7 @@ def run_spread(
     logs = log_medians(history, benchmark, metric, measure)
     if len(logs) < 2:
         return None
-    outliers = set(outlier_indices(logs)) if len(logs) >= 5 else set()
-    kept = [x for i, x in enumerate(logs) if i not in outliers]
-    return RunSpread(sigma=statistics.stdev(kept), runs=len(kept), set_aside=len(outliers))
+    return RunSpread(sigma=statistics.stdev(logs), runs=len(logs))
 
 
 @dataclass
@@ -170,15 +173,19 @@ class CrossRun:
             p = float(2.0 * sps.t.sf(abs(theta) / se, df)) if se > 0 else (1.0 if theta == 0 else 0.0)
             lo, hi = theta - q * se, theta + q * se
             extra["cross_run"] = {
-                "history_runs": spread.runs, "outlier_runs": spread.set_aside,
-                "between_run_sd": spread.sigma, "se_total": se, "df": df,
+                "history_runs": spread.runs, "between_run_sd": spread.sigma, "se_total": se, "df": df,
             }
             self.used.append((benchmark, metric, spread))
         elif kind == "time" and settings.unknown_runner_bound > 0:
             bound = math.log1p(settings.unknown_runner_bound)
             se = math.hypot(se_within, se_calibration)
-            lo, hi = theta - z * se - bound, theta + z * se + bound
-            excess = abs(theta) - bound
+            # Without history, how much of the runner difference this benchmark feels is
+            # unknown: all of it (CPU-bound like the workload) or none (I/O-bound). The
+            # change is somewhere between the normalised and the raw estimate.
+            raw_theta = math.log(r.ratio)
+            low, high = min(theta, raw_theta), max(theta, raw_theta)
+            lo, hi = low - z * se - bound, high + z * se + bound
+            excess = (low if low > 0 else -high if high < 0 else 0.0) - bound
             if se > 0:
                 p = float(min(1.0, 2.0 * sps.norm.sf(excess / se)))
             else:
@@ -192,6 +199,7 @@ class CrossRun:
                 f"cross-run uncertainty unknown ({usable} usable main run{'s' if usable != 1 else ''} "
                 f"in the baseline's history, {settings.min_runs} needed): only a change beyond "
                 f"±{settings.unknown_runner_bound * 100:g}% of runner difference can gate"
+                + (", with or without the calibration factor" if measure is not None else "")
             )
             self.bounded.append((benchmark, metric))
         elif measure is not None:
