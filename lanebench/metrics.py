@@ -31,18 +31,18 @@ METRICS: dict[str, Metric] = {
                "time.perf_counter_ns() from spawn to the child's exit (waitid); ns resolution", True),
         Metric("cpu", "s", "time", "CPU time (user+sys)",
                "os.wait4 rusage of the reaped child, which includes every descendant it waited for, "
-               "plus orphans reaped by lanebench as subreaper; the total follows the scheduler's "
+               "plus orphans reaped by the spawner as subreaper; the total follows the scheduler's "
                "runtime (µs), the user/sys split is sampled at kernel ticks", True),
         Metric("user", "s", "time", "User CPU time", "os.wait4 rusage ru_utime (see cpu)", False),
         Metric("sys", "s", "time", "System CPU time", "os.wait4 rusage ru_stime (see cpu)", False),
         Metric("maxrss", "bytes", "memory", "Max RSS of one process",
                "os.wait4 rusage ru_maxrss: the largest single process in the waited-for tree; "
-               "exact peak, kernel-tracked, but never below lanebench's own peak RSS (the kernel "
-               "counts the spawning process's pre-exec memory)", True),
+               "exact peak, kernel-tracked, but never below the spawner's peak RSS, ~10 MiB (the "
+               "kernel counts the spawning process's pre-exec memory)", True),
         Metric("tree_rss", "bytes", "memory", "Peak RSS of the tree (sum)",
                "psutil: sum of RSS over the whole process tree, peak over samples taken every "
                "sample_interval (50 ms default, first after 10 ms); misses peaks shorter than the "
-               "interval; never below maxrss when maxrss is above lanebench's own size", False),
+               "interval; never below maxrss when maxrss is above the spawner's size", False),
         Metric("read_bytes", "bytes", "io", "Storage bytes read",
                "/proc/<pid>/io read_bytes of the exited child (includes descendants it reaped) plus "
                "orphans', each read as a zombie before reaping; page-cache hits count 0", False),

@@ -1,4 +1,8 @@
-"""measure_once with real processes: tree kills, failures, metrics, the benchmark environment."""
+"""measure_once with real processes: tree kills, failures, metrics, the benchmark environment.
+
+Tests that take `spawn_mode` run twice: commands started by the spawner process (the
+default) and spawned directly by this process (the fallback).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,18 @@ from pathlib import Path
 import pytest
 
 from lanebench.config import BenchmarkSpec
-from lanebench.runner import benchmark_environment, measure_once
+from lanebench.runner import benchmark_environment, measure_once, spawner
 from lanebench.runner.process import STDERR_TAIL_BYTES
 
 MB = 1000 * 1000
 PY = sys.executable
+
+
+@pytest.fixture(params=["spawner", "direct"])
+def spawn_mode(request: pytest.FixtureRequest):
+    spawner.use_spawner(request.param == "spawner")
+    yield request.param
+    spawner.use_spawner(True)
 
 
 def script(tmp_path: Path, name: str, body: str) -> Path:
@@ -78,7 +89,9 @@ TREE_SCRIPT = """
 """
 
 
-def test_timeout_kills_whole_tree_including_new_session_and_double_fork(tmp_path: Path) -> None:
+def test_timeout_kills_whole_tree_including_new_session_and_double_fork(
+    spawn_mode: str, tmp_path: Path
+) -> None:
     import psutil
 
     pids_file = tmp_path / "pids"
@@ -103,7 +116,7 @@ def test_timeout_kills_whole_tree_including_new_session_and_double_fork(tmp_path
     assert record.metrics["peak_processes"] >= 3
 
 
-def test_leftover_daemon_is_killed_after_normal_exit(tmp_path: Path) -> None:
+def test_leftover_daemon_is_killed_after_normal_exit(spawn_mode: str, tmp_path: Path) -> None:
     pids_file = tmp_path / "pids"
     code = script(
         tmp_path,
@@ -129,7 +142,7 @@ def test_leftover_daemon_is_killed_after_normal_exit(tmp_path: Path) -> None:
     assert not alive(daemon)
 
 
-def test_failed_iteration_keeps_exit_code_and_stderr_tail(tmp_path: Path) -> None:
+def test_failed_iteration_keeps_exit_code_and_stderr_tail(spawn_mode: str, tmp_path: Path) -> None:
     code = script(
         tmp_path,
         "fail.py",
@@ -154,7 +167,7 @@ def test_failed_iteration_keeps_exit_code_and_stderr_tail(tmp_path: Path) -> Non
     assert "noise line 0000" in record.stderr_path.read_text()
 
 
-def test_killed_by_signal_is_a_failure_with_the_signal(tmp_path: Path) -> None:
+def test_killed_by_signal_is_a_failure_with_the_signal(spawn_mode: str, tmp_path: Path) -> None:
     record = measure(tmp_path, ["/bin/sh", "-c", "kill -SEGV $$"])
     assert record.status == "failed"
     assert record.signal == 11
@@ -162,7 +175,9 @@ def test_killed_by_signal_is_a_failure_with_the_signal(tmp_path: Path) -> None:
     assert "SIGSEGV" in record.message
 
 
-def test_command_not_found_is_one_line_naming_command_and_cwd(tmp_path: Path) -> None:
+def test_command_not_found_is_one_line_naming_command_and_cwd(
+    spawn_mode: str, tmp_path: Path
+) -> None:
     record = measure(tmp_path, ["no-such-command-lanebench", "--flag"])
     assert record.status == "error"
     assert record.metrics == {}
@@ -171,7 +186,7 @@ def test_command_not_found_is_one_line_naming_command_and_cwd(tmp_path: Path) ->
     assert "\n" not in record.message
 
 
-def test_not_executable_and_missing_cwd_are_errors(tmp_path: Path) -> None:
+def test_not_executable_and_missing_cwd_are_errors(spawn_mode: str, tmp_path: Path) -> None:
     plain = tmp_path / "not-executable.sh"
     plain.write_text("#!/bin/sh\necho hi\n")
     plain.chmod(0o644)
@@ -184,7 +199,9 @@ def test_not_executable_and_missing_cwd_are_errors(tmp_path: Path) -> None:
     assert str(missing) in record.message and "does not exist" in record.message
 
 
-def test_output_goes_to_log_files_not_the_terminal(tmp_path: Path, capfd: pytest.CaptureFixture) -> None:
+def test_output_goes_to_log_files_not_the_terminal(
+    spawn_mode: str, tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
     record = measure(tmp_path, ["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2"])
     assert record.status == "ok"
     out, err = capfd.readouterr()
@@ -241,7 +258,7 @@ WRITE = """
 """
 
 
-def test_write_chars_of_a_20mb_fsynced_write(tmp_path: Path) -> None:
+def test_write_chars_of_a_20mb_fsynced_write(spawn_mode: str, tmp_path: Path) -> None:
     code = script(tmp_path, "write.py", WRITE)
     record = measure(tmp_path, [PY, str(code), str(tmp_path / "out.bin"), "20"])
     assert record.status == "ok"
@@ -251,7 +268,7 @@ def test_write_chars_of_a_20mb_fsynced_write(tmp_path: Path) -> None:
     assert record.metrics["write_chars"] >= 20 * MB
 
 
-def test_io_and_cpu_of_an_orphan_are_counted(tmp_path: Path) -> None:
+def test_io_and_cpu_of_an_orphan_are_counted(spawn_mode: str, tmp_path: Path) -> None:
     """A double-forked worker is re-parented to lanebench, which reaps it and adds its usage."""
     code = script(
         tmp_path,
@@ -298,7 +315,7 @@ def test_cpu_close_to_wall_for_a_busy_loop(tmp_path: Path) -> None:
     assert m["user"] > m["sys"]
 
 
-def test_cpu_of_a_child_process_is_included(tmp_path: Path) -> None:
+def test_cpu_of_a_child_process_is_included(spawn_mode: str, tmp_path: Path) -> None:
     code = script(tmp_path, "busy.py", BUSY)
     # the shell itself does nothing; the CPU is its child's
     record = measure(tmp_path, ["/bin/sh", "-c", f"{PY} {code} 0.3; sleep 0.1"])
@@ -315,6 +332,7 @@ def test_sampling_thread_fallback_without_pidfd(
     """Kernels without pidfd_open: a background thread samples and enforces the timeout."""
     from lanebench.runner import process
 
+    monkeypatch.setattr(spawner, "_enabled", False)  # the thread serves direct spawns only
     monkeypatch.setattr(process, "_pidfd_supported", False)
     code = script(tmp_path, "alloc.py", ALLOC)
     record = measure(tmp_path, [PY, str(code), "100", "0.4"])

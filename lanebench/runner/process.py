@@ -1,19 +1,24 @@
 """One measured iteration: spawn, wait, read the kernel's accounting, clean up the tree.
 
-Sequence (Linux):
-1. spawn the command in its own process group (see NEW_PROCESS_GROUP) with
-   stdout/stderr going to files, stdin from /dev/null; the wall clock starts just before;
-2. wait for the child's exit by polling its pidfd, sampling the tree and enforcing
-   the timeout between polls (sampler.py); the wall clock stops when the poll
-   returns; then `waitid(P_PID, pid, WEXITED|WNOWAIT)` takes the exit status but
-   leaves the child a zombie;
-3. read `/proc/<pid>/io` of the zombie: its counters include every descendant it
-   reaped itself;
-4. kill whatever the command left running (its process group, and orphans
-   re-parented to lanebench as subreaper), then reap those orphans, adding their
-   rusage and I/O;
-5. `wait4(pid)`: reap the child and take its rusage (CPU of the child and every
-   descendant it waited for; the largest max RSS among them).
+Commands are started by the spawner (spawn_server.py), a ~10 MiB process of its own,
+not by lanebench: `exec` counts the spawning process's memory in the command's max RSS
+(see "The maxrss floor" in docs/metrics.md). Sequence (Linux):
+1. lanebench sends the command to the spawner, which opens its stdout/stderr files,
+   reads the clock and spawns it (posix_spawn) in its own process group (see
+   NEW_PROCESS_GROUP), stdin from /dev/null, and answers its pid at once;
+2. lanebench samples the tree and enforces the timeout between polls of the spawner's
+   reply pipe (sampler.py); the spawner polls the command's pidfd and reads the clock
+   when it reports the exit;
+3. the spawner takes the exit status with `waitid(WNOWAIT)`, leaving a zombie, reads
+   `/proc/<pid>/io` of the zombie (its counters include every descendant it reaped
+   itself), reaps it with `wait4` (CPU of the child and every descendant it waited for;
+   the largest max RSS among them), then kills and reaps whatever the command left
+   running (orphans re-parented to the spawner as subreaper), adding their rusage and
+   I/O, and reports it all.
+
+Where the spawner cannot run (not Linux), lanebench spawns the command itself
+(`subprocess.Popen`), waits on its pidfd and does step 3 itself, as the subreaper; the
+command's maxrss is then at least lanebench's own peak RSS.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from lanebench.runner import sampler, tree
+from lanebench.runner import sampler, spawn_server, spawner, tree
 from lanebench.runner.interrupt import critical
 
 STDERR_TAIL_BYTES = 2048
@@ -39,7 +44,8 @@ STDERR_TAIL_BYTES = 2048
 # Its own process group, so the tree can be signalled as one, but not a new session:
 # on Linux a new session also gets a new scheduler autogroup, whose wake-ups under CPU
 # contention measured ~1.5 ms later (median; ~4 ms at p75) for `sleep 0.2` on a busy
-# 2-CPU machine. Python 3.10 has no `process_group`; a new session it is there.
+# 2-CPU machine. (The spawner does the same with posix_spawn's setpgroup.) For direct
+# spawns on Python 3.10, which has no `process_group`, a new session it is.
 NEW_PROCESS_GROUP: dict[str, Any] = (
     {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
 )
@@ -61,8 +67,9 @@ class IterationRecord:
     message: str = ""
     leftovers: int = 0  # processes still running when the command exited, killed by lanebench
     samples: int = 0  # psutil samples taken of the tree
-    # lanebench's own peak RSS when it spawned the command: the kernel counts the memory
-    # of the pre-exec image in the child's max RSS, so a smaller maxrss cannot be seen
+    # peak RSS of the process that spawned the command (the spawner, or lanebench when
+    # spawning directly): the kernel counts the memory of the pre-exec image in the
+    # child's max RSS, so a smaller maxrss cannot be seen
     maxrss_floor: int = 0
     stdout_path: Path | None = None
     stderr_path: Path | None = None
@@ -151,6 +158,10 @@ def _wait_for_exit(pid: int, pidfd: int | None, watch: sampler.TreeWatch) -> int
         watch.tick()
 
 
+class _NotStarted(Exception):
+    """The spawner was lost before the command started: another one may try."""
+
+
 def measure_once(
     argv: list[str],
     cwd: Path,
@@ -168,8 +179,9 @@ def measure_once(
     "failed", "timeout" or "error". Raises `Interrupted` (after killing and reaping
     the tree) when SIGINT/SIGTERM arrives under `catch_signals()`.
 
-    Assumes no other thread of this process spawns children meanwhile: any new
-    child of this process is taken for an orphan of the command.
+    One command at a time per process (concurrent calls wait for each other when the
+    spawner is used; when spawning directly, no other thread may spawn children
+    meanwhile: any new child of this process is taken for an orphan of the command).
     """
     cwd = Path(cwd)
     if not log_dir.is_dir():
@@ -181,9 +193,124 @@ def measure_once(
             "error",
             message=f"cannot start `{command_text(argv)}`: working directory {cwd} does not exist",
         )
+    for _ in range(2):  # a spawner that died since the last command is replaced once
+        server = spawner.get()
+        if server is None:
+            break
+        with server.lock:
+            try:
+                return _measure_spawned(
+                    server, argv, cwd, env, timeout, sample_interval, out_path, err_path
+                )
+            except _NotStarted:
+                spawner.lost(server)
+    return _measure_direct(argv, cwd, env, timeout, sample_interval, out_path, err_path)
+
+
+def _measure_spawned(
+    server: spawner.Spawner,
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float | None,
+    sample_interval: float,
+    out_path: Path,
+    err_path: Path,
+) -> IterationRecord:
+    watch: sampler.TreeWatch | None = None
+    try:
+        with critical():
+            try:
+                started = server.spawn(
+                    argv, cwd.absolute(), env, out_path.absolute(), err_path.absolute()
+                )
+            except spawner.SpawnerLost as exc:
+                raise _NotStarted(str(exc)) from None
+            if isinstance(started, spawner.Started):
+                watch = sampler.new_watch(
+                    started.pid, sample_interval, timeout, started.t0_ns, reaper=server.pid
+                )
+        if isinstance(started, spawner.StartFailed):
+            if started.kind == "log":
+                raise started.error  # as a direct spawn's os.open would have
+            if started.kind == "cwd":
+                message = (
+                    f"cannot start `{command_text(argv)}`: working directory {cwd} cannot be "
+                    f"entered: {started.error.strerror}"
+                )
+            else:
+                message = _start_error(started.error, argv, cwd)
+            return IterationRecord(
+                "error",
+                message=message,
+                stdout_path=out_path,
+                stderr_path=err_path,
+            )
+        assert watch is not None
+        report = _wait_for_report(server, watch)
+    except spawner.SpawnerLost as exc:
+        assert watch is not None
+        with critical():
+            watch.stop()
+            tree.kill_tree(watch.root)
+            spawner.lost(server)
+            _reap_if_ours(watch.root)
+        return IterationRecord(
+            "error",
+            message=(
+                f"lanebench's spawner process was lost while `{command_text(argv)}` ran "
+                f"({exc}); the command was killed and the iteration is not measured"
+            ),
+            stdout_path=out_path,
+            stderr_path=err_path,
+        )
+    except BaseException:
+        if watch is not None:
+            with critical():
+                watch.stop()
+                tree.kill_tree(watch.root, server.pid)
+                try:
+                    server.read_exit()  # the spawner has reaped the tree; its report is moot
+                except spawner.SpawnerLost:
+                    spawner.lost(server)
+        raise
+    return _record(report, started.t0_ns, watch, out_path, err_path, timeout)
+
+
+def _wait_for_report(server: spawner.Spawner, watch: sampler.TreeWatch) -> spawner.Exited:
+    """Tick the watch until the spawner reports the command's exit, then read the report."""
+    if not server.exit_ready():
+        while True:
+            wait_ms = (watch.next_tick_ns - time.perf_counter_ns()) / 1e6
+            if server.poller.poll(max(0, math.ceil(wait_ms))):
+                break
+            watch.tick()
+    with critical():
+        return server.read_exit()
+
+
+def _reap_if_ours(pid: int) -> None:
+    """Reap `pid` if it was re-parented to this process (a subreaper); else init does."""
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _measure_direct(
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float | None,
+    sample_interval: float,
+    out_path: Path,
+    err_path: Path,
+) -> IterationRecord:
+    """The fallback: lanebench spawns the command itself and is the subreaper."""
     subreaper = tree.enable_subreaper()
     before = tree.own_children()
-    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    reaper = os.getpid() if subreaper else None
+    floor = spawn_server.peak_rss() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     proc: subprocess.Popen[bytes] | None = None
     watch: sampler.TreeWatch | None = None
     pidfd: int | None = None
@@ -206,7 +333,9 @@ def measure_once(
             except OSError as exc:
                 start_error = exc
             else:
-                watch = sampler.new_watch(proc.pid, before, sample_interval, timeout, t0)
+                watch = sampler.new_watch(
+                    proc.pid, sample_interval, timeout, t0, reaper=reaper, known=before
+                )
                 pidfd = _pidfd_open(proc.pid)
                 if pidfd is None:
                     sampler.watch_in_thread(watch)
@@ -229,7 +358,7 @@ def measure_once(
             with critical():
                 if watch is not None:
                     watch.stop()
-                tree.kill_tree(proc.pid, before if subreaper else None)
+                tree.kill_tree(proc.pid, reaper, before)
                 os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
                 if subreaper:
                     tree.reap_orphans(proc.pid, before)
@@ -241,26 +370,6 @@ def measure_once(
     finally:
         if pidfd is not None:
             os.close(pidfd)
-    record = _finish(proc, exited, t0, t1, watch, before, subreaper, out_path, err_path, timeout)
-    record.maxrss_floor = floor
-    if record.metrics["maxrss"] <= floor and watch.peak_rss:
-        # maxrss only says "at most lanebench's size" here: take the tree's size from samples
-        record.metrics["tree_rss"] = float(watch.peak_rss)
-    return record
-
-
-def _finish(
-    proc: subprocess.Popen[bytes],
-    exited: os.waitid_result,
-    t0: int,
-    t1: int,
-    watch: sampler.TreeWatch,
-    before: set[int],
-    subreaper: bool,
-    out_path: Path,
-    err_path: Path,
-    timeout: float | None,
-) -> IterationRecord:
     with critical():
         watch.stop()
         io = tree.read_proc_io(proc.pid)
@@ -270,13 +379,36 @@ def _finish(
             orphans = tree.Reaped(killed=tree.kill_detached(list(watch.procs.values()), proc.pid))
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+    report = spawner.Exited(
+        t1_ns=t1,
+        si_code=exited.si_code,
+        si_status=exited.si_status,
+        user=usage.ru_utime,
+        sys=usage.ru_stime,
+        maxrss=usage.ru_maxrss * 1024,
+        io=io,
+        floor=floor,
+        orphans=orphans,
+    )
+    return _record(report, t0, watch, out_path, err_path, timeout)
 
-    wall = (t1 - t0) / 1e9
-    user = usage.ru_utime + orphans.user
-    sys_ = usage.ru_stime + orphans.sys
-    maxrss = max(usage.ru_maxrss * 1024, orphans.maxrss)
-    if io is None:  # unreadable zombie (e.g. restricted /proc): what the children reaped adds up to
-        io = tree.IoCounters()
+
+def _record(
+    report: spawner.Exited,
+    t0: int,
+    watch: sampler.TreeWatch,
+    out_path: Path,
+    err_path: Path,
+    timeout: float | None,
+) -> IterationRecord:
+    watch.stop()
+    orphans = report.orphans
+    wall = (report.t1_ns - t0) / 1e9
+    user = report.user + orphans.user
+    sys_ = report.sys + orphans.sys
+    maxrss = max(report.maxrss, orphans.maxrss)
+    # an unreadable zombie (e.g. restricted /proc): what the children reaped adds up to
+    io = report.io if report.io is not None else tree.IoCounters()
     io.add(orphans.io)
     metrics = {
         "wall": wall,
@@ -293,8 +425,11 @@ def _finish(
         "peak_threads": float(max(watch.peak_threads, 1)),
         "peak_processes": float(max(watch.peak_processes, 1)),
     }
-    killed_by = exited.si_status if exited.si_code in (os.CLD_KILLED, os.CLD_DUMPED) else None
-    exit_code = exited.si_status if exited.si_code == os.CLD_EXITED else None
+    if maxrss <= report.floor and watch.peak_rss:
+        # maxrss only says "at most the spawner's size" here: take the tree's size from samples
+        metrics["tree_rss"] = float(watch.peak_rss)
+    killed_by = report.si_status if report.si_code in (os.CLD_KILLED, os.CLD_DUMPED) else None
+    exit_code = report.si_status if report.si_code == os.CLD_EXITED else None
     record = IterationRecord(
         "ok",
         metrics=metrics,
@@ -303,6 +438,7 @@ def _finish(
         wall=wall,
         leftovers=0 if watch.timed_out else orphans.killed,
         samples=watch.samples,
+        maxrss_floor=report.floor,
         stdout_path=out_path,
         stderr_path=err_path,
     )

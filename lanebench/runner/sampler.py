@@ -5,12 +5,13 @@ SIGKILLs the whole tree once the deadline has passed; `next_tick_ns` says when i
 is due. The first sample comes after min(interval, 10 ms), so a command that exits
 within a few milliseconds is not disturbed at all.
 
-Who calls `tick()`: normally the thread that waits for the command, between
-`poll()`s on the command's pidfd (see process.py): one thread, so nothing competes
-with it for the GIL when the command exits. Where pidfds are missing (Linux < 5.3),
-`watch_in_thread()` hands the watch to one long-lived daemon thread instead (starting
-a thread per iteration would cost ~70 µs each); that thread ticks under a lock which
-`stop()` also takes, so the waiting thread never reads half-updated peaks.
+Who calls `tick()`: the thread that waits for the command, between `poll()`s on the
+spawner's reply pipe or, for a command spawned directly, on the command's pidfd (see
+process.py): one thread, so nothing competes with it for the GIL when the command exits.
+Where a directly spawned command has no pidfd (Linux < 5.3), `watch_in_thread()` hands
+the watch to one long-lived daemon thread instead (starting a thread per iteration would
+cost ~70 µs each); that thread ticks under a lock which `stop()` also takes, so the
+waiting thread never reads half-updated peaks.
 """
 
 from __future__ import annotations
@@ -30,10 +31,17 @@ class TreeWatch:
     """Peaks of one command's tree, gathered by `tick()` until `stop()`."""
 
     def __init__(
-        self, root: int, before: set[int], interval: float, started_ns: int, deadline_ns: int | None
+        self,
+        root: int,
+        reaper: int | None,
+        known: set[int],
+        interval: float,
+        started_ns: int,
+        deadline_ns: int | None,
     ) -> None:
         self.root = root
-        self.before = before
+        self.reaper = reaper
+        self.known = known
         self.interval_ns = int(max(interval, 0.001) * 1e9)
         self.deadline_ns = deadline_ns
         self.next_sample_ns = started_ns + min(self.interval_ns, int(FIRST_SAMPLE_AFTER * 1e9))
@@ -61,7 +69,7 @@ class TreeWatch:
             now = time.perf_counter_ns()
             if self.deadline_ns is not None and now >= self.deadline_ns:
                 self.timed_out = True
-                tree.kill_tree(self.root, self.before if tree.enable_subreaper() else None)
+                tree.kill_tree(self.root, self.reaper, self.known)
                 self.deadline_ns = None  # killed once; the waiting thread reaps
             elif now >= self.next_sample_ns:
                 self._sample()
@@ -77,8 +85,8 @@ class TreeWatch:
 
     def _sample(self) -> None:
         pids = {self.root} | tree.descendants({self.root})
-        if tree.enable_subreaper():
-            orphans = tree.own_children() - self.before - {self.root}
+        if self.reaper is not None:
+            orphans = tree.orphans(self.root, self.reaper, self.known)
             pids |= orphans | tree.descendants(orphans)
         rss = threads = processes = 0
         for pid in pids:
@@ -110,15 +118,22 @@ class TreeWatch:
 
 
 def new_watch(
-    root: int, before: set[int], interval: float, timeout: float | None, started_ns: int
+    root: int,
+    interval: float,
+    timeout: float | None,
+    started_ns: int,
+    *,
+    reaper: int | None,
+    known: set[int] | None = None,
 ) -> TreeWatch:
     """A watch of `root`'s tree that kills it `timeout` seconds after `started_ns` (None: never).
 
-    `before` are this process's children that existed before the command started;
-    any other child is an orphan of the command (see tree.enable_subreaper).
+    `reaper` is the child subreaper the command's orphans go to (None: none); its
+    children other than `root` and the `known` ones (there before the command started)
+    are orphans of the command and belong to its tree (see tree.py).
     """
     deadline = None if timeout is None else started_ns + int(timeout * 1e9)
-    return TreeWatch(root, before, interval, started_ns, deadline)
+    return TreeWatch(root, reaper, known or set(), interval, started_ns, deadline)
 
 
 class _SamplerThread(threading.Thread):

@@ -35,7 +35,7 @@ from lanebench.results import (
     RunInfo,
     write_results,
 )
-from lanebench.runner import tree
+from lanebench.runner import spawner, tree
 from lanebench.runner.checkpoint import (
     CheckpointWriter,
     default_checkpoint_path,
@@ -419,10 +419,15 @@ class _Session:
             {
                 "measuring_seconds": round(self.spent, 6),
                 "budget_seconds": self.lane.budget,
-                "subreaper": tree.enable_subreaper() if skipped is None else None,
+                "subreaper": None,
                 "resumed_iterations": self.resumed_iterations,
             }
         )
+        if skipped is None:
+            how = spawner.describe()
+            # the spawner is the subreaper of the commands it starts; direct spawns need us
+            extra["subreaper"] = how["mode"] == "spawner" or tree.enable_subreaper()
+            extra["spawner"] = how
         if self.spent > self.lane.budget and skipped is None:
             extra["budget_note"] = (
                 f"the minimum iterations alone took {format_duration(self.spent)}, "
@@ -465,9 +470,10 @@ class _Session:
             maxrss = bench.samples["maxrss"]
             if maxrss and statistics.median(maxrss) <= bench.maxrss_floor:
                 notes.append(
-                    f"maxrss is at lanebench's own size ({format_size(bench.maxrss_floor)}): the "
-                    "kernel counts the spawning process's memory, so the command's peak is at most "
-                    "that (see docs/metrics.md)"
+                    f"maxrss is at the size of the process that spawned the command "
+                    f"({format_size(bench.maxrss_floor)}): the kernel counts its memory in the "
+                    "command's peak, so the command's own peak is at most that; tree_rss is "
+                    "sampled instead (see docs/metrics.md)"
                 )
         return BenchmarkResult(
             name=bench.name,

@@ -1,14 +1,17 @@
 """Finding, killing and reaping a command's process tree on Linux.
 
-lanebench makes itself a child subreaper, so a descendant whose parent exits
-(a double fork, a daemon, `cmd &`) is re-parented to lanebench instead of init:
-it stays findable through lanebench's own children, can be killed, and its
-rusage and I/O counters are collected when lanebench reaps it.
+Orphans of a command (a double fork, a daemon, `cmd &`) are re-parented to the nearest
+*child subreaper* among their ancestors instead of init. Normally that is the spawner
+process (spawn_server.py), which starts every command; when commands are spawned
+directly, lanebench makes itself the subreaper. Either way orphans stay findable as
+children of that `reaper`, can be killed, and their rusage and I/O counters are collected
+when they are reaped.
 
 Children are read from `/proc/<pid>/task/<tid>/children` (one small file per
 thread) rather than by scanning every process on the machine, which is what
 keeps the per-iteration cost of the runner close to a bare fork/exec. Where that
-file does not exist the slower psutil scan is used.
+file does not exist the slower psutil scan is used. The /proc primitives live in
+spawn_server.py, which must not import lanebench (nor psutil).
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ import sys
 from dataclasses import dataclass, field
 
 import psutil
+
+from lanebench.runner import spawn_server
+from lanebench.runner.spawn_server import is_zombie, read_small_file
+
+__all__ = ["is_zombie", "read_small_file"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _subreaper: bool | None = None
@@ -39,46 +47,9 @@ def enable_subreaper() -> bool:
     return _subreaper
 
 
-def _has_children_file() -> bool:
-    return os.path.exists(f"/proc/self/task/{os.getpid()}/children")
-
-
-_CHILDREN_FILE = _has_children_file()
-
-
-def _children_from_proc(pid: int | str) -> set[int] | None:
-    """Direct children (zombies included) from /proc, or None when the kernel lacks the file."""
-    if not _CHILDREN_FILE:
-        return None
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return set()  # the process is gone
-    out: set[int] = set()
-    for tid in tids:
-        data = read_small_file(f"/proc/{pid}/task/{tid}/children")
-        if data:  # None when the thread exited meanwhile
-            out.update(int(x) for x in data.split())
-    return out
-
-
-def read_small_file(path: str) -> bytes | None:
-    """One read(2) of a /proc file; plain os calls keep this cheap (it runs every iteration)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        return os.read(fd, 65536)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def children_of(pid: int) -> set[int]:
     """Direct children of `pid`, zombies included."""
-    found = _children_from_proc(pid)
+    found = spawn_server.children_from_proc(pid)
     if found is not None:
         return found
     try:
@@ -89,10 +60,7 @@ def children_of(pid: int) -> set[int]:
 
 def own_children() -> set[int]:
     """Direct children of this process (any thread), zombies included."""
-    found = _children_from_proc("self")
-    if found is not None:
-        return found
-    return {p.pid for p in psutil.Process().children()}
+    return children_of(os.getpid())
 
 
 def descendants(roots: set[int]) -> set[int]:
@@ -105,13 +73,6 @@ def descendants(roots: set[int]) -> set[int]:
                 seen.add(child)
                 stack.append(child)
     return seen
-
-
-def is_zombie(pid: int) -> bool:
-    stat = read_small_file(f"/proc/{pid}/stat")
-    if stat is None:
-        return True  # gone counts as dead
-    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] in (b"Z", b"X")
 
 
 @dataclass
@@ -128,26 +89,10 @@ class IoCounters:
         self.write_chars += other.write_chars
 
 
-_IO_FIELDS = {
-    b"rchar": "read_chars",
-    b"wchar": "write_chars",
-    b"read_bytes": "read_bytes",
-    b"write_bytes": "write_bytes",
-}
-
-
 def read_proc_io(pid: int) -> IoCounters | None:
     """/proc/<pid>/io, also readable for a zombie (whose counters include every child it reaped)."""
-    data = read_small_file(f"/proc/{pid}/io")
-    if data is None:
-        return None
-    io = IoCounters()
-    for line in data.splitlines():
-        key, _, value = line.partition(b":")
-        name = _IO_FIELDS.get(key)
-        if name:
-            setattr(io, name, int(value))
-    return io
+    values = spawn_server.read_io(pid)
+    return None if values is None else IoCounters(*values)
 
 
 def signal_group(pgid: int, sig: int = signal.SIGKILL) -> None:
@@ -165,19 +110,26 @@ def signal_pids(pids: set[int], sig: int = signal.SIGKILL) -> None:
             pass
 
 
-def kill_tree(root: int, orphans_of: set[int] | None = None) -> None:
+def orphans(root: int, reaper: int, known: set[int] | frozenset[int] = frozenset()) -> set[int]:
+    """Children of `reaper` other than `root` and the `known` ones: the command's orphans."""
+    return children_of(reaper) - known - {root}
+
+
+def kill_tree(
+    root: int, reaper: int | None = None, known: set[int] | frozenset[int] = frozenset()
+) -> None:
     """SIGKILL `root`, its process group and every descendant found by walking the tree.
 
-    `orphans_of` are the pids that were already this process's children before the
-    command started: any other child of this process is a re-parented orphan of the
-    command and is killed with its descendants.
+    `reaper` is the subreaper the command's orphans are re-parented to (None: there is
+    none); its children other than `root` and the `known` ones (children it had before
+    the command started) are orphans of the command, killed with their descendants.
     """
     signal_group(root)
     for _ in range(3):  # a process forking while we walk gets its child killed next round
         tree = descendants({root})
-        if orphans_of is not None:
-            orphans = own_children() - orphans_of - {root}
-            tree |= orphans | descendants(orphans)
+        if reaper is not None:
+            found = orphans(root, reaper, known)
+            tree |= found | descendants(found)
         live = {pid for pid in tree if not is_zombie(pid)}
         if not live:
             break
@@ -198,42 +150,20 @@ class Reaped:
     io_complete: bool = True
 
 
-def reap_orphans(root: int, before: set[int], *, max_rounds: int = 1000) -> Reaped:
+def reap_orphans(root: int, before: set[int]) -> Reaped:
     """Kill what the command left running, then reap every orphan it re-parented to us.
 
-    Called while `root` is an unreaped zombie, so its pid (and process group id)
-    cannot be reused. Each orphan is read as a zombie (I/O counters) before it is
-    reaped (rusage), so their work counts in the iteration's totals.
+    For commands spawned directly by this process, called while `root` is an unreaped
+    zombie. The command has exited, so every process it left is below one of the
+    orphans; each orphan is read as a zombie (I/O counters) before it is reaped (rusage),
+    so their work counts in the iteration's totals. (The spawner does the same for the
+    commands it starts.)
     """
-    out = Reaped()
-    kids = own_children() - before - {root}
-    if kids:  # count what is still running before anything is killed
-        out.killed = sum(1 for pid in kids | descendants(kids) if not is_zombie(pid))
-    signal_group(root)
-    for _ in range(max_rounds):
-        if not kids:
-            break
-        signal_pids({pid for pid in kids if not is_zombie(pid)})
-        for pid in kids:
-            try:
-                os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
-            except ChildProcessError:
-                continue
-            io = read_proc_io(pid)
-            if io is None:
-                out.io_complete = False
-            else:
-                out.io.add(io)
-            try:
-                _, _, usage = os.wait4(pid, 0)
-            except ChildProcessError:
-                continue
-            out.reaped += 1
-            out.user += usage.ru_utime
-            out.sys += usage.ru_stime
-            out.maxrss = max(out.maxrss, usage.ru_maxrss * 1024)
-        kids = own_children() - before - {root}  # the killed ones' children are ours now
-    return out
+    me = os.getpid()
+    killed, reaped, user, sys_, maxrss, io, complete = spawn_server.reap_orphans(
+        lambda: orphans(root, me, before)
+    )
+    return Reaped(killed, reaped, user, sys_, maxrss, IoCounters(*io), complete)
 
 
 def kill_detached(procs: list[psutil.Process], group: int) -> int:
