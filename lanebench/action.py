@@ -41,11 +41,6 @@ from lanebench.action_runtime import (
     input_value,
 )
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
-
-# Imported in every mode, before any benchmark runs: a command's `maxrss` is never below the
-# peak RSS of the process that spawned it (docs/metrics.md, "The maxrss floor"), so the
-# baseline job and the pull request job must spawn from the same footprint, or memory
-# "changes" by the size of PyGithub and its crypto libraries (about 17 MiB).
 from lanebench.github import (
     OUTPUT_FIELD_LIMIT,
     GitHubClient,
