@@ -605,8 +605,9 @@ def test_pull_request_target_on_the_base_checkout_does_not_warn(fake: RemoteFake
     assert run.commands("warning") == []
 
 
-def test_comment_on_change_posts_nothing_without_news(fake: RemoteFakeGitHub, workspace: Path,
-                                                       tmp_path: Path, baseline_results: bytes) -> None:
+def test_comment_on_change_posts_nothing_without_news_but_updates_an_earlier_one(
+    fake: RemoteFakeGitHub, workspace: Path, tmp_path: Path, baseline_results: bytes
+) -> None:
     """`results` input: measure nothing, judge a file made earlier (runner toolchain)."""
     seed_baseline(fake, baseline_results)
     head = tmp_path / "head.json"
@@ -621,6 +622,26 @@ def test_comment_on_change_posts_nothing_without_news(fake: RemoteFakeGitHub, wo
     assert fake.comments_on(PR_NUMBER) == []
     assert check_runs(fake)[0]["conclusion"] == "success"
     assert not (workspace / "lanebench-results" / ".lanebench").exists()  # nothing was run
+
+    # an earlier push posted one (it had a regression): now it says the news is good
+    earlier = fake.add_comment(PR_NUMBER, f"{MARKER}\n### ❌ 1 regression", user="github-actions[bot]",
+                               user_type="Bot")
+    again = run_action(fake, workspace, "pull_request", event,
+                       {"comment": "on-change", "results": str(head)})
+    assert again.returncode == 0, again.log
+    (comment,) = fake.comments_on(PR_NUMBER)
+    assert comment["id"] == earlier and "1 regression" not in comment["body"]
+    assert again.outputs["comment-url"].endswith(f"#issuecomment-{earlier}")
+
+
+def test_pull_request_missing_from_the_api_is_one_line_and_exit_3(fake: RemoteFakeGitHub,
+                                                                  workspace: Path) -> None:
+    run = run_action(fake, workspace, "pull_request", pr_event(fake.url, number=404))
+    assert run.returncode == 3, run.log
+    (error,) = run.commands("error")
+    assert "GitHub answered 404 Not Found while trying to read pull request #404" in error
+    assert f"check the pull request number and repository {DEFAULT_REPO}" in error
+    assert "Traceback" not in run.log
 
 
 def test_working_directory_and_config_are_relative_to_the_workspace(fake: RemoteFakeGitHub,
