@@ -108,3 +108,21 @@ def test_results_from_elsewhere_give_the_same_verdicts_as_compare(project: Path)
     via_cli = json.loads((project / "cmp.json").read_text())
     pick = lambda doc: {(m["benchmark"], m["metric"]): m["verdict"] for m in doc["metrics"]}  # noqa: E731
     assert pick(via_pr) == pick(via_cli)
+
+
+def test_local_baseline_carries_the_main_run_history_forward(project: Path) -> None:
+    for _ in range(2):
+        assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
+    stored = json.loads((project / ".lanebench" / "baseline" / "lanebench-results.json").read_text())
+    assert len(stored["history"]) == 2
+
+
+def test_comment_says_which_comparison_was_used(project: Path) -> None:
+    assert lanebench("baseline", "-n", "5", cwd=project).returncode == 0
+    proc = lanebench("pr", "-n", "5", cwd=project)
+    assert proc.returncode in (0, 1), proc.stderr
+    comment = (project / "lanebench-results" / "report" / "comment.md").read_text()
+    html = (project / "lanebench-results" / "report" / "report.html").read_text()
+    trust = json.loads((project / "lanebench-results" / "report" / "comparison.json").read_text())["extra"]["trust"]
+    assert trust and f"**Comparison:** {trust}" in comment
+    assert "<b>Comparison:</b>" in html

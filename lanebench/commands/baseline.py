@@ -46,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from lanebench.runner import local_run_info, make_progress
 
     config = load_config(args.config)
+    store = LocalBaselineStore(args.store) if args.store else LocalBaselineStore.in_project(config.root)
     result = measure_baseline(
         PipelineRequest(
             config=config,
             output_dir=args.output_dir,
+            previous_baseline=store.load(),  # carries the main-run history forward
             iterations=args.iterations,
             run_info=local_run_info(config.root, config.path),
             resume=args.resume,
@@ -59,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
     assert result.head is not None
     print(f"results: {result.results_path}")
     if not args.no_store:
-        store = LocalBaselineStore(args.store) if args.store else LocalBaselineStore.in_project(config.root)
         print(f"baseline stored: {store.save(result.head)}")
     failed = [b.name for b in result.head.benchmarks if b.status in ("failed", "timeout")]
     if failed:

@@ -203,6 +203,12 @@ class ReportView:
     settings: list[str]
     thresholds: list[str]
     counts: dict[str, int] = field(default_factory=dict)
+    trust: str | None = None  # which comparison was used and how far its verdict holds
+
+
+def _trust(ctx: ReportContext) -> str | None:
+    trust = ctx.comparison.extra.get("trust") if ctx.comparison is not None else None
+    return str(trust) if trust else None
 
 
 def describe(values: list[float]) -> Summary | None:
@@ -268,6 +274,7 @@ def build_view(ctx: ReportContext) -> ReportView:
         settings=_settings(ctx),
         thresholds=_thresholds(rows),
         counts=counts,
+        trust=_trust(ctx),
     )
     view.status = _status(view)
     return view
