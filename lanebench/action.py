@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,7 +129,6 @@ def _one_line(text: str, token: str) -> str:
 class Published:
     comment_url: str = ""
     check_url: str = ""
-    problems: list[str] = field(default_factory=list)
 
 
 class ActionRun:
@@ -142,14 +141,14 @@ class ActionRun:
         self.workflow = workflow
         self.token = token
         self.workspace = context.workspace.resolve()
-        self.project = self._inside_workspace(inputs.working_directory, "working-directory")
+        self.project = self._inside_workspace(inputs.working_directory)
         if not self.project.is_dir():
             raise ConfigError(
                 f"input working-directory: {inputs.working_directory} is not a directory in the "
                 "workspace",
                 hint="check out the repository first (actions/checkout), or fix `working-directory:`",
             )
-        self.output_dir = self._inside_workspace(inputs.results_path, "results-path")
+        self.output_dir = self._inside_workspace(inputs.results_path)
         self.baseline_branch = inputs.baseline_branch or context.default_branch
         self.notes: list[str] = []  # added to the comment, the summary and the check
         self.baseline_run_id: int | None = None
@@ -158,7 +157,7 @@ class ActionRun:
 
     # --- paths ----------------------------------------------------------------------------
 
-    def _inside_workspace(self, value: str, name: str) -> Path:
+    def _inside_workspace(self, value: str) -> Path:
         path = Path(value)
         return (path if path.is_absolute() else self.workspace / path).resolve()
 
@@ -232,7 +231,7 @@ class ActionRun:
     def results_input(self) -> Path | None:
         if not self.inputs.results:
             return None
-        return self._inside_workspace(self.inputs.results, "results")
+        return self._inside_workspace(self.inputs.results)
 
     def report_key(self) -> str | None:
         """Several lanebench steps on one PR (a monorepo) keep one comment each."""
