@@ -92,6 +92,14 @@ def test_head_only_says_no_baseline() -> None:
     assert "| Benchmark | Metric | n | Median | p95 | CV |" in text
 
 
+def test_small_print_has_no_dangling_separator_without_commits() -> None:
+    ctx = demo_context(head_only=True)
+    assert ctx.head is not None
+    ctx.head.run.commit = ctx.head.run.ref = None
+    small = next(line for line in render_comment(ctx).splitlines() if line.startswith("<sub>"))
+    assert not small.startswith("<sub> ·") and " ·  · " not in small
+
+
 def test_docs_lane_comment_is_short_and_says_skipped() -> None:
     text = render_comment(docs_skipped_context())
     assert first_line(text) == "### ⏭️ skipped (docs lane) · documentation-only change, nothing to measure"

@@ -146,6 +146,7 @@ def _render(view: ReportView, opt: Options) -> str:
         trend=trend_chart(ctx.history, _current_walls(view)) if ctx.history else None,
         runs_line=_runs_line(view),
         links_line=_links_line(view),
+        small_print=_small_print(view, opt),
         ci_label=Markup(_ci_label(view)),
         ratio=_ratio_cell,
         pct=lambda x: Markup(format_percent(x)),
@@ -186,6 +187,20 @@ def _runs_line(view: ReportView) -> Markup:
             text += f" ({md(run.ref)})"
         parts.append(text)
     return Markup(" vs ".join(parts) if parts else "")
+
+
+def _small_print(view: ReportView, opt: Options) -> Markup:
+    """Title, runs compared, settings and links, joined without empty parts."""
+    from lanebench.report.escape import escape_markdown as md
+
+    parts: list[str] = []
+    if view.ctx.title != "lanebench" and opt.target != "summary":
+        parts.append(f"**{md(view.ctx.title)}**")
+    parts.append(_runs_line(view))
+    parts.extend(md(s) for s in view.settings)
+    if view.links:
+        parts.append(_links_line(view))
+    return Markup(" · ".join(p for p in parts if p))
 
 
 def _links_line(view: ReportView) -> Markup:
