@@ -435,9 +435,8 @@ class ActionRun:
         return fetched.document, fetched.describe()
 
     def comparison_override(self) -> str | None:
-        """`comparison: paired` overrides the lane; `artifact` is the input's default, which
-        GitHub always passes, so it leaves the lane's own `comparison` setting in force."""
-        return "paired" if self.inputs.comparison == "paired" else None
+        """The `comparison` input when set (`artifact` or `paired`); empty leaves the lane's."""
+        return self.inputs.comparison or None
 
     def baseline_links(self) -> dict[str, str]:
         if not self.baseline_run_id:

@@ -46,8 +46,9 @@ def input_value(environ: Mapping[str, str], name: str, default: str = "") -> str
 
 
 def choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    """One of `allowed`; an empty `default` means "not set" (the config decides)."""
     value = input_value(environ, name, default).lower()
-    if value not in allowed:
+    if value not in allowed and not (value == "" == default):
         raise ConfigError(
             f"input {name}: expected one of {', '.join(allowed)}, got {value!r}",
             hint=f"fix `with: {name}:` in the workflow",
@@ -79,7 +80,7 @@ class ActionInputs:
     results: str
     comment: str
     check_name: str
-    fail_on: str
+    fail_on: str | None  # None: the lane's fail_on
     working_directory: str
     comparison: str
 
@@ -97,9 +98,9 @@ class ActionInputs:
             results=input_value(environ, "results"),
             comment=choice(environ, "comment", ("always", "on-change", "never"), "always"),
             check_name=input_value(environ, "check-name", "lanebench"),
-            fail_on=choice(environ, "fail-on", ("critical", "warning", "never"), "critical"),
+            fail_on=choice(environ, "fail-on", ("critical", "warning", "never"), "") or None,
             working_directory=input_value(environ, "working-directory", "."),
-            comparison=choice(environ, "comparison", ("artifact", "paired"), "artifact"),
+            comparison=choice(environ, "comparison", ("artifact", "paired"), ""),
         )
 
 

@@ -27,7 +27,8 @@ def test_inputs_read_hyphenated_and_underscored_names() -> None:
 
 def test_inputs_defaults_and_validation() -> None:
     inputs = ActionInputs.from_environ({})
-    assert inputs.mode == "auto" and inputs.comment == "always" and inputs.fail_on == "critical"
+    assert inputs.mode == "auto" and inputs.comment == "always"
+    assert inputs.fail_on is None and inputs.comparison == ""  # the lane's settings decide
     assert inputs.baseline_artifact == "lanebench-baseline"
     with pytest.raises(ConfigError, match="input fail-on: expected one of critical, warning, never, got 'sometimes'"):
         ActionInputs.from_environ({"INPUT_FAIL-ON": "sometimes"})
