@@ -108,33 +108,26 @@ def _with_iterations(lane: LaneSettings, iterations: int | None) -> LaneSettings
     return lane.model_copy(update={"min_iterations": iterations, "max_iterations": iterations})
 
 
-def _carried_over(base: ResultsDocument | None, planned: Planned) -> BenchmarkResult:
-    """The baseline's samples stand in for a benchmark this change does not affect."""
-    source = base.benchmark(planned.spec.name) if base is not None else None
-    if source is None:
-        return BenchmarkResult(
-            name=planned.spec.name,
-            command=planned.spec.command,
-            shell=planned.spec.shell,
-            cwd=planned.spec.cwd,
-            status="skipped",
-            notes=[planned.reason + "; no baseline to carry over"],
-        )
-    carried = copy.deepcopy(source)
-    carried.status = "carried_over"
-    carried.notes = [planned.reason]
-    return carried
-
-
-def _skipped(planned: Planned) -> BenchmarkResult:
+def _skipped(planned: Planned, note: str | None = None) -> BenchmarkResult:
     return BenchmarkResult(
         name=planned.spec.name,
         command=planned.spec.command,
         shell=planned.spec.shell,
         cwd=planned.spec.cwd,
         status="skipped",
-        notes=[planned.reason],
+        notes=[note or planned.reason],
     )
+
+
+def _carried_over(base: ResultsDocument | None, planned: Planned) -> BenchmarkResult:
+    """The baseline's samples stand in for a benchmark this change does not affect."""
+    source = base.benchmark(planned.spec.name) if base is not None else None
+    if source is None:
+        return _skipped(planned, planned.reason + "; no baseline to carry over")
+    carried = copy.deepcopy(source)
+    carried.status = "carried_over"
+    carried.notes = [planned.reason]
+    return carried
 
 
 def _status(sla: SlaReport | None, comparison: Comparison | None, skipped: bool) -> Status:

@@ -115,6 +115,19 @@ def format_size(nbytes: float) -> str:
     return f"{nbytes:.0f} B"
 
 
+def format_quantity(value: float | None, unit: str, missing: str = "n/a") -> str:
+    """A value in its metric unit ("s", "bytes", "count"): `1.234 s`, `12.3 MiB`, `42`."""
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return missing
+    if unit == "s":
+        return format_duration(value)
+    if unit == "bytes":
+        return format_size(value)
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),

@@ -141,15 +141,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    from lanebench.units import format_duration, format_size
+    from lanebench.units import format_quantity
 
-    if value is None:
-        return "-"
-    if unit == "s":
-        return format_duration(value)
-    if unit == "bytes":
-        return format_size(value)
-    return f"{value:g}"
+    return format_quantity(value, unit, "-")
 
 
 def format_change(m: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,45 +41,14 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.set_defaults(func=run)
 
 
-@dataclass
-class SampleSummary:
-    n: int
-    median: float
-    p95: float
-    cv: float  # NaN when undefined (n < 2 or mean 0)
-
-
-def summarize_samples(values: list[float]) -> SampleSummary:
-    """n, median, p95 (linear interpolation) and CV of one sample."""
-    import numpy as np
-
-    if not values:
-        nan = float("nan")
-        return SampleSummary(0, nan, nan, nan)
-    arr = np.asarray(values, dtype=float)
-    mean = float(arr.mean())
-    cv = float(arr.std(ddof=1) / mean) if len(arr) > 1 and mean != 0 else float("nan")
-    return SampleSummary(len(arr), float(np.median(arr)), float(np.percentile(arr, 95)), cv)
-
-
-def format_value(value: float, unit: str) -> str:
-    from lanebench.units import format_duration, format_size
-
-    if value != value:
-        return "n/a"
-    if unit == "s":
-        return format_duration(value)
-    if unit == "bytes":
-        return format_size(value)
-    return f"{value:g}"
-
-
 def format_cv(cv: float) -> str:
     return "n/a" if cv != cv else f"{cv * 100:.1f}%"
 
 
 def table_rows(doc: Any, metrics: list[str] | None, show_all: bool) -> list[list[str]]:
     from lanebench.metrics import COMPARED_BY_DEFAULT, metric
+    from lanebench.stats.summary import summarize
+    from lanebench.units import format_quantity
 
     rows: list[list[str]] = []
     for bench in doc.benchmarks:
@@ -91,16 +59,17 @@ def table_rows(doc: Any, metrics: list[str] | None, show_all: bool) -> list[list
         else:
             names = [m for m in COMPARED_BY_DEFAULT if m in bench.samples]
         for name in names:
-            summary = summarize_samples(bench.samples.get(name, []))
+            values = bench.samples.get(name, [])
+            summary = summarize(values) if values else None
             unit = metric(name).unit
             rows.append(
                 [
                     bench.name,
                     name,
                     str(summary.n),
-                    format_value(summary.median, unit),
-                    format_value(summary.p95, unit),
-                    format_cv(summary.cv),
+                    format_quantity(summary.median if summary else None, unit),
+                    format_quantity(summary.p95 if summary else None, unit),
+                    format_cv(summary.cv if summary and summary.n > 1 else float("nan")),
                 ]
             )
     return rows

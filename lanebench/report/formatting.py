@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from lanebench.units import format_duration, format_size
+from lanebench.units import format_quantity
 
 DASH = "—"
 
@@ -15,16 +15,7 @@ def is_number(value: object) -> bool:
 
 def format_value(value: float | None, unit: str) -> str:
     """A measured value in its unit: `1.234 s`, `12.3 MiB`, `42`."""
-    if not is_number(value):
-        return DASH
-    assert value is not None
-    if unit == "s":
-        return format_duration(value)
-    if unit == "bytes":
-        return format_size(value)
-    if float(value).is_integer():
-        return f"{value:.0f}"
-    return f"{value:.3g}"
+    return format_quantity(value, unit, DASH)
 
 
 def format_raw(value: float) -> str:
