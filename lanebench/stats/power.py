@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lanebench.stats.model import Noise
+from lanebench.stats.summary import plain_floats, sorted_median
 from lanebench.stats.twosample import equal_n_needed, normal_quantile
 
 TARGET_POWER = 0.80
@@ -32,6 +33,10 @@ MAD_TO_SD = 1.482602218505602  # 1 / Φ⁻¹(3/4): MAD to standard deviation und
 
 
 def _mad(x: np.ndarray) -> float:
+    if plain_floats(x):  # the same medians in plain Python: numpy's overhead dominates here
+        values = x.tolist()
+        center = sorted_median(sorted(values))
+        return float(sorted_median(sorted(abs(v - center) for v in values)))
     return float(np.median(np.abs(x - np.median(x))))
 
 
@@ -42,7 +47,7 @@ def robust_log_sd(values: Sequence[float]) -> float:
         return 0.0
     if np.all(x > 0):
         return _mad(np.log(x)) * MAD_TO_SD
-    median = float(np.median(x))
+    median = sorted_median(sorted(x.tolist())) if plain_floats(x) else float(np.median(x))
     if median <= 0:
         return 0.0
     return _mad(x) * MAD_TO_SD / median
