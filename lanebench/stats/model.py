@@ -7,7 +7,8 @@ Fields may be added in minor schema versions; none are removed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 COMPARISON_SCHEMA_VERSION = "1.0.0"
@@ -123,7 +124,40 @@ class Comparison:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = plain_data(self)
         d = {"schema_version": d.pop("schema_version"), "kind": COMPARISON_KIND, **d}
         d["counts"] = self.counts()
         return d
+
+
+_ATOMS = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def plain_data(obj: Any) -> Any:
+    """What `dataclasses.asdict` returns, without its cost on thousands of rows.
+
+    asdict deep-copies every leaf through `copy.deepcopy`; a comparison of 4,000 rows has
+    a quarter of a million leaves, nearly all immutable numbers and strings, which are
+    returned as they are here. Containers are copied the way asdict copies them, and
+    anything else still goes through `copy.deepcopy`.
+    """
+    kind = type(obj)
+    if kind in _ATOMS:
+        return obj
+    if kind is list:
+        return [plain_data(v) for v in obj]
+    if kind is dict:
+        return {plain_data(k): plain_data(v) for k, v in obj.items()}
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        return {name: plain_data(getattr(obj, name)) for name in names}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return kind(*[plain_data(v) for v in obj])
+    if isinstance(obj, (list, tuple)):
+        return kind(plain_data(v) for v in obj)
+    if isinstance(obj, dict):
+        return kind((plain_data(k), plain_data(v)) for k, v in obj.items())
+    return copy.deepcopy(obj)
