@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -92,6 +93,13 @@ def box_stats(values: Sequence[float]) -> tuple[float, float, float, float, floa
     return (inside[0] if inside else q1), q1, med, q3, (inside[-1] if inside else q3)
 
 
+@lru_cache(maxsize=256)
+def _jitter_rows(cy: float, n: int) -> tuple[str, ...]:
+    """The formatted y of each of n points in a lane centred at cy: the same for every
+    panel with as many samples, so drawn once rather than once per panel."""
+    return tuple(f"{cy + ((j * GOLDEN) % 1.0 - 0.5) * 18:.0f}" for j in range(n))
+
+
 def distribution_svg(
     base: Sequence[float] | None, head: Sequence[float] | None, unit: str, *, title: str
 ) -> Markup:
@@ -132,10 +140,9 @@ def distribution_svg(
         # Points as zero-length round-capped strokes: one path per lane, a tenth of the
         # bytes of one <circle> per sample.
         pts, outs = [], []
-        for j, v in enumerate(values):
-            y = cy + ((j * GOLDEN) % 1.0 - 0.5) * 18
+        for v, y in zip(values, _jitter_rows(cy, len(values)), strict=True):
             # Whole units: one unit is about one CSS pixel at the plot's size.
-            (outs if v < low or v > high else pts).append(f"M{x0 + v * k:.0f} {y:.0f}h0")
+            (outs if v < low or v > high else pts).append(f"M{x0 + v * k:.0f} {y}h0")
         out.append(f'<path class="pts" d="{"".join(pts)}"/>')
         if outs:  # hollow: a background-coloured dot over a coloured one
             d = "".join(outs)
