@@ -40,12 +40,13 @@ def outlier_indices(values: Sequence[float]) -> list[int]:
 
 
 def sorted_median(ordered: Sequence[float]) -> float:
-    """The median of an already sorted sample, as np.median computes it (mean of the middle two)."""
+    """The median of an already sorted sample, as np.median computes it: the mean of the
+    middle one or two, a sum that starts from +0.0 (which turns a -0.0 into 0.0)."""
     n = len(ordered)
     half = n // 2
     if n % 2:
-        return float(ordered[half])
-    return (ordered[half - 1] + ordered[half]) / 2
+        return 0.0 + ordered[half]
+    return (0.0 + ordered[half - 1] + ordered[half]) / 2
 
 
 def sorted_percentile(ordered: Sequence[float], q: float) -> float:
