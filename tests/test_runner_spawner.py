@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -165,8 +166,8 @@ def test_a_dead_spawner_is_replaced(tmp_path: Path) -> None:
 
 def test_spawner_lost_while_the_command_runs_kills_the_command(tmp_path: Path) -> None:
     pid_file = tmp_path / "sleeper.pid"
-    # the command kills its parent, the spawner, then lingers
-    code = f"echo $$ > {pid_file}; kill -9 $PPID; exec sleep 60"
+    # the command kills its parent, the spawner (once it has reported the pid), then lingers
+    code = f"echo $$ > {pid_file}; sleep 0.1; kill -9 $PPID; exec sleep 60"
     started = time.monotonic()
     record = measure(tmp_path, ["/bin/sh", "-c", code])
     assert time.monotonic() - started < 20
@@ -259,3 +260,36 @@ def test_spawner_stays_lean_after_many_commands(tmp_path: Path) -> None:
     assert int(status.split("VmHWM:")[1].split()[0]) * 1024 == pytest.approx(
         record.maxrss_floor, abs=1 * MiB
     )
+
+
+def test_a_deadline_before_the_first_sample_still_kills_the_command(tmp_path: Path) -> None:
+    record = measure_once(["sleep", "5"], tmp_path, dict(os.environ), 0.005, 0.05, tmp_path / "l")
+    assert record.status == "timeout"
+    assert record.wall < 2
+
+
+def test_an_exception_while_waiting_kills_the_command_and_keeps_the_spawner_in_step(
+    tmp_path: Path,
+) -> None:
+    assert measure(tmp_path, ["true"]).ok
+    server = spawner.get()
+    assert server is not None
+
+    class Stop(Exception):
+        pass
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stop()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 0.003)  # before the first sample: no pid read yet
+    try:
+        with pytest.raises(Stop):
+            measure(tmp_path, ["sleep", "5"])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert spawn_server.children_of(server.pid) == set()  # killed and reaped
+    record = measure(tmp_path, ["/bin/sh", "-c", "echo next"])
+    assert record.ok and record.stdout_path.read_text() == "next\n"
+    assert spawner.get() is server

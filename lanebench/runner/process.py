@@ -5,10 +5,11 @@ not by lanebench: `exec` counts the spawning process's memory in the command's m
 (see "The maxrss floor" in docs/metrics.md). Sequence (Linux):
 1. lanebench sends the command to the spawner, which opens its stdout/stderr files,
    reads the clock and spawns it (posix_spawn) in its own process group (see
-   NEW_PROCESS_GROUP), stdin from /dev/null, and answers its pid at once;
-2. lanebench samples the tree and enforces the timeout between polls of the spawner's
-   reply pipe (sampler.py); the spawner polls the command's pidfd and reads the clock
-   when it reports the exit;
+   NEW_PROCESS_GROUP), stdin from /dev/null, and sends its pid at once on a pipe that
+   lanebench reads only when the first sample or the deadline is due;
+2. lanebench waits on the spawner's report pipe, sampling the tree and enforcing the
+   timeout between polls (sampler.py); the spawner polls the command's pidfd and reads
+   the clock when it reports the exit;
 3. the spawner takes the exit status with `waitid(WNOWAIT)`, leaving a zombie, reads
    `/proc/<pid>/io` of the zombie (its counters include every descendant it reaped
    itself), reaps it with `wait4` (CPU of the child and every descendant it waited for;
@@ -217,76 +218,92 @@ def _measure_spawned(
     out_path: Path,
     err_path: Path,
 ) -> IterationRecord:
+    started: spawner.Started | spawner.StartFailed | None = None
     watch: sampler.TreeWatch | None = None
+    report: spawner.Exited | spawner.StartFailed | None = None
     try:
         with critical():
+            sent_ns = time.perf_counter_ns()
             try:
-                started = server.spawn(
-                    argv, cwd.absolute(), env, out_path.absolute(), err_path.absolute()
-                )
+                server.send(argv, cwd.absolute(), env, out_path.absolute(), err_path.absolute())
             except spawner.SpawnerLost as exc:
                 raise _NotStarted(str(exc)) from None
-            if isinstance(started, spawner.Started):
+        # Until the first sample or the deadline nothing needs the pid: wait for the report
+        # alone, so that a command shorter than that wakes lanebench once, at its end.
+        due_ns = sent_ns + int(min(sample_interval, sampler.FIRST_SAMPLE_AFTER) * 1e9)
+        if timeout is not None:
+            due_ns = min(due_ns, sent_ns + int(timeout * 1e9))
+        while not server.report_ready():
+            wait_ms = (due_ns - time.perf_counter_ns()) / 1e6
+            if server.poller.poll(max(0, math.ceil(wait_ms))):
+                break
+            if watch is None:
+                with critical():
+                    started = server.read_started()
+                if isinstance(started, spawner.StartFailed):
+                    break
                 watch = sampler.new_watch(
-                    started.pid, sample_interval, timeout, started.t0_ns, reaper=server.pid
+                    started.pid, sample_interval, timeout, sent_ns, reaper=server.pid
                 )
-        if isinstance(started, spawner.StartFailed):
-            if started.kind == "log":
-                raise started.error  # as a direct spawn's os.open would have
-            if started.kind == "cwd":
-                message = (
-                    f"cannot start `{command_text(argv)}`: working directory {cwd} cannot be "
-                    f"entered: {started.error.strerror}"
-                )
-            else:
-                message = _start_error(started.error, argv, cwd)
-            return IterationRecord(
-                "error",
-                message=message,
-                stdout_path=out_path,
-                stderr_path=err_path,
-            )
-        assert watch is not None
-        report = _wait_for_report(server, watch)
-    except spawner.SpawnerLost as exc:
-        assert watch is not None
+            watch.tick()
+            due_ns = watch.next_tick_ns
         with critical():
-            watch.stop()
-            tree.kill_tree(watch.root)
+            if started is None:
+                started = server.read_started()
+            if isinstance(started, spawner.Started):
+                report = server.read_report()
+    except spawner.SpawnerLost as exc:
+        with critical():
+            pid = started.pid if isinstance(started, spawner.Started) else None
+            if watch is not None:
+                watch.stop()
+            if pid is not None:
+                tree.kill_tree(pid)
             spawner.lost(server)
-            _reap_if_ours(watch.root)
+            if pid is not None:
+                _reap_if_ours(pid)
+        what = "the command was killed" if pid is not None else "the command's pid is unknown"
         return IterationRecord(
             "error",
             message=(
                 f"lanebench's spawner process was lost while `{command_text(argv)}` ran "
-                f"({exc}); the command was killed and the iteration is not measured"
+                f"({exc}); {what} and the iteration is not measured"
             ),
             stdout_path=out_path,
             stderr_path=err_path,
         )
     except BaseException:
-        if watch is not None:
-            with critical():
+        with critical():
+            if watch is not None:
                 watch.stop()
-                tree.kill_tree(watch.root, server.pid)
-                try:
-                    server.read_exit()  # the spawner has reaped the tree; its report is moot
-                except spawner.SpawnerLost:
-                    spawner.lost(server)
+            try:
+                if started is None:
+                    started = server.read_started()
+                if isinstance(started, spawner.Started) and report is None:
+                    tree.kill_tree(started.pid, server.pid)
+                    server.read_report()  # the spawner has reaped the tree; the report is moot
+            except spawner.SpawnerLost:
+                spawner.lost(server)
         raise
+    if isinstance(started, spawner.StartFailed):
+        return _start_failed(started, argv, cwd, out_path, err_path)
+    assert isinstance(started, spawner.Started) and isinstance(report, spawner.Exited)
     return _record(report, started.t0_ns, watch, out_path, err_path, timeout)
 
 
-def _wait_for_report(server: spawner.Spawner, watch: sampler.TreeWatch) -> spawner.Exited:
-    """Tick the watch until the spawner reports the command's exit, then read the report."""
-    if not server.exit_ready():
-        while True:
-            wait_ms = (watch.next_tick_ns - time.perf_counter_ns()) / 1e6
-            if server.poller.poll(max(0, math.ceil(wait_ms))):
-                break
-            watch.tick()
-    with critical():
-        return server.read_exit()
+def _start_failed(
+    failed: spawner.StartFailed, argv: list[str], cwd: Path, out_path: Path, err_path: Path
+) -> IterationRecord:
+    if failed.kind == "log":
+        raise failed.error  # as a direct spawn's os.open would have
+    if failed.kind == "cwd":
+        message = (
+            f"cannot start `{command_text(argv)}`: working directory {cwd} cannot be "
+            f"entered: {failed.error.strerror}"
+        )
+    else:
+        message = _start_error(failed.error, argv, cwd)
+    return IterationRecord("error", message=message, stdout_path=out_path, stderr_path=err_path)
 
 
 def _reap_if_ours(pid: int) -> None:
@@ -396,12 +413,21 @@ def _measure_direct(
 def _record(
     report: spawner.Exited,
     t0: int,
-    watch: sampler.TreeWatch,
+    watch: sampler.TreeWatch | None,
     out_path: Path,
     err_path: Path,
     timeout: float | None,
 ) -> IterationRecord:
-    watch.stop()
+    """The iteration's record from the kernel's accounting and the tree's samples (no watch:
+    the command ended before its first sample was due)."""
+    if watch is None:
+        peak_rss = peak_threads = peak_processes = samples = 0
+        timed_out = False
+    else:
+        watch.stop()
+        peak_rss, peak_threads = watch.peak_rss, watch.peak_threads
+        peak_processes = watch.peak_processes
+        samples, timed_out = watch.samples, watch.timed_out
     orphans = report.orphans
     wall = (report.t1_ns - t0) / 1e9
     user = report.user + orphans.user
@@ -417,17 +443,17 @@ def _record(
         "sys": sys_,
         "maxrss": float(maxrss),
         # the sum over the tree can never be below its largest member
-        "tree_rss": float(max(watch.peak_rss, maxrss)),
+        "tree_rss": float(max(peak_rss, maxrss)),
         "read_bytes": float(io.read_bytes),
         "write_bytes": float(io.write_bytes),
         "read_chars": float(io.read_chars),
         "write_chars": float(io.write_chars),
-        "peak_threads": float(max(watch.peak_threads, 1)),
-        "peak_processes": float(max(watch.peak_processes, 1)),
+        "peak_threads": float(max(peak_threads, 1)),
+        "peak_processes": float(max(peak_processes, 1)),
     }
-    if maxrss <= report.floor and watch.peak_rss:
+    if maxrss <= report.floor and peak_rss:
         # maxrss only says "at most the spawner's size" here: take the tree's size from samples
-        metrics["tree_rss"] = float(watch.peak_rss)
+        metrics["tree_rss"] = float(peak_rss)
     killed_by = report.si_status if report.si_code in (os.CLD_KILLED, os.CLD_DUMPED) else None
     exit_code = report.si_status if report.si_code == os.CLD_EXITED else None
     record = IterationRecord(
@@ -436,13 +462,13 @@ def _record(
         exit_code=exit_code,
         signal=killed_by,
         wall=wall,
-        leftovers=0 if watch.timed_out else orphans.killed,
-        samples=watch.samples,
+        leftovers=0 if timed_out else orphans.killed,
+        samples=samples,
         maxrss_floor=report.floor,
         stdout_path=out_path,
         stderr_path=err_path,
     )
-    if watch.timed_out and killed_by == signal.SIGKILL:
+    if timed_out and killed_by == signal.SIGKILL:
         record.status = "timeout"
         record.message = f"timed out after {timeout:g} s: process tree killed"
     elif exit_code != 0:

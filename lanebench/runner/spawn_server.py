@@ -11,16 +11,20 @@ environment variables of Python's), talks to it over its stdin/stdout and reuses
 every iteration. It imports only built-in and small standard modules, never lanebench
 (which also imports this file as a module, for the /proc helpers below).
 
-Protocol: each message is a 4-byte little-endian length and a `marshal` payload.
+Protocol: each message is a 4-byte little-endian length and a `marshal` payload. Requests
+come on stdin; answers go to stdout (the *report* pipe), except "started", which has a
+pipe of its own (fd `started_fd`, given at start): lanebench polls the report pipe and
+reads the pid only when it needs it, so a short command wakes it up once, not twice.
 
-    server -> ("ready", pid)  or  ("unavailable", reason)              once, at start
-    client -> ("run", argv, cwd, env or None for the previous one, stdout path, stderr path)
-    server -> ("started", pid, t0_ns)
-              or ("error", kind, errno, strerror, filename)   kind: "cwd", "log" or "spawn"
-    server -> ("exited", t1_ns, si_code, si_status, utime, stime, maxrss, io, floor, orphans)
+    report  <- ("ready", pid)  or  ("unavailable", reason)          once, at start
+    stdin   -> ("run", argv, cwd, env or None for the previous one, stdout path, stderr path)
+    started <- ("started", pid, t0_ns)                               then, on the report pipe:
+    report  <- ("exited", t1_ns, si_code, si_status, utime, stime, maxrss, io, floor, orphans)
+ or report  <- ("error", kind, errno, strerror, filename)  (no "started"; kind: "cwd", "log"
+                                                           or "spawn")
 
 Per command: its stdout/stderr files are opened, the clock is read and the command is
-spawned (posix_spawn: vfork + exec) in a process group of its own; "started" answers at
+spawned (posix_spawn: vfork + exec) in a process group of its own; "started" is sent at
 once so lanebench can sample the tree and enforce the timeout by killing it. This process
 then polls the command's pidfd; the clock stops when it reports the exit. It reads the
 zombie's /proc/<pid>/io, reaps it (wait4: rusage), and, being the child subreaper, kills
@@ -70,13 +74,17 @@ class Reader:
         size = len(self.buffer)
         return size >= 4 and size >= 4 + _HEADER.unpack_from(self.buffer)[0]
 
+    def fill(self) -> bool:
+        """One read(2) into the buffer; False at end of file."""
+        chunk = os.read(self.fd, 65536)
+        self.buffer += chunk
+        return bool(chunk)
+
     def read(self) -> object:
         """The next message; None at end of file."""
         while not self.has_message():
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
+            if not self.fill():
                 return None
-            self.buffer += chunk
         end = 4 + _HEADER.unpack_from(self.buffer)[0]
         message = marshal.loads(self.buffer[4:end])
         self.buffer = self.buffer[end:]
@@ -273,9 +281,11 @@ def _become_subreaper() -> str | None:
 
 
 class Server:
-    def __init__(self, rfd: int, wfd: int) -> None:
+    def __init__(self, rfd: int, started_fd: int, report_fd: int) -> None:
         self.requests = Reader(rfd)
-        self.wfd = wfd
+        self.started_fd = started_fd
+        self.report_fd = report_fd
+        os.set_inheritable(started_fd, False)  # commands must not hold it open
         self.env: dict[str, str] = {}
         self.devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self.pidfds = hasattr(os, "pidfd_open")
@@ -294,7 +304,7 @@ class Server:
         self.sigdef = tuple(reset)
 
     def send(self, message: object) -> None:
-        write_message(self.wfd, message)
+        write_message(self.report_fd, message)
 
     def serve(self) -> int:
         while True:
@@ -340,7 +350,7 @@ class Server:
         finally:
             for fd in fds:
                 os.close(fd)
-        self.send(("started", pid, t0))
+        write_message(self.started_fd, ("started", pid, t0))
         floor = peak_rss()  # as good as at the exec: this process allocates little meanwhile
         t1 = self.wait_for_exit(pid)
         if t1 is None:
@@ -430,7 +440,7 @@ class Server:
             kill_pids(live)
 
 
-def main() -> int:
+def main(started_fd: int) -> int:
     unavailable = _become_subreaper()
     if unavailable is None and not CHILDREN_FILE and not os.path.isdir("/proc/self/task"):
         unavailable = "/proc is not available"
@@ -439,7 +449,7 @@ def main() -> int:
     if unavailable is not None:
         write_message(1, ("unavailable", unavailable))
         return 0
-    server = Server(0, 1)
+    server = Server(0, started_fd, 1)
     write_message(1, ("ready", os.getpid()))
     try:
         return server.serve()
@@ -448,4 +458,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(int(sys.argv[1])))

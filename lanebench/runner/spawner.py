@@ -25,7 +25,8 @@ SERVER_DIR = Path(spawn_server.__file__).resolve().parent
 # Imported rather than run as a script: a script's source is compiled on every start,
 # which leaves ~1 MiB more in the spawner's peak RSS than loading the cached byte-code.
 _LAUNCH = (
-    "import sys; sys.path.append({dir!r}); import spawn_server; sys.exit(spawn_server.main())"
+    "import sys; sys.path.append({dir!r}); import spawn_server; "
+    "sys.exit(spawn_server.main({fd}))"
 )
 START_TIMEOUT = 30.0
 
@@ -66,44 +67,56 @@ def _io(values: Any) -> IoCounters | None:
 
 
 class Spawner:
-    """A running spawner process. Not thread-safe: one command at a time (see `lock`)."""
+    """A running spawner process. One command at a time (callers hold `lock`)."""
 
     def __init__(self) -> None:
         if not sys.executable:
             raise SpawnerLost("the Python interpreter's path is unknown (sys.executable is empty)")
         self.owner = os.getpid()
         self.lock = threading.Lock()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _LAUNCH.format(dir=str(SERVER_DIR))],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        started_r, started_w = os.pipe()
+        try:
+            launch = _LAUNCH.format(dir=str(SERVER_DIR), fd=started_w)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", launch],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                pass_fds=(started_w,),
+            )
+        except BaseException:
+            os.close(started_r)
+            raise
+        finally:
+            os.close(started_w)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.wfd = self.proc.stdin.fileno()
-        self.replies = spawn_server.Reader(self.proc.stdout.fileno())
-        self.poller = select.poll()
-        self.poller.register(self.replies.fd, select.POLLIN)
+        self.reports = spawn_server.Reader(self.proc.stdout.fileno())
+        self.started = spawn_server.Reader(started_r)
+        self.poller = select.poll()  # the report pipe only: see spawn_server's protocol
+        self.poller.register(self.reports.fd, select.POLLIN)
+        self._both = select.poll()
+        self._both.register(self.started.fd, select.POLLIN)
+        self._both.register(self.reports.fd, select.POLLIN)
+        self._started_poller = select.poll()
+        self._started_poller.register(self.started.fd, select.POLLIN)
         self._env_sent: dict[str, str] | None = None
         if not self.poller.poll(int(START_TIMEOUT * 1000)):
             self.close()
             raise SpawnerLost(f"it did not answer within {START_TIMEOUT:g} s")
-        hello = self._read()
+        hello = self._read(self.reports)
         if hello[0] != "ready":
             self.close()
             raise SpawnerLost(str(hello[1]))
         self.pid: int = hello[1]
 
-    @property
-    def fileno(self) -> int:
-        """The reply pipe: readable when the running command's exit report arrives."""
-        return self.replies.fd
-
     def alive(self) -> bool:
-        return self.owner == os.getpid() and self.proc.poll() is None
+        """Not known to be dead. (One that died since is noticed when the next command is
+        sent to it: the write fails, and a new spawner takes over.)"""
+        return self.owner == os.getpid() and self.proc.returncode is None
 
-    def _read(self) -> tuple[Any, ...]:
+    def _read(self, reader: spawn_server.Reader) -> tuple[Any, ...]:
         try:
-            message = self.replies.read()
+            message = reader.read()
         except (OSError, ValueError, EOFError) as exc:
             raise SpawnerLost(f"reading its answer failed: {exc}") from None
         if message is None:
@@ -111,10 +124,11 @@ class Spawner:
         assert isinstance(message, tuple)
         return message
 
-    def spawn(
+    def send(
         self, argv: list[str], cwd: Path, env: dict[str, str], stdout: Path, stderr: Path
-    ) -> Started | StartFailed:
-        """Start `argv`; returns once it runs (or could not start). Paths must be absolute."""
+    ) -> None:
+        """Ask for `argv` to be started; paths must be absolute. The answer comes as
+        `read_started()` and `read_report()`."""
         # the environment travels only when it changed: the same dict comes every iteration
         send_env = None if env == self._env_sent else env
         request = ("run", argv, str(cwd), send_env, str(stdout), str(stderr))
@@ -124,21 +138,38 @@ class Spawner:
             raise SpawnerLost(f"sending the command failed: {exc}") from None
         if send_env is not None:
             self._env_sent = dict(env)  # a copy: the caller may change its dict later
-        reply = self._read()
-        if reply[0] == "started":
+
+    def report_ready(self) -> bool:
+        """A report is already buffered (poll(2) on the report pipe would not tell)."""
+        return self.reports.has_message()
+
+    def read_started(self) -> Started | StartFailed:
+        """The pid of the command sent last, or why it could not start (blocks until known)."""
+        while not self.started.has_message() and not self.reports.has_message():
+            ready = {fd for fd, _ in self._both.poll()}
+            if self.started.fd in ready:
+                break
+            try:
+                if not self.reports.fill():
+                    raise SpawnerLost(f"it exited (status {self.proc.poll()})")
+            except OSError as exc:
+                raise SpawnerLost(f"reading its answer failed: {exc}") from None
+        # "started" is written before anything about the command on the report pipe: a
+        # report with nothing on the started pipe is the error that kept it from starting
+        if self.started.has_message() or self._started_poller.poll(0):
+            reply = self._read(self.started)
             return Started(pid=reply[1], t0_ns=reply[2])
+        report = self.read_report()
+        if not isinstance(report, StartFailed):
+            raise SpawnerLost("it reported an exit but no start")
+        return report
+
+    def read_report(self) -> Exited | StartFailed:
+        """The command's exit report, or why it could not start (blocks until it comes)."""
+        reply = self._read(self.reports)
         if reply[0] == "error":
             _, kind, errno, strerror, filename = reply
             return StartFailed(kind, OSError(errno, strerror, filename))
-        raise SpawnerLost(f"unexpected answer {reply[0]!r}")
-
-    def exit_ready(self) -> bool:
-        """The exit report is already buffered (poll(2) would not tell)."""
-        return self.replies.has_message()
-
-    def read_exit(self) -> Exited:
-        """The running command's exit report (blocks until the spawner has reaped it)."""
-        reply = self._read()
         if reply[0] != "exited":
             raise SpawnerLost(f"unexpected answer {reply[0]!r}")
         _, t1, code, status, user, sys_, maxrss, io, floor, orphans = reply
@@ -162,6 +193,9 @@ class Spawner:
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
                 stream.close()
+        if self.started.fd >= 0:
+            os.close(self.started.fd)
+            self.started.fd = -1
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
