@@ -13,6 +13,7 @@ nothing to disk unless --write DIR is given. Prints the median of --repeat runs.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -49,6 +50,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--write", type=Path, metavar="DIR", help="also time write_reports into DIR")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     ctx = scale_context(args.benchmarks, args.samples, METRICS, with_comparison=False)
     assert ctx.base is not None and ctx.head is not None
@@ -85,6 +87,7 @@ def main() -> int:
         print(f"  {name:<{width}}  {seconds:7.3f} s  {note}")
     print(f"  {'compare + write_reports':<{width}}  {rows[0][1] + rows[-1][1]:7.3f} s")
     print(f"  {'renderers one by one, summed':<{width}}  {render_total:7.3f} s")
+    print(f"1-minute load average: {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     return 0
 
 
