@@ -401,3 +401,12 @@ def test_analyze_metric_level_and_confidence_follow_the_fraction() -> None:
     a = analyze_metric(BASE, HEAD, StatsSettings(alpha=0.05, confidence=0.95), fraction=0.5)
     assert a.level == pytest.approx(0.025) and a.confidence == pytest.approx(0.975)
     assert a.p_family == pytest.approx(min(1.0, a.result.p_value / 0.5))
+
+
+def test_welch_log_with_an_unbounded_interval_stays_finite() -> None:
+    import math
+
+    from lanebench.stats.twosample import welch_log
+
+    result = welch_log([1.0, 3.0], [1.2, 1.1], 0.9999)
+    assert result.ci_high is not None and math.isfinite(result.ci_high)

@@ -95,7 +95,8 @@ def _constant_result(base: np.ndarray, head: np.ndarray, confidence: float, meth
 
 def _to_ratio(shift: float, scale: Scale, base_median: float) -> float | None:
     if scale == "log":
-        return math.exp(shift)
+        # A very wide interval's end can overflow exp(); 700 keeps it finite (JSON has no inf).
+        return math.exp(max(-700.0, min(shift, 700.0)))
     if base_median > 0:
         return max(0.0, 1.0 + shift / base_median)
     return None
