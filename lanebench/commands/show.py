@@ -66,7 +66,7 @@ def table_rows(doc: Any, metrics: list[str] | None, show_all: bool) -> list[list
                 [
                     bench.name,
                     name,
-                    str(summary.n),
+                    str(len(values)),
                     format_quantity(summary.median if summary else None, unit),
                     format_quantity(summary.p95 if summary else None, unit),
                     format_cv(summary.cv if summary and summary.n > 1 else float("nan")),
