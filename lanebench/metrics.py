@@ -28,7 +28,8 @@ METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
         Metric("wall", "s", "time", "Wall time",
-               "time.perf_counter_ns() from spawn to the child's exit (waitid); ns resolution", True),
+               "CLOCK_MONOTONIC from just before the spawn to the exit (pidfd); ns resolution",
+               True),
         Metric("cpu", "s", "time", "CPU time (user+sys)",
                "os.wait4 rusage of the reaped child, which includes every descendant it waited for, "
                "plus orphans reaped by the spawner as subreaper; the total follows the scheduler's "

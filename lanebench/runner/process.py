@@ -10,16 +10,16 @@ not by lanebench: `exec` counts the spawning process's memory in the command's m
 2. lanebench waits on the spawner's report pipe, sampling the tree and enforcing the
    timeout between polls (sampler.py); the spawner polls the command's pidfd and reads
    the clock when it reports the exit;
-3. the spawner takes the exit status with `waitid(WNOWAIT)`, leaving a zombie, reads
-   `/proc/<pid>/io` of the zombie (its counters include every descendant it reaped
-   itself), reaps it with `wait4` (CPU of the child and every descendant it waited for;
-   the largest max RSS among them), then kills and reaps whatever the command left
-   running (orphans re-parented to the spawner as subreaper), adding their rusage and
-   I/O, and reports it all.
+3. the spawner reads `/proc/<pid>/io` of the zombie (its counters include every
+   descendant it reaped itself), reaps it with `wait4` (exit status; CPU of the child and
+   every descendant it waited for; the largest max RSS among them), then kills and reaps
+   whatever the command left running (orphans re-parented to the spawner as subreaper),
+   adding their rusage and I/O, and reports it all.
 
 Where the spawner cannot run (not Linux), lanebench spawns the command itself
-(`subprocess.Popen`), waits on its pidfd and does step 3 itself, as the subreaper; the
-command's maxrss is then at least lanebench's own peak RSS.
+(`subprocess.Popen`), waits on its pidfd, takes the exit status with `waitid(WNOWAIT)`
+and does step 3 itself, as the subreaper; the command's maxrss is then at least
+lanebench's own peak RSS.
 """
 
 from __future__ import annotations
@@ -247,11 +247,9 @@ def _measure_spawned(
                 )
             watch.tick()
             due_ns = watch.next_tick_ns
-        with critical():
-            if started is None:
-                started = server.read_started()
-            if isinstance(started, spawner.Started):
-                report = server.read_report()
+        if not isinstance(started, spawner.StartFailed):
+            with critical():
+                started, report = server.read_outcome(started)
     except spawner.SpawnerLost as exc:
         with critical():
             pid = started.pid if isinstance(started, spawner.Started) else None
@@ -287,6 +285,8 @@ def _measure_spawned(
         raise
     if isinstance(started, spawner.StartFailed):
         return _start_failed(started, argv, cwd, out_path, err_path)
+    if isinstance(report, spawner.StartFailed):
+        return _start_failed(report, argv, cwd, out_path, err_path)
     assert isinstance(started, spawner.Started) and isinstance(report, spawner.Exited)
     return _record(report, started.t0_ns, watch, out_path, err_path, timeout)
 

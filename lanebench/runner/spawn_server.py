@@ -4,12 +4,13 @@ Why it exists: on Linux, `exec` records the peak RSS of the memory image it repl
 the new program's max RSS. A command spawned straight from lanebench (40 MiB of Python
 for `lanebench run`, ~120 MiB once scipy is loaded) could never report a smaller
 `maxrss`, and the floor would differ between entry points. Spawned from this process,
-whose peak RSS is ~9 MiB, every command carries the same small floor.
+whose peak RSS is ~10 MiB, every command carries the same small floor.
 
-lanebench starts it once as `python -I -S spawn_server.py` (no site-packages, no
-environment variables of Python's), talks to it over its stdin/stdout and reuses it for
-every iteration. It imports only built-in and small standard modules, never lanebench
-(which also imports this file as a module, for the /proc helpers below).
+lanebench starts it once per process with `python -I -S` (no site-packages, no environment
+variables of Python's) importing this module by its folder and calling `main(started_fd)`
+(see spawner.py), talks to it over pipes and reuses it for every iteration. It imports only
+built-in and small standard modules, never lanebench (which also imports this file as a
+module, for the /proc helpers below).
 
 Protocol: each message is a 4-byte little-endian length and a `marshal` payload. Requests
 come on stdin; answers go to stdout (the *report* pipe), except "started", which has a
@@ -257,6 +258,14 @@ def peak_rss() -> int:
     return 0
 
 
+def _child_status(status: int) -> tuple[int, int]:
+    """(si_code, si_status) as waitid(2) gives them, from a wait status."""
+    if os.WIFSIGNALED(status):
+        code = os.CLD_DUMPED if os.WCOREDUMP(status) else os.CLD_KILLED
+        return code, os.WTERMSIG(status)
+    return os.CLD_EXITED, os.WEXITSTATUS(status)
+
+
 def _has_children() -> bool:
     try:
         os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
@@ -351,19 +360,21 @@ class Server:
             for fd in fds:
                 os.close(fd)
         write_message(self.started_fd, ("started", pid, t0))
-        floor = peak_rss()  # as good as at the exec: this process allocates little meanwhile
         t1 = self.wait_for_exit(pid)
         if t1 is None:
             return False
-        exited = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        # the command is a zombie now (the pidfd said so): its counters are final
         io = read_io(pid)
-        _, _, usage = os.wait4(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
+        # read now rather than while the command runs (it would compete with it for a
+        # CPU); this process has allocated next to nothing since the exec
+        floor = peak_rss()
         orphans = NO_ORPHANS
         if _has_children():  # rarely: something outlived the command
             me = os.getpid()
             orphans = reap_orphans(lambda: children_of(me))
         self.send((
-            "exited", t1, exited.si_code, exited.si_status, usage.ru_utime, usage.ru_stime,
+            "exited", t1, *_child_status(status), usage.ru_utime, usage.ru_stime,
             usage.ru_maxrss * 1024, io, floor, orphans,
         ))
         return True
@@ -415,17 +426,16 @@ class Server:
         poller.register(pidfd, select.POLLIN)
         poller.register(self.requests.fd, select.POLLIN)
         try:
-            while True:
-                events = poller.poll()
-                now = time.perf_counter_ns()
-                if any(fd == pidfd for fd, _ in events):
-                    return now
-                # stdin is readable during a run only when lanebench closed it (it exited
-                # or was killed): nobody will reap or count this tree, so it goes too
-                self.kill_everything(pid)
-                return None
+            events = poller.poll()
+            now = time.perf_counter_ns()
         finally:
             os.close(pidfd)
+        if any(fd == pidfd for fd, _ in events):
+            return now
+        # stdin is readable during a run only when lanebench closed it (it exited or was
+        # killed): nobody would reap or count this tree, so it goes too
+        self.kill_everything(pid)
+        return None
 
     def kill_everything(self, pid: int) -> None:
         try:
@@ -434,7 +444,7 @@ class Server:
             pass
         me = os.getpid()
         for _ in range(3):
-            live = {p for p in children_of(me) | descendants({me}) if not is_zombie(p)}
+            live = {p for p in descendants({me}) if not is_zombie(p)}
             if not live:
                 break
             kill_pids(live)

@@ -164,6 +164,15 @@ class Spawner:
             raise SpawnerLost("it reported an exit but no start")
         return report
 
+    def read_outcome(self, started: Started | None) -> tuple[Started | None, Exited | StartFailed]:
+        """The report, and the command's start if `started` is not known yet: a report that
+        is not an error comes after "started", so no poll is needed to read both."""
+        report = self.read_report()
+        if started is None and isinstance(report, Exited):
+            reply = self._read(self.started)
+            started = Started(pid=reply[1], t0_ns=reply[2])
+        return started, report
+
     def read_report(self) -> Exited | StartFailed:
         """The command's exit report, or why it could not start (blocks until it comes)."""
         reply = self._read(self.reports)
