@@ -164,7 +164,9 @@ class Spawner:
             raise SpawnerLost("it reported an exit but no start")
         return report
 
-    def read_outcome(self, started: Started | None) -> tuple[Started | None, Exited | StartFailed]:
+    def read_outcome(
+        self, started: Started | None
+    ) -> tuple[Started | None, Exited | StartFailed]:
         """The report, and the command's start if `started` is not known yet: a report that
         is not an error comes after "started", so no poll is needed to read both."""
         report = self.read_report()
