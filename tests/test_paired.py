@@ -49,9 +49,17 @@ def cli_env() -> dict[str, str]:
     return env
 
 
+def private_tmp(cwd: Path) -> Path:
+    """A temp folder of this test's own, so worktree checks never see other runs' folders."""
+    folder = cwd.parent / "tmp"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def lanebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True,
+        [PY, "-m", "lanebench", *args], cwd=cwd, env={**cli_env(), "TMPDIR": str(private_tmp(cwd))},
+        capture_output=True, text=True,
         timeout=300, check=False,
     )
 
@@ -94,7 +102,7 @@ def test_paired_run_finds_a_10ms_regression_and_removes_its_worktree(repo: Path)
     info = doc.run.extra["paired"]
     assert info["base_ref"] == "main"
     assert info["base_commit"] == git(repo, "rev-parse", "main").strip()
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("lanebench-base-*/tree"))
+    assert not list(private_tmp(repo).glob("lanebench-base-*"))
     bench = doc.benchmark("sleepy")
     assert bench is not None
     block = bench.extra["paired"]
