@@ -13,7 +13,6 @@ runs with at least one such verdict. Seeded: the same command prints the same ta
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from collections.abc import Callable
 
@@ -21,33 +20,10 @@ import numpy as np
 from scipy.stats import binomtest
 
 from lanebench.config.model import LaneSettings
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo
 from lanebench.stats import compare, sequential_stopper
+from lanebench.stats.simulate import timings, wall_results
 
 K = 20
-
-
-def timings(rng: np.random.Generator, n: int, factor: float, sigma: float, bursts: float) -> list[float]:
-    x = np.exp(rng.normal(math.log(0.1 * factor), sigma, n))
-    hit = rng.random(n) < 0.03
-    x[hit] *= rng.uniform(1.2, 2.0, hit.sum())
-    i = 0
-    while i < n:
-        if rng.random() < bursts:
-            length = int(rng.integers(1, 4))
-            x[i : i + length] *= rng.uniform(1.2, 2.0)
-            i += length
-        else:
-            i += 1
-    return [float(v) for v in x]
-
-
-def results(samples: dict[str, list[float]], settings: dict | None = None) -> ResultsDocument:
-    return ResultsDocument(
-        run=RunInfo(), environment={},
-        benchmarks=[BenchmarkResult(name=k, command=["x"], samples={"wall": v}, settings=dict(settings or {}))
-                    for k, v in samples.items()],
-    )
 
 
 def rate(hits: int, total: int) -> str:
@@ -60,9 +36,9 @@ def virtual_runs(runs: int, n: int, factor: float, sigma: float, bursts: float, 
     rng = np.random.default_rng(seed)
     lane = LaneSettings()
     for _ in range(runs):
-        base = {f"b{i:02d}": timings(rng, n, 1.0, sigma, bursts) for i in range(K)}
-        head = {f"b{i:02d}": timings(rng, n, factor if i == 0 else 1.0, sigma, bursts) for i in range(K)}
-        c = compare(results(base), results(head), lane=lane, metrics=["wall"])
+        base = {f"b{i:02d}": timings(rng, n, 1.0, sigma, bursts=bursts) for i in range(K)}
+        head = {f"b{i:02d}": timings(rng, n, factor if i == 0 else 1.0, sigma, bursts=bursts) for i in range(K)}
+        c = compare(wall_results(base), wall_results(head), lane=lane, metrics=["wall"])
         observe({m.benchmark: m.verdict for m in c.metrics}, base, head)
 
 
@@ -152,7 +128,7 @@ def adaptive_row(runs: int, lane_name: str, lane: LaneSettings, sigma: float, fa
     used0: list[int] = []
     used_rest: list[int] = []
     for _ in range(runs):
-        base = results({f"b{i:02d}": timings(rng, lane.max_iterations, 1.0, sigma, 0.01) for i in range(K)})
+        base = wall_results({f"b{i:02d}": timings(rng, lane.max_iterations, 1.0, sigma, bursts=0.01) for i in range(K)})
         stopper = sequential_stopper(base, lane, metrics=["wall"])
         if naive:  # look after every iteration, each look at the full α
             every = list(range(lane.min_iterations, lane.max_iterations + 1))
@@ -160,14 +136,14 @@ def adaptive_row(runs: int, lane_name: str, lane: LaneSettings, sigma: float, fa
         head = {}
         for i in range(K):
             name = f"b{i:02d}"
-            full = timings(rng, lane.max_iterations, factor if i == 0 else 1.0, sigma, 0.01)
+            full = timings(rng, lane.max_iterations, factor if i == 0 else 1.0, sigma, bursts=0.01)
             k = lane.min_iterations
             while k < lane.max_iterations and not stopper(name, {"wall": full[:k]}):
                 k += 1
             head[name] = full[:k]
             (used0 if i == 0 else used_rest).append(k)
         settings = {} if naive else {"adaptive": stopper.policy}
-        c = compare(base, results(head, settings), lane=lane, metrics=["wall"])
+        c = compare(base, wall_results(head, settings), lane=lane, metrics=["wall"])
         v = {m.benchmark: m.verdict for m in c.metrics}
         false_reg += any(x == "regression" for b, x in v.items() if b != "b00" or factor == 1.0)
         hit += v["b00"] == "regression"

@@ -14,35 +14,11 @@ import numpy as np
 import pytest
 
 from lanebench.config.model import LaneSettings, StatsSettings
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo
 from lanebench.stats import compare, mann_whitney, sequential_stopper
+from lanebench.stats.simulate import timings, wall_results
 
 K = 20  # benchmarks per virtual run
 ALPHA = 0.05
-
-
-def timings(rng: np.random.Generator, n: int, factor: float = 1.0, sigma: float = 0.05,
-            outliers: float = 0.03, bursts: float = 0.01) -> list[float]:
-    x = np.exp(rng.normal(math.log(0.1 * factor), sigma, n))
-    hit = rng.random(n) < outliers
-    x[hit] *= rng.uniform(1.2, 2.0, hit.sum())
-    i = 0
-    while i < n:
-        if rng.random() < bursts:
-            length = int(rng.integers(1, 4))
-            x[i : i + length] *= rng.uniform(1.2, 2.0)
-            i += length
-        else:
-            i += 1
-    return [float(v) for v in x]
-
-
-def results(samples: dict[str, list[float]], settings: dict | None = None) -> ResultsDocument:
-    return ResultsDocument(
-        run=RunInfo(), environment={},
-        benchmarks=[BenchmarkResult(name=k, command=["x"], samples={"wall": v}, settings=dict(settings or {}))
-                    for k, v in samples.items()],
-    )
 
 
 def fixed_runs(runs: int, *, n: int, factor: float, sigma: float, seed: int,
@@ -54,7 +30,7 @@ def fixed_runs(runs: int, *, n: int, factor: float, sigma: float, seed: int,
     for _ in range(runs):
         base = {f"b{i:02d}": timings(rng, n, 1.0, sigma) for i in range(K)}
         head = {f"b{i:02d}": timings(rng, n, factor if i == 0 else 1.0, sigma) for i in range(K)}
-        c = compare(results(base), results(head), lane=lane, metrics=["wall"])
+        c = compare(wall_results(base), wall_results(head), lane=lane, metrics=["wall"])
         others = [m.verdict for m in c.metrics if factor == 1.0 or m.benchmark != "b00"]
         false_reg += "regression" in others
         false_any += "regression" in others or "improvement" in others
@@ -72,7 +48,7 @@ def adaptive_runs(runs: int, *, lane: LaneSettings, factor: float, sigma: float,
     false_reg = detected = 0
     used = []
     for _ in range(runs):
-        base = results({f"b{i:02d}": timings(rng, lane.max_iterations, 1.0, sigma) for i in range(K)})
+        base = wall_results({f"b{i:02d}": timings(rng, lane.max_iterations, 1.0, sigma) for i in range(K)})
         stopper = sequential_stopper(base, lane, metrics=["wall"])
         if naive:
             every = list(range(lane.min_iterations, lane.max_iterations + 1))
@@ -88,7 +64,7 @@ def adaptive_runs(runs: int, *, lane: LaneSettings, factor: float, sigma: float,
             if i == 0:
                 used.append(n)
         settings = {} if naive else {"adaptive": stopper.policy}
-        c = compare(base, results(head, settings), lane=lane, metrics=["wall"])
+        c = compare(base, wall_results(head, settings), lane=lane, metrics=["wall"])
         others = [m.verdict for m in c.metrics if factor == 1.0 or m.benchmark != "b00"]
         false_reg += "regression" in others
         detected += c.metrics[0].verdict == "regression"
@@ -116,7 +92,7 @@ def test_aa_any_false_verdict_at_or_below_alpha_when_iterations_are_independent(
     for _ in range(300):
         base = {f"b{i:02d}": independent(rng, 30) for i in range(K)}
         head = {f"b{i:02d}": independent(rng, 30) for i in range(K)}
-        c = compare(results(base), results(head), lane=LaneSettings(), metrics=["wall"])
+        c = compare(wall_results(base), wall_results(head), lane=LaneSettings(), metrics=["wall"])
         false_any += any(m.verdict in ("regression", "improvement") for m in c.metrics)
     assert false_any / 300 <= ALPHA
 
@@ -129,7 +105,7 @@ def test_aa_without_multiple_testing_control_would_exceed_alpha() -> None:
     for _ in range(60):
         base = {f"b{i:02d}": timings(rng, 30) for i in range(K)}
         head = {f"b{i:02d}": timings(rng, 30) for i in range(K)}
-        c = compare(results(base), results(head), lane=lane, metrics=["wall"])
+        c = compare(wall_results(base), wall_results(head), lane=lane, metrics=["wall"])
         flagged += any(m.p_value < ALPHA for m in c.metrics)
     assert flagged / 60 > 3 * ALPHA
 
