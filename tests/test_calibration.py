@@ -4,7 +4,6 @@ metrics by the runner-speed ratio, keeping the raw numbers beside."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +16,10 @@ from lanebench.calibration.measure import WORKLOAD_PATH
 from lanebench.config import LaneSettings
 from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, read_results
 from lanebench.stats import compare
+from tests.helpers import cli_env
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
-
-
-def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.pop("GITHUB_ACTIONS", None)
-    return env
 
 
 def doc(

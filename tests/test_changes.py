@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -19,16 +18,7 @@ from lanebench.changes import (
     label_names,
 )
 from lanebench.errors import EXIT_EXTERNAL, EXIT_USAGE, ConfigError, ExternalError
-
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
+from tests.helpers import GIT_ENV
 
 
 def git(repo: Path, *args: str) -> str:

@@ -16,16 +16,10 @@ from lanebench.commands._lane import lane_name_for as choose_lane
 from lanebench.config import config_from_dict
 from lanebench.errors import ConfigError
 from lanebench.results import read_results
+from tests.helpers import cli_env
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
-
-
-def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.pop("GITHUB_ACTIONS", None)
-    return env
 
 
 def lanebench(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -11,17 +11,9 @@ from pathlib import Path
 import pytest
 
 from lanebench.cli import main
+from tests.helpers import GIT_ENV
 
 REPO = Path(__file__).resolve().parents[1]
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 CONFIG = """\
 benchmarks:
   - name: parser

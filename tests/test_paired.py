@@ -5,7 +5,6 @@ End to end on real git repositories in tmp dirs, with real processes."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from lanebench.stats.paired import (
     paired_baseline,
     paired_wilcoxon,
 )
+from tests.helpers import cli_env
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -40,13 +40,6 @@ defaults:
   min_iterations: 20
   max_iterations: 20
 """
-
-
-def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.pop("GITHUB_ACTIONS", None)
-    return env
 
 
 def private_tmp(cwd: Path) -> Path:
