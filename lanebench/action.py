@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 
 from lanebench import __version__
 from lanebench.action_runtime import (
-    SECRET_ENV_NAMES,
     ActionContext,
     ActionInputs,
     Workflow,
@@ -48,6 +47,7 @@ from lanebench.github import (
     GitHubPermissionError,
     truncate_text,
 )
+from lanebench.secrets import SECRET_VARIABLES
 
 if TYPE_CHECKING:
     from lanebench.changes import ChangeSet
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     # Mask before anything can print: every later line is filtered by the runner.
     token = input_value(env, "github-token") or env.get("GITHUB_TOKEN", "")
     workflow.mask(token)
-    for name in SECRET_ENV_NAMES:  # benchmarks, git and every child inherit os.environ
+    for name in SECRET_VARIABLES:  # benchmarks, git and every child inherit os.environ
         os.environ.pop(name, None)
     try:
         context = ActionContext.from_environ(env)

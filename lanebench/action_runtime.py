@@ -7,7 +7,6 @@ translates between the environment GitHub gives a container and Python values.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import uuid
 from collections.abc import Mapping
@@ -18,17 +17,6 @@ from typing import Any, TextIO
 from lanebench.errors import ConfigError
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary over 1 MiB
-SECRET_ENV_NAMES = (
-    "GITHUB_TOKEN",
-    "INPUT_GITHUB-TOKEN",
-    "INPUT_GITHUB_TOKEN",
-    "ACTIONS_RUNTIME_TOKEN",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_RUNTIME_URL",
-    "ACTIONS_RESULTS_URL",
-    "ACTIONS_CACHE_URL",
-)
 
 
 def input_value(environ: Mapping[str, str], name: str, default: str = "") -> str:
@@ -256,10 +244,3 @@ class Workflow:
             fh.write(data)
         return True
 
-
-def scrubbed_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A copy of the environment without the tokens GitHub hands the action."""
-    env = dict(os.environ if environ is None else environ)
-    for key in SECRET_ENV_NAMES:
-        env.pop(key, None)
-    return env

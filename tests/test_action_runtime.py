@@ -14,7 +14,6 @@ from lanebench.action_runtime import (
     ActionInputs,
     Workflow,
     input_value,
-    scrubbed_environment,
 )
 from lanebench.errors import ConfigError
 
@@ -107,6 +106,8 @@ def test_workflow_commands_escape_newlines_and_mask() -> None:
     assert lines[1] == "::error title=a%3Ab::bad%0Athing 100%25"
 
 
-def test_scrubbed_environment_drops_tokens() -> None:
-    env = scrubbed_environment({"GITHUB_TOKEN": "x", "INPUT_GITHUB-TOKEN": "y", "PATH": "/bin"})
+def test_environment_without_secrets_drops_tokens() -> None:
+    from lanebench.secrets import without_secrets
+
+    env = without_secrets({"GITHUB_TOKEN": "x", "INPUT_GITHUB-TOKEN": "y", "PATH": "/bin"})
     assert env == {"PATH": "/bin"}

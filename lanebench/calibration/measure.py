@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -14,8 +13,8 @@ from lanebench.calibration import Calibration, record_calibration
 from lanebench.calibration.workload import VERSION
 from lanebench.config.model import CalibrationSettings
 from lanebench.results import ResultsDocument, write_results
-from lanebench.runner.env import SECRET_VARIABLES
 from lanebench.runner.progress import Progress
+from lanebench.secrets import without_secrets
 
 WORKLOAD_PATH = Path(__file__).with_name("workload.py")
 # Three times before the benchmarks and two after: the median of five is robust to one
@@ -31,7 +30,7 @@ class CalibrationFailed(Exception):
 
 def time_workload() -> tuple[float, float]:
     """One run of the reference workload in a fresh interpreter: (wall, cpu) of its loop."""
-    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+    env = without_secrets()
     try:
         done = subprocess.run(
             [sys.executable, "-I", "-S", str(WORKLOAD_PATH)],

@@ -25,7 +25,6 @@ It costs about twice the lane's measuring time.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -38,11 +37,12 @@ from lanebench.errors import ConfigError
 from lanebench.metrics import METRICS
 from lanebench.results import BenchmarkResult, Failure, ResultsDocument, RunInfo, write_results
 from lanebench.runner import tree
-from lanebench.runner.env import SECRET_VARIABLES, benchmark_environment
+from lanebench.runner.env import benchmark_environment
 from lanebench.runner.interrupt import Interrupted, catch_signals, shielded
 from lanebench.runner.process import IterationRecord, measure_once
 from lanebench.runner.progress import Progress
 from lanebench.runner.session import RunInterrupted, default_log_dir, log_folder_name, utc_now
+from lanebench.secrets import without_secrets
 from lanebench.worktree import BaseTree, base_worktree
 
 PAIRED_KEY = "paired"
@@ -141,7 +141,7 @@ class _PairedSession:
         command = self.config.setup
         if command is None:
             return False
-        env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+        env = without_secrets()
         for side in SIDES:
             root = self._root(side)
             self.progress.message(f"setup in the {side} tree ({root})")
