@@ -590,7 +590,7 @@ class ActionRun:
         return self.client.upsert_comment(number, body, marker)
 
     def create_check(self, result: PipelineResult, head_sha: str) -> str:
-        from lanebench.report import render_summary
+        from lanebench.report import render_summary, status_line
 
         conclusion = check_conclusion(result)
         title = status_line(_read(result.reports.get("comment"))) or f"lanebench: {result.status}"
@@ -638,14 +638,6 @@ def check_conclusion(result: PipelineResult) -> str:
     if result.status == "no-baseline":
         return "neutral"
     return "success"
-
-
-def status_line(comment: str) -> str:
-    """The report's headline (`### ✅ pass ...`) without its Markdown."""
-    for line in comment.splitlines():
-        if line.startswith("#"):
-            return line.lstrip("#").strip()
-    return ""
 
 
 def _read(path: Path | None) -> str:

@@ -138,11 +138,11 @@ def run(args: argparse.Namespace) -> int:
 
 def print_outcome(result: Any, *, baseline_note: str) -> None:
     """The first lines of the comment on stdout, then where the reports are."""
-    first = result.context and result.reports.get("comment")
-    if first is not None and Path(first).exists():
-        headline = Path(first).read_text(encoding="utf-8").splitlines()
-        shown = next((line for line in headline if line.strip() and not line.startswith("<!--")), "")
-        print(shown.lstrip("# ").strip())
+    from lanebench.report import status_line
+
+    comment = result.reports.get("comment")
+    if comment is not None:
+        print(status_line(Path(comment).read_text(encoding="utf-8")))
     print(f"lane: {result.decision.lane if result.decision else '-'} ({result.decision.reason if result.decision else ''})")
     print(baseline_note)
     if result.results_path is not None:

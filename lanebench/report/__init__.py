@@ -13,6 +13,7 @@ from lanebench.report.markdown import (
     comment_marker,
     render_comment,
     render_summary,
+    status_line,
 )
 from lanebench.report.tables import render_csv_samples, render_csv_summary, render_json
 
@@ -25,6 +26,7 @@ __all__ = [
     "TrendPoint",
     "comment_marker",
     "render_comment",
+    "status_line",
     "render_csv_samples",
     "render_csv_summary",
     "render_html",
