@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from lanebench.results import read_results
+from lanebench.results import BenchmarkResult, read_results
 from lanebench.stats.paired import (
     _critical_k,
     _null_cdf,
@@ -251,3 +251,111 @@ def test_paired_interval_covers_the_true_ratio() -> None:
 def test_identical_pairs_are_an_exact_no_change() -> None:
     r = paired_wilcoxon([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
     assert r.ratio == r.ci_low == r.ci_high == 1.0 and r.p_value == 1.0
+
+
+# --- adaptive pairs -----------------------------------------------------------------------
+
+ADAPTIVE = """\
+benchmarks:
+  - name: sleepy
+    command: [/bin/sh, bench/sleepy.sh]
+defaults:
+  warmup: 1
+  min_iterations: 4
+  max_iterations: {max}
+lanes:
+  standard:
+    budget: {budget}
+"""
+
+
+def adaptive_run(repo: Path, max_pairs: int, budget: str) -> BenchmarkResult:
+    """`lanebench run --paired main` with 4 to max_pairs adaptive pairs; the benchmark's result."""
+    (repo / ".github" / "lanebench.yml").write_text(ADAPTIVE.format(max=max_pairs, budget=budget))
+    proc = lanebench("run", "--paired", "main", "-o", "paired.json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    bench = read_results(repo / "paired.json").benchmark("sleepy")
+    assert bench is not None
+    return bench
+
+
+def test_undecided_benchmark_gets_more_pairs_up_to_the_maximum(repo: Path) -> None:
+    # 4-8 pairs can never reach a significant signed-rank p across 5 metrics: stage 2 runs
+    # to max_iterations, and the file records the plan compare must spend α by
+    bench = adaptive_run(repo, max_pairs=8, budget="10min")
+    assert bench.n == len(bench.extra["paired"]["base_samples"]["wall"]) == len(bench.extra["paired"]["order"]) == 8
+    plan = bench.settings["adaptive"]
+    assert plan["looks"] == [4, 5, 7, 8] and sum(plan["alpha_fractions"]) == pytest.approx(1.0)
+    assert bench.settings["max_iterations"] == 8
+    assert "max_iterations (8) pairs reached" in bench.notes
+
+    lanebench("pr", "--results", "paired.json", "--lane", "standard", cwd=repo)
+    comparison = json.loads((repo / "lanebench-results" / "report" / "comparison.json").read_text())
+    wall = next(m for m in comparison["metrics"] if m["metric"] == "wall")
+    assert wall["extra"]["alpha_fraction"] == pytest.approx(plan["alpha_fractions"][-1])
+    assert "look 4 of 4 at n = 8" in json.dumps(comparison)
+
+
+def test_more_pairs_stop_at_the_lane_budget(repo: Path) -> None:
+    # a pair costs about 0.11 s: the first 4 pairs and their warmup leave room for about 7
+    # more in 1.5 s, before the second look (16 pairs) could stop the benchmark, and far
+    # from the 40 allowed: stage 2 stops at the budget and says so
+    bench = adaptive_run(repo, max_pairs=40, budget="1.5s")
+    assert 4 <= bench.n < 40
+    assert f"budget 1.500 s reached: stopped at {bench.n} of max 40 pairs" in bench.notes, bench.notes
+
+
+def _lane(min_iterations: int, max_iterations: int):  # noqa: ANN202
+    from lanebench.config import LaneSettings
+
+    return LaneSettings(min_iterations=min_iterations, max_iterations=max_iterations)
+
+
+def _pairs(rng: np.random.Generator, n: int, ratio: float, noise: float) -> tuple[dict, dict]:
+    machine = np.exp(rng.normal(0, 0.3, n))  # shared by both sides of a pair: cancels
+    base = {m: list(0.1 * machine * np.exp(rng.normal(0, noise, n))) for m in ("wall", "cpu")}
+    head = {m: list(0.1 * ratio * machine * np.exp(rng.normal(0, noise, n))) for m in ("wall", "cpu")}
+    return base, head
+
+
+def test_paired_stopper_stops_clear_and_hopeless_cases_at_the_first_look_only() -> None:
+    from lanebench.stats import PairedStopper
+
+    rng = np.random.default_rng(5)
+    stopper = PairedStopper(_lane(10, 30), family_size=6)
+    assert stopper.policy["looks"] == [10, 17, 23, 30]
+    slower = _pairs(rng, 10, 1.30, 0.01)
+    assert stopper.pairs("b", *slower)  # +30%, 1% noise: a regression at look 1
+    same = _pairs(rng, 10, 1.0, 0.005)
+    assert stopper.pairs("b", *same)  # no change, 0.5% noise: unchanged at look 1
+    eleven = _pairs(rng, 11, 1.30, 0.01)
+    assert not stopper.pairs("b", *eleven)  # 11 pairs is not a planned look
+    noisy = _pairs(rng, 10, 1.0, 0.3)
+    assert stopper.pairs("b", *noisy)  # 30% noise on each side: 30 pairs cannot decide
+    assert stopper.futile_metrics("b") == ["wall", "cpu"]
+    # the same pairs with room for 400: an interval a sixth as wide may decide, so go on
+    patient = PairedStopper(_lane(10, 400), family_size=6)
+    assert not patient.pairs("b", *noisy)
+    assert patient.history["b"][-1][1]["wall"] == "inconclusive"
+
+
+def test_paired_stopper_keeps_false_alarms_within_alpha_over_its_looks() -> None:
+    # A/A, noise at the threshold's size: stopping at the first decided look must not turn
+    # four chances into four times α (seeded; 300 trials, 6 comparisons each)
+    from lanebench.stats import PairedStopper
+    from lanebench.stats.paired import paired_analysis
+    from lanebench.stats.sequential import analysis_fraction
+
+    rng = np.random.default_rng(8)
+    lane = _lane(10, 30)
+    false = 0
+    for _ in range(300):
+        stopper = PairedStopper(lane, family_size=6)
+        base, head = _pairs(rng, 30, 1.0, 0.05)
+        n = next((k for k in stopper.policy["looks"]
+                  if stopper.pairs("b", {m: v[:k] for m, v in base.items()}, {m: v[:k] for m, v in head.items()})), 30)
+        fraction, _ = analysis_fraction(stopper.policy, n)
+        for m in ("wall", "cpu"):
+            r = paired_analysis(base[m][:n], head[m][:n], lane.stats, fraction).result
+            false += r is not None and r.p_value * 6 / fraction < lane.stats.alpha
+    assert false / 300 <= 0.05

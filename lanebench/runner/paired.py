@@ -2,7 +2,11 @@
 
 The base commit is checked out in a temporary git worktree (`lanebench.worktree`); the
 config's `setup` command runs once in each tree; then, per benchmark, `warmup`
-unmeasured iterations of each side and `min_iterations` measured pairs. Each pair runs
+unmeasured iterations of each side and `min_iterations` measured pairs. With adaptive
+pairs (the default when max_iterations > min_iterations) a second stage follows, as in
+artifact runs: each benchmark whose verdicts are not yet all decided gets more pairs, up to
+`max_iterations`, looked at only at planned pair counts with alpha spending
+(`stats.sequential.PairedStopper`), within its fair share of the lane's budget. Each pair runs
 base and head back to back, in an order drawn from a seeded RNG (`stats.seed`) in
 shuffled blocks of two (each block has one base-first and one head-first pair), so that
 neither side goes first more often (a first run can find colder caches) and the order
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,15 +39,23 @@ from typing import Any
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.environment import capture_environment
 from lanebench.errors import ConfigError
-from lanebench.metrics import METRICS
+from lanebench.metrics import COMPARED_BY_DEFAULT, METRICS
 from lanebench.results import BenchmarkResult, Failure, ResultsDocument, RunInfo, write_results
 from lanebench.runner import tree
 from lanebench.runner.env import benchmark_environment
 from lanebench.runner.interrupt import Interrupted, catch_signals, shielded
 from lanebench.runner.process import IterationRecord, measure_once
 from lanebench.runner.progress import Progress
-from lanebench.runner.session import RunInterrupted, default_log_dir, log_folder_name, utc_now
+from lanebench.runner.session import (
+    RunInterrupted,
+    default_log_dir,
+    log_folder_name,
+    stop_note,
+    utc_now,
+)
 from lanebench.secrets import without_secrets
+from lanebench.stats.sequential import PairedStopper
+from lanebench.units import format_duration
 from lanebench.worktree import BaseTree, base_worktree
 
 PAIRED_KEY = "paired"
@@ -91,6 +104,7 @@ class _PairedSession:
         run_info: RunInfo,
         log_dir: Path | None,
         seed: int,
+        adaptive: bool,
     ) -> None:
         self.config = config
         self.lane_name = lane_name
@@ -106,15 +120,21 @@ class _PairedSession:
         self.spent = 0.0
         self.tree: BaseTree | None = None
         self.started = time.monotonic()
+        self.stopper: PairedStopper | None = None
+        if adaptive and lane.max_iterations > lane.min_iterations:
+            compared = sum(1 for name in COMPARED_BY_DEFAULT if name in METRICS)
+            self.stopper = PairedStopper(lane, family_size=len(benchmarks) * compared)
         self.benches = [_Pairs(spec, self._settings(spec)) for spec in benchmarks]
 
     def _settings(self, spec: BenchmarkSpec) -> dict[str, Any]:
         lane = self.lane
+        pairs = lane.max_iterations if self.stopper is not None else lane.min_iterations
         return {
-            "iterations": lane.min_iterations,
+            "iterations": pairs,
             "min_iterations": lane.min_iterations,
-            "max_iterations": lane.min_iterations,
-            "adaptive": False,
+            "max_iterations": pairs,
+            # the plan itself, so that compare spends the share of the look the run ended at
+            "adaptive": dict(self.stopper.policy) if self.stopper is not None else False,
             "warmup": lane.warmup,
             "timeout": spec.timeout if spec.timeout is not None else lane.timeout,
             "sample_interval": lane.sample_interval,
@@ -192,15 +212,8 @@ class _PairedSession:
                 f"(max_failures {bench.settings['max_failures']}): {record.message}"
             )
 
-    def _run_benchmark(self, bench: _Pairs) -> None:
-        lane = self.lane
-        pairs = lane.min_iterations
-        total = 2 * (lane.warmup + pairs)
-        done = 0
-        self.progress.benchmark_started(
-            bench.spec.name, f"{bench.spec.name} (paired with {self.base_ref})", total
-        )
-        for _ in range(lane.warmup):
+    def _warmup(self, bench: _Pairs, done: int, total: int) -> int:
+        for _ in range(self.lane.warmup):
             for side in SIDES:
                 if bench.side(side).stopped is None:
                     bench.attempts += 1
@@ -208,6 +221,37 @@ class _PairedSession:
                     record = self._measure(bench, side, "warmup", done, total)
                     if not record.ok:
                         self._fail(bench, side, record, "warmup")
+        return done
+
+    def _pair(self, bench: _Pairs, done: int, total: int) -> int:
+        """One pair in a fresh order; a pair with a failed side is not kept."""
+        order = self._next_order()
+        bench.attempts += 1
+        records: dict[str, IterationRecord] = {}
+        for side in ORDERS[order]:
+            if bench.side(side).stopped is None:
+                done += 1
+                records[side] = self._measure(bench, side, "measured", done, total)
+        failed = [side for side, record in records.items() if not record.ok]
+        for side in failed:
+            self._fail(bench, side, records[side], "measured")
+        if failed:
+            return done
+        if "base" in records:
+            bench.order.append(order)
+        for side, record in records.items():
+            for name in METRICS:
+                bench.side(side).samples[name].append(float(record.metrics[name]))
+        return done
+
+    def _run_benchmark(self, bench: _Pairs) -> None:
+        """Stage 1: warmup and min_iterations pairs."""
+        pairs = self.lane.min_iterations
+        total = 2 * (self.lane.warmup + pairs)
+        self.progress.benchmark_started(
+            bench.spec.name, f"{bench.spec.name} (paired with {self.base_ref})", total
+        )
+        done = self._warmup(bench, 0, total)
         while bench.head.stopped is None:
             if bench.base.stopped is None:
                 if len(bench.order) >= pairs:
@@ -216,23 +260,50 @@ class _PairedSession:
                 # Pairs measured before the base side broke stay valid. With none, head is
                 # measured alone: the report still shows its numbers, marked uncompared.
                 break
-            order = self._next_order()
-            bench.attempts += 1
-            records: dict[str, IterationRecord] = {}
-            for side in ORDERS[order]:
-                if bench.side(side).stopped is None:
-                    done += 1
-                    records[side] = self._measure(bench, side, "measured", done, total)
-            failed = [side for side, record in records.items() if not record.ok]
-            for side in failed:
-                self._fail(bench, side, records[side], "measured")
-            if failed:
-                continue
-            if "base" in records:
-                bench.order.append(order)
-            for side, record in records.items():
-                for name in METRICS:
-                    bench.side(side).samples[name].append(float(record.metrics[name]))
+            done = self._pair(bench, done, total)
+        if self.stopper is None or not self._healthy(bench):
+            self._finish_benchmark(bench)
+        else:
+            self.progress.benchmark_finished(bench.spec.name, "minimum done", bench.head.samples["wall"], [])
+
+    def _healthy(self, bench: _Pairs) -> bool:
+        return bench.head.stopped is None and bench.base.stopped is None
+
+    def _more(self, bench: _Pairs, share_of: int) -> None:
+        """Stage 2 (adaptive): more pairs until every verdict is decided, max_iterations or
+        this benchmark's fair share of the budget left."""
+        assert self.stopper is not None
+        lane = self.lane
+        spent_before = self.spent
+        share = (lane.budget - self.spent) / max(share_of, 1)
+        started, done = False, 0
+        total = 2 * (lane.warmup + lane.max_iterations - len(bench.order))
+        while self._healthy(bench):
+            n = len(bench.order)
+            base = bench.base.samples
+            head = bench.head.samples
+            if self.stopper.pairs(bench.spec.name, base, head):
+                bench.notes.append(stop_note(self.stopper, bench.spec.name, n, "pairs"))
+                break
+            if n >= lane.max_iterations:
+                bench.notes.append(f"max_iterations ({lane.max_iterations}) pairs reached")
+                break
+            # the next pair (and a re-warming of both sides before the first) must fit
+            pair = statistics.median(base["wall"]) + statistics.median(head["wall"]) if n else 0.0
+            need = pair * (1 + (0 if started else lane.warmup))
+            if self.spent + need > lane.budget or (self.spent - spent_before) + need > share:
+                bench.notes.append(
+                    f"budget {format_duration(lane.budget)} reached: stopped at {n} of max "
+                    f"{lane.max_iterations} pairs"
+                )
+                break
+            if not started:
+                self.progress.benchmark_started(
+                    bench.spec.name, f"{bench.spec.name} (more pairs)", total
+                )
+                done = self._warmup(bench, done, total)
+                started = True
+            done = self._pair(bench, done, total)
         self._finish_benchmark(bench)
 
     def _finish_benchmark(self, bench: _Pairs) -> None:
@@ -264,6 +335,10 @@ class _PairedSession:
                     self.progress.start(self.lane_name, [b.spec.name for b in self.benches])
                     for bench in self.benches:
                         self._run_benchmark(bench)
+                    if self.stopper is not None:
+                        waiting = [b for b in self.benches if self._healthy(b)]
+                        for i, bench in enumerate(waiting):
+                            self._more(bench, share_of=len(waiting) - i)
             except Interrupted as exc:
                 with shielded():
                     self._finish("interrupted", setup)
@@ -351,11 +426,13 @@ def run_paired(
     run_info: RunInfo | None = None,
     log_dir: Path | None = None,
     seed: int | None = None,
+    adaptive: bool = True,
 ) -> ResultsDocument:
     """Measure `benchmarks` at `base_ref` and in the project, interleaved pair by pair.
 
     Runs `lane.min_iterations` pairs per benchmark after `lane.warmup` warmup runs of each
-    side. Writes the paired results document to `output` and returns it; the worktree of
+    side; with `adaptive` (and max_iterations > min_iterations) more pairs, up to
+    `lane.max_iterations`, while a benchmark's verdicts are undecided. Writes the paired results document to `output` and returns it; the worktree of
     `base_ref` is removed before returning, also on errors and interrupts.
     """
     session = _PairedSession(
@@ -369,5 +446,6 @@ def run_paired(
         run_info=run_info or RunInfo(),
         log_dir=log_dir,
         seed=lane.stats.seed if seed is None else seed,
+        adaptive=adaptive,
     )
     return session.run()

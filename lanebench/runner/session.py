@@ -71,6 +71,19 @@ def log_folder_name(benchmark: str) -> str:
     return safe[:100]
 
 
+def stop_note(stopper: Any, name: str, n: int, unit: str) -> str:
+    """The note a benchmark gets when the stopping rule ends it, naming any metric the rule
+    gave up on (`stats.sequential.futile`)."""
+    note = f"stopping rule satisfied at {n} {unit}"
+    given_up = stopper.futile_metrics(name) if hasattr(stopper, "futile_metrics") else []
+    if given_up:
+        note += (
+            f" ({', '.join(given_up)}: too noisy to decide within max_iterations, more "
+            f"{unit} would not change that)"
+        )
+    return note
+
+
 def default_log_dir(output: Path) -> Path:
     return output.parent / ".lanebench" / "logs"
 
@@ -345,7 +358,7 @@ class _Session:
         started = False
         while bench.status is None:
             if self.should_stop(bench.name, {k: list(v) for k, v in bench.samples.items()}):
-                self._stop(bench, "ok", f"stopping rule satisfied at {bench.n} iterations")
+                self._stop(bench, "ok", stop_note(self.should_stop, bench.name, bench.n, "iterations"))
                 break
             if bench.n >= lane.max_iterations:
                 self._stop(bench, "ok", f"max_iterations ({lane.max_iterations}) reached")

@@ -19,6 +19,7 @@ from lanebench.stats.model import (
 )
 from lanebench.stats.power import noise_check
 from lanebench.stats.sequential import (
+    PairedStopper,
     SequentialStopper,
     adaptive_policy,
     analysis_fraction,
@@ -35,6 +36,7 @@ __all__ = [
     "MetricAnalysis",
     "MetricComparison",
     "Noise",
+    "PairedStopper",
     "SequentialStopper",
     "Summary",
     "TwoSampleResult",

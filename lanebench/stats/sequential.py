@@ -18,6 +18,11 @@ Default spending: Pocock-type (Lan-DeMets), F(t) = ln(1 + (e - 1) t). It spends 
 O'Brien-Fleming-type, F(t) = 2 - 2Φ(z_(1-α/2) / √t) / α, keeps nearly all of α for the
 last look and rarely stops early.
 
+A metric whose verdict is out of reach by max_iterations at the noise seen so far is given
+up on (non-binding futility, `futile`): the benchmark stops once every metric is decided or
+given up on, instead of spending the rest of its budget on samples that cannot decide.
+Giving up only removes chances to reject, so it cannot raise the false-alarm rate.
+
 The final `compare` reads the plan from the benchmark's `settings["adaptive"]` and spends
 the share of the look the run ended at (see `analysis_fraction`), so the reported verdict
 carries the same guarantee. Interim looks use Bonferroni over the run's comparisons
@@ -36,9 +41,10 @@ from scipy import stats as sps
 from lanebench.config.model import LaneSettings
 from lanebench.errors import ResultsError
 from lanebench.metrics import COMPARED_BY_DEFAULT, metric
-from lanebench.results import ResultsDocument
-from lanebench.stats.evaluate import analyze_metric, verdict_for
+from lanebench.results import ResultsDocument, RunInfo
+from lanebench.stats.evaluate import MetricAnalysis, analyze_metric, verdict_for
 from lanebench.stats.model import DECIDED
+from lanebench.stats.paired import paired_analysis
 
 DEFAULT_LOOKS = 4
 MIN_LOOK = 3  # never look before 3 head samples: no test can decide on fewer
@@ -215,28 +221,121 @@ class SequentialStopper:
 
     def __call__(self, name: str, samples: dict[str, list[float]]) -> bool:
         n = _sample_count(samples)
-        looks = self.policy["looks"]
-        if n not in looks:
+        if n not in self.policy["looks"]:
             return False
         base = self.baseline.benchmark(name)
         if base is None or base.n == 0:
             return False
-        fraction = self.policy["alpha_fractions"][looks.index(n)]
+        return self._decided(name, n, base.samples, samples, analyze_metric)
+
+    def _decided(
+        self,
+        name: str,
+        n: int,
+        base_samples: dict[str, list[float]],
+        head_samples: dict[str, list[float]],
+        analyze: Callable[..., MetricAnalysis],
+        *,
+        paired: bool = False,
+    ) -> bool:
+        """True when every compared metric's verdict at look n is decided, or is futile:
+        out of reach by max_iterations at the noise seen so far (see `futile`)."""
+        fraction = self.policy["alpha_fractions"][self.policy["looks"].index(n)]
         stats = self.lane.stats
+        last = max(self.lane.max_iterations, self.policy["looks"][-1])
+        final_confidence = 1.0 - (1.0 - stats.confidence) * self.policy["alpha_fractions"][-1]
         verdicts: dict[str, str] = {}
         for metric_name in self.metrics:
-            if metric_name not in base.samples or metric_name not in samples:
+            if metric_name not in base_samples or metric_name not in head_samples:
                 continue
-            analysis = analyze_metric(base.samples[metric_name], samples[metric_name], stats, fraction)
+            analysis = analyze(base_samples[metric_name], head_samples[metric_name], stats, fraction)
             p = analysis.p_family
             p_bonferroni = None if p is None else min(1.0, p * self.family_size)
             threshold = self.lane.thresholds.for_metric(metric_name, metric(metric_name).kind)
             verdict, _ = verdict_for(analysis, p_bonferroni, alpha=stats.alpha, threshold=threshold)
+            if verdict not in DECIDED and n < last:
+                n_base = None if paired else len(base_samples[metric_name])
+                if futile(analysis, threshold, n, last, n_base, final_confidence):
+                    verdict = FUTILE
             verdicts[metric_name] = verdict
-            if verdict not in DECIDED:
+            if verdict not in DECIDED and verdict != FUTILE:
                 break
         self.history.setdefault(name, []).append((n, verdicts))
-        return bool(verdicts) and all(v in DECIDED for v in verdicts.values())
+        return bool(verdicts) and all(v in DECIDED or v == FUTILE for v in verdicts.values())
+
+    def futile_metrics(self, name: str) -> list[str]:
+        """The metrics the last look at `name` gave up on as undecidable (for the run's note)."""
+        looks = self.history.get(name) or [(0, {})]
+        return [m for m, v in looks[-1][1].items() if v == FUTILE]
+
+
+FUTILE = "futile"
+
+
+def futile(
+    analysis: MetricAnalysis,
+    threshold: float,
+    n: int,
+    last: int,
+    n_base: int | None,
+    final_confidence: float,
+) -> bool:
+    """Whether no verdict is in reach by `last` head samples at the noise seen at n.
+
+    Non-binding futility: giving up on a metric only ever removes chances to reject, so it
+    cannot raise the false-alarm rate; it saves the samples that could not have decided.
+    The interval's half-width h (log scale) is projected to the last look: rescaled from
+    this look's confidence to the last look's (the ratio of their normal quantiles), and
+    shrunk by √(n/last) for pairs, by √((1/n_b + 1/last)/(1/n_b + 1/n)) against a fixed
+    baseline of n_b. A verdict stays in reach while "unchanged" could still be proven by an
+    interval centred on no change (h' < log(1 + δ): the current estimate is not held
+    against it, since with no change it drifts towards zero) or a change could be (|θ| > h',
+    θ the current estimate). An untested or unbounded analysis is never futile: more
+    samples may be what it needs.
+    """
+    r = analysis.result
+    if analysis.insufficient is not None or r is None or r.ratio is None or r.scale != "log":
+        return False
+    if r.ci_low is None or r.ci_high is None or r.ci_low <= 0 or r.ratio <= 0:
+        return False
+    theta = abs(math.log(r.ratio))
+    half = (math.log(r.ci_high) - math.log(r.ci_low)) / 2.0
+    if n_base is None:
+        shrink = math.sqrt(n / last)
+    else:
+        shrink = math.sqrt((1.0 / n_base + 1.0 / last) / (1.0 / n_base + 1.0 / n))
+    z_now = float(sps.norm.ppf(0.5 + analysis.confidence / 2.0))
+    z_last = float(sps.norm.ppf(0.5 + final_confidence / 2.0))
+    projected = half * shrink * z_last / z_now
+    reachable = projected < math.log1p(threshold) or theta > projected
+    return not reachable
+
+
+class PairedStopper(SequentialStopper):
+    """The stopping rule for paired runs: the baseline is the run's own base side.
+
+    `stopper.pairs(name, base_samples, head_samples)` looks at the same planned pair counts
+    and spends the same shares of α as `SequentialStopper`, with the paired signed-rank
+    analysis (`stats.paired.paired_analysis`) that `compare` applies to the finished file.
+    """
+
+    def __init__(
+        self,
+        lane: LaneSettings,
+        family_size: int,
+        metrics: Sequence[str] | None = None,
+        *,
+        looks: int = DEFAULT_LOOKS,
+        spending: str = "pocock",
+    ) -> None:
+        empty = ResultsDocument(run=RunInfo(), environment={}, benchmarks=[])
+        super().__init__(empty, lane, metrics, looks=looks, spending=spending, family_size=max(family_size, 1))
+
+    def pairs(self, name: str, base_samples: dict[str, list[float]], head_samples: dict[str, list[float]]) -> bool:
+        n = min(_sample_count(base_samples), _sample_count(head_samples))
+        if n not in self.policy["looks"]:
+            return False
+        return self._decided(name, n, base_samples, head_samples, paired_analysis, paired=True)
 
 
 def sequential_stopper(
