@@ -8,13 +8,14 @@ docs/noise.md):
 
 `measure` copies examples/demo into a temporary git repository with three commits:
 `main`, `same` (identical benchmark code, only a comment differs) and `slower` (cpu_loop
-does 15% more iterations: about +10% of its CPU time). It then measures, with lanebench's own runner, calibration
-and paired runner:
+does enough more loop iterations to take 10% longer: sized from a fit of its wall time
+against the loop count, since the interpreter's start-up is a fixed cost; --change sets
+the size). It then measures, with lanebench's own runner, calibration and paired runner:
 
 - quiet:  real artifact-mode runs of `same` with nothing else of ours running;
-- hog:    the same while a "noisy neighbour" runs: --hogs busy-looping processes (1 by
-          default; each with a hard CPU-time limit, killed when the run ends), so the
-          run sees a slow runner;
+- hog:    the same while a "noisy neighbour" runs: --hogs busy-looping processes (one per
+          core by default, so every benchmark shares a core with one; each has a hard
+          CPU-time limit and is killed when the run ends): a slow runner;
 - quiet-slower: artifact runs of `slower` without the hog (a real ~+10% change);
 - paired-same / paired-slower: paired runs (`same` or `slower` against `main`), with the
           hog running during both sides.
@@ -61,11 +62,13 @@ sys.path.insert(0, str(REPO))
 from lanebench.baseline import append_history  # noqa: E402
 from lanebench.calibration.measure import run_calibrated  # noqa: E402
 from lanebench.config import LaneSettings, load_config  # noqa: E402
+from lanebench.metrics import COMPARED_BY_DEFAULT  # noqa: E402
 from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, results_from_dict  # noqa: E402
 from lanebench.runner import run_benchmarks  # noqa: E402
 from lanebench.runner.paired import run_paired  # noqa: E402
 from lanebench.stats import compare  # noqa: E402
 from lanebench.stats.paired import paired_baseline  # noqa: E402
+from lanebench.stats.sequential import PairedStopper  # noqa: E402
 
 GIT = ["git", "-c", "user.name=noise", "-c", "user.email=noise@example.invalid", "-c", "commit.gpgsign=false"]
 HOG_CODE = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
@@ -75,7 +78,7 @@ DECIDED_WRONG = ("regression", "improvement")
 # --- the project and the neighbour -------------------------------------------------------------
 
 
-def make_project(parent: Path) -> Path:
+def make_project(parent: Path, slower_n: int) -> Path:
     root = parent / "demo"
     shutil.copytree(REPO / "examples" / "demo", root)
     cfg = root / ".github" / "lanebench.yml"
@@ -93,11 +96,33 @@ def make_project(parent: Path) -> Path:
     git("commit", "-qam", "same work")
     git("checkout", "-q", "main")
     git("checkout", "-qb", "slower")
-    # 15% more loop iterations: about +10% of the command's CPU time (interpreter start-up
-    # is the rest), the size of regression the defences must still catch
-    loop.write_text(loop.read_text().replace('"1000000"', '"1150000"'))
+    # more loop iterations: about +10% of the command's time (interpreter start-up is the
+    # rest), the size of regression the defences must still catch
+    loop.write_text(loop.read_text().replace(f'"{BASE_N}"', f'"{slower_n}"'))
     git("commit", "-qam", "more work")
     return root
+
+
+BASE_N = 1_000_000  # cpu_loop.py's default loop count
+
+
+def loop_wall(n: int, repeats: int = 9) -> float:
+    """Median wall time of cpu_loop.py with n loop iterations (spawn to reap)."""
+    script = REPO / "examples" / "demo" / "bench" / "cpu_loop.py"
+    walls = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, str(script)], env=os.environ | {"DEMO_CPU_N": str(n)},
+                       check=True, stdout=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - start)
+    return sorted(walls)[repeats // 2]
+
+
+def slower_loop(change: float) -> int:
+    """The loop count whose wall time is (1 + change) x the default's: fit wall = a + b*n."""
+    low, high = loop_wall(BASE_N // 2), loop_wall(BASE_N)
+    slope = (high - low) / (BASE_N - BASE_N // 2)
+    return round(BASE_N + change * high / slope)
 
 
 def checkout(root: Path, branch: str) -> None:
@@ -177,7 +202,10 @@ def measure(args: argparse.Namespace) -> None:
         if i < args.paired_runs:
             plan += [("paired-same", "same", "paired"), ("paired-slower", "slower", "paired")]
     with tempfile.TemporaryDirectory(prefix="lanebench-noise-") as tmp:
-        root = make_project(Path(tmp))
+        slower_n = slower_loop(args.change)
+        pools["settings"]["slower_n"] = slower_n
+        print(f"slower: cpu_loop with {slower_n:,} loop iterations instead of {BASE_N:,}", file=sys.stderr)
+        root = make_project(Path(tmp), slower_n)
         out = Path(tmp) / "out.json"
         for index, (name, branch, kind) in enumerate(plan, 1):
             t0 = time.monotonic()
@@ -241,6 +269,26 @@ def virtual_paired(rng: random.Random, runs: list[ResultsDocument], n: int) -> R
     return ResultsDocument(run=runs[0].run, environment=dict(runs[0].environment), benchmarks=benchmarks)
 
 
+def adaptive_paired(rng: random.Random, runs: list[ResultsDocument], lane: LaneSettings,
+                    used: list[int]) -> ResultsDocument:
+    """A virtual paired run with adaptive pairs, as `run_paired` measures one: up to
+    max_iterations pairs, cut at the first planned look where PairedStopper is satisfied."""
+    doc = virtual_paired(rng, runs, lane.max_iterations)
+    stopper = PairedStopper(lane, family_size=len(doc.benchmarks) * len(COMPARED_BY_DEFAULT))
+    for b in doc.benchmarks:
+        block = b.extra["paired"]
+        n = next((k for k in stopper.policy["looks"] if stopper.pairs(
+            b.name, {m: v[:k] for m, v in block["base_samples"].items()}, {m: v[:k] for m, v in b.samples.items()},
+        )), lane.max_iterations)
+        used.append(n)
+        b.samples = {m: v[:n] for m, v in b.samples.items()}
+        block["base_samples"] = {m: v[:n] for m, v in block["base_samples"].items()}
+        block["order"] = block["order"][:n]
+        b.settings = {**b.settings, "adaptive": dict(stopper.policy),
+                      "min_iterations": lane.min_iterations, "max_iterations": lane.max_iterations}
+    return doc
+
+
 def strip(doc: ResultsDocument) -> ResultsDocument:
     return ResultsDocument(run=doc.run, environment=doc.environment, benchmarks=doc.benchmarks)
 
@@ -283,6 +331,7 @@ def analyze(args: argparse.Namespace) -> None:
     settings = LaneSettings()
     n, pairs = args.iterations, args.pairs
     counts: dict[str, list[int]] = {}
+    used: dict[str, list[int]] = {"same": [], "slower": []}  # pairs per benchmark, adaptive
 
     def tally(key: str, wrong: bool) -> None:
         counts.setdefault(key, [0, 0])
@@ -307,10 +356,21 @@ def analyze(args: argparse.Namespace) -> None:
             for mode, (b, h) in modes.items():
                 verdicts = judge(b, h, settings)
                 record(tally, mode, change, verdicts)
-            paired_head = virtual_paired(rng, pools[f"paired-{change}"], pairs)
-            record(tally, "paired (hog on both sides)", change, judge(paired_baseline(paired_head), paired_head, settings))
+            if args.adaptive:
+                paired_lane = LaneSettings(min_iterations=args.adaptive[0], max_iterations=args.adaptive[1])
+                paired_head = adaptive_paired(rng, pools[f"paired-{change}"], paired_lane, used[change])
+                mode = f"paired, adaptive {args.adaptive[0]}-{args.adaptive[1]} pairs (hog on both sides)"
+                record(tally, mode, change, judge(paired_baseline(paired_head), paired_head, paired_lane))
+            else:
+                paired_head = virtual_paired(rng, pools[f"paired-{change}"], pairs)
+                record(tally, f"paired, {pairs} pairs (hog on both sides)", change,
+                       judge(paired_baseline(paired_head), paired_head, settings))
     elapsed = time.monotonic() - started
     report(counts, data, args, elapsed)
+    for change, pairs_used in used.items():
+        if pairs_used:
+            print(f"  adaptive pairs, {change}: mean {sum(pairs_used) / len(pairs_used):.1f} per benchmark, "
+                  f"at the maximum in {sum(n == args.adaptive[1] for n in pairs_used) / len(pairs_used):.0%}")
 
 
 def record(tally: Any, mode: str, change: str, verdicts: dict[tuple[str, str], str]) -> None:
@@ -347,8 +407,10 @@ def report(counts: dict[str, list[int]], data: dict[str, Any], args: argparse.Na
           f"hog {statistics.median(cal['hog']) * 1000:.0f} ms")
     print(f"{args.virtual} virtual PRs per mode (seed {args.seed}), {args.iterations} iterations per "
           f"artifact run, {args.pairs} pairs per paired run; analysis took {elapsed:.0f} s")
-    change = medians(pools["quiet-slower"], "cpu-loop", "cpu") / medians(pools["quiet"], "cpu-loop", "cpu")
-    print(f"  the change: cpu-loop CPU time {change:.3f}x in the quiet runs (15% more loop iterations)")
+    slower_n = data["settings"].get("slower_n", 1_150_000)  # pools from before the fit used 1,150,000
+    for metric in ("wall", "cpu"):
+        change = medians(pools["quiet-slower"], "cpu-loop", metric) / medians(pools["quiet"], "cpu-loop", metric)
+        print(f"  the change: cpu-loop {metric} {change:.3f}x in the quiet runs (loop {slower_n:,} vs {BASE_N:,})")
     print("| mode | false verdicts, no change | change found (wall or CPU) | on wall | on CPU | "
           "false verdicts elsewhere, with the change |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -370,13 +432,17 @@ def main() -> None:
     m.add_argument("--paired-runs", type=int, default=6, help="real paired runs per condition")
     m.add_argument("--iterations", type=int, default=10)
     m.add_argument("--pairs", type=int, default=15)
-    m.add_argument("--hogs", type=int, default=1, help="busy-looping neighbour processes")
+    m.add_argument("--hogs", type=int, default=os.cpu_count() or 1,
+                   help="busy-looping neighbour processes (default: one per core)")
+    m.add_argument("--change", type=float, default=0.10, help="the `slower` commit's target wall-time change")
     m.add_argument("--out", type=Path, default=Path("/tmp/noise_pools.json"))
     a = sub.add_parser("analyze", help="resample the pools into virtual pull requests")
     a.add_argument("--pools", type=Path, default=Path("/tmp/noise_pools.json"))
     a.add_argument("--virtual", type=int, default=1000)
     a.add_argument("--iterations", type=int, default=10, help="iterations per virtual artifact run")
     a.add_argument("--pairs", type=int, default=15, help="pairs per virtual paired run")
+    a.add_argument("--adaptive", type=int, nargs=2, metavar=("MIN", "MAX"), default=None,
+                   help="paired runs with adaptive pairs (MIN to MAX, as run_paired) instead of --pairs")
     a.add_argument("--history", type=int, default=20, help="main runs in the baseline's history")
     a.add_argument("--seed", type=int, default=1)
     a.add_argument("--spread", choices=("sd", "robust"), default="sd",

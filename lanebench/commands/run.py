@@ -24,8 +24,10 @@ paired A/B (--paired REF):
   Checks out REF (e.g. main) in a temporary git worktree, runs the config's `setup` in
   both trees, then measures base and head interleaved, pair by pair in a seeded random
   order, on this machine. The results file holds both sides; `lanebench pr --results`
-  or `lanebench pr --paired REF` judges it with the paired signed-rank test. About twice
-  the time of a plain run; no --resume. See docs/noise.md.
+  or `lanebench pr --paired REF` judges it with the paired signed-rank test. Takes
+  `min_iterations` pairs, then more, up to `max_iterations`, for benchmarks whose
+  verdicts are still open (within the budget). About twice the time of a plain run; no
+  --resume. See docs/noise.md.
 
 calibration:
   A plain run also times lanebench's reference workload 3 times before and 2 times after
