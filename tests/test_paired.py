@@ -22,6 +22,7 @@ from lanebench.stats.paired import (
     min_attainable_p,
     paired_baseline,
     paired_wilcoxon,
+    signed_rank_p,
 )
 from tests.helpers import cli_env
 
@@ -227,6 +228,21 @@ def test_exact_null_distribution_matches_scipy() -> None:
         ours = min(1.0, 2 * cdf[min(t_plus, total - t_plus)])
         theirs = sps.wilcoxon(d, method="exact").pvalue
         assert ours == pytest.approx(theirs, rel=1e-9)
+
+
+def test_signed_rank_p_with_ties_and_zeros_is_scipys_exact_permutation_p() -> None:
+    # up to 13 differences scipy enumerates every sign flip when there are ties: the exact
+    # answer; without ties its exact method. Ours must give both, at any n up to 50.
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        d = np.round(rng.normal(0.3, 1.0, int(rng.integers(3, 14))), 1)  # ties and zeros
+        if np.all(d == 0):
+            continue
+        expected = sps.wilcoxon(d, zero_method="wilcox", method="auto").pvalue
+        assert signed_rank_p(d) == pytest.approx(expected, rel=1e-9)
+    for n in (14, 30, 50):
+        d = rng.normal(0.3, 1.0, n)
+        assert signed_rank_p(d) == pytest.approx(sps.wilcoxon(d, method="exact").pvalue, rel=1e-9)
 
 
 def test_critical_value_matches_the_published_table() -> None:

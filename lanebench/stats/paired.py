@@ -10,8 +10,8 @@ saw the same machine at the same moment, so the per-pair log-ratio
 cancels the runner's speed and its slow drifts, which a two-sample test between two runs
 on two machines cannot do.
 
-Test: Wilcoxon signed-rank on the d_i (two-sided; scipy's exact null distribution up to
-50 pairs without ties, the normal approximation beyond). Estimate: the Hodges-Lehmann
+Test: Wilcoxon signed-rank on the d_i (two-sided; the exact null distribution up to 50
+non-zero differences, ties included (`signed_rank_p`), scipy's normal approximation beyond). Estimate: the Hodges-Lehmann
 estimator, the median of the Walsh averages (d_i + d_j) / 2 for i <= j, reported as the
 ratio exp(estimate). Interval: [W_(k), W_(M-k+1)] over the M = n(n+1)/2 sorted Walsh
 averages, with k from the signed-rank statistic's null distribution (exact for n <= 50,
@@ -85,6 +85,33 @@ def min_attainable_p(n: int) -> float:
     return float(2.0 * sps.norm.sf(m / 2.0 / sd))
 
 
+def signed_rank_p(d: np.ndarray) -> float:
+    """Two-sided signed-rank p-value of the differences d, zeros dropped (Wilcoxon's rule).
+
+    Up to EXACT_MAX_N non-zero differences the null distribution is exact, ties included:
+    T+ (in doubled mid-ranks, so that every rank is an integer) over all 2^n sign flips,
+    counted one rank at a time. The same numbers as scipy's exact and permutation methods,
+    without their cost with ties (which grows as 2^n) and the same in every scipy version.
+    Beyond, the normal approximation with the tie correction (scipy's).
+    """
+    nonzero = d[d != 0]
+    n = int(nonzero.size)
+    if n == 0:
+        return 1.0
+    if n > EXACT_MAX_N:
+        return float(sps.wilcoxon(nonzero, alternative="two-sided", zero_method="wilcox", method="approx").pvalue)
+    ranks2 = np.rint(2 * sps.rankdata(np.abs(nonzero))).astype(int)
+    t_plus = int(ranks2[nonzero > 0].sum())
+    counts = np.zeros(int(ranks2.sum()) + 1)
+    counts[0] = 1.0
+    for r in ranks2:
+        counts[r:] = counts[r:] + counts[:-r].copy()
+    cdf = np.cumsum(counts) / 2.0**n
+    lower = cdf[t_plus]
+    upper = 1.0 - (cdf[t_plus - 1] if t_plus > 0 else 0.0)
+    return float(min(1.0, 2.0 * min(lower, upper)))
+
+
 def pairs_needed(level: float) -> int | None:
     return next((n for n in range(1, 200) if min_attainable_p(n) <= level), None)
 
@@ -132,7 +159,7 @@ def paired_wilcoxon(
             p_value=p, ratio=ratio, ci_low=ratio, ci_high=ratio, confidence=confidence,
             method=METHOD, scale=scale, shift_sign=int(np.sign(shift)), extra=extra,  # type: ignore[arg-type]
         )
-    p = float(sps.wilcoxon(d, alternative="two-sided", zero_method="wilcox", method="auto").pvalue)
+    p = signed_rank_p(d)
     shift, lo, hi = _walsh_interval(d, confidence)
     ratio = _ratio(shift, scale, base_median)
     ci_low = _ratio(lo, scale, base_median) if lo is not None and ratio is not None else None
