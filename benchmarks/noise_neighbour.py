@@ -252,12 +252,14 @@ def virtual_paired(rng: random.Random, runs: list[ResultsDocument], n: int) -> R
 
     Pairs are pooled across runs (pairing cancels what runs share); resampling within one
     run would centre every virtual run on that run's chance estimate and overstate how
-    often a verdict repeats.
+    often a verdict repeats. They are drawn without replacement while the pool is large
+    enough: a pair drawn twice is a tie the real run would not have, and the signed-rank
+    test would count it as two independent pairs.
     """
     benchmarks = []
     for b in runs[0].benchmarks:
         pool = [(run, i) for run in runs for i in range(run.benchmark(b.name).n)]  # type: ignore[union-attr]
-        picks = [pool[rng.randrange(len(pool))] for _ in range(n)]
+        picks = rng.sample(pool, n) if n <= len(pool) else [pool[rng.randrange(len(pool))] for _ in range(n)]
         head = {m: [run.benchmark(b.name).samples[m][i] for run, i in picks] for m in b.samples}  # type: ignore[union-attr]
         base = {m: [run.benchmark(b.name).extra["paired"]["base_samples"][m][i] for run, i in picks]  # type: ignore[union-attr]
                 for m in b.extra["paired"]["base_samples"]}
