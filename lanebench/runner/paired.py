@@ -4,10 +4,10 @@ The base commit is checked out in a temporary git worktree (`lanebench.worktree`
 config's `setup` command runs once in each tree; then, per benchmark, `warmup`
 unmeasured iterations of each side and `min_iterations` measured pairs. With adaptive
 pairs (the default when max_iterations > min_iterations) a second stage follows, as in
-artifact runs: each benchmark whose verdicts are not yet all decided gets more pairs, up to
-`max_iterations`, looked at only at planned pair counts with alpha spending
-(`stats.sequential.PairedStopper`), within its fair share of the lane's budget. Each pair runs
-base and head back to back, in an order drawn from a seeded RNG (`stats.seed`) in
+artifact runs: each benchmark whose verdicts are not yet all decided gets more pairs, up
+to `max_iterations`, looked at only at planned pair counts with alpha spending
+(`stats.sequential.PairedStopper`), within its fair share of the lane's budget. Each pair
+runs base and head back to back, in an order drawn from a seeded RNG (`stats.seed`) in
 shuffled blocks of two (each block has one base-first and one head-first pair), so that
 neither side goes first more often (a first run can find colder caches) and the order
 can be replayed. A pair whose base or head iteration fails is dropped from the samples (the
@@ -48,14 +48,15 @@ from lanebench.runner.process import IterationRecord, measure_once
 from lanebench.runner.progress import Progress
 from lanebench.runner.session import (
     RunInterrupted,
+    budget_note,
     default_log_dir,
+    fits_budget,
     log_folder_name,
     stop_note,
     utc_now,
 )
 from lanebench.secrets import without_secrets
 from lanebench.stats.sequential import PairedStopper
-from lanebench.units import format_duration
 from lanebench.worktree import BaseTree, base_worktree
 
 PAIRED_KEY = "paired"
@@ -122,8 +123,7 @@ class _PairedSession:
         self.started = time.monotonic()
         self.stopper: PairedStopper | None = None
         if adaptive and lane.max_iterations > lane.min_iterations:
-            compared = sum(1 for name in COMPARED_BY_DEFAULT if name in METRICS)
-            self.stopper = PairedStopper(lane, family_size=len(benchmarks) * compared)
+            self.stopper = PairedStopper(lane, family_size=len(benchmarks) * len(COMPARED_BY_DEFAULT))
         self.benches = [_Pairs(spec, self._settings(spec)) for spec in benchmarks]
 
     def _settings(self, spec: BenchmarkSpec) -> dict[str, Any]:
@@ -291,11 +291,8 @@ class _PairedSession:
             # the next pair (and a re-warming of both sides before the first) must fit
             pair = statistics.median(base["wall"]) + statistics.median(head["wall"]) if n else 0.0
             need = pair * (1 + (0 if started else lane.warmup))
-            if self.spent + need > lane.budget or (self.spent - spent_before) + need > share:
-                bench.notes.append(
-                    f"budget {format_duration(lane.budget)} reached: stopped at {n} of max "
-                    f"{lane.max_iterations} pairs"
-                )
+            if not fits_budget(lane, self.spent, self.spent - spent_before, need, share):
+                bench.notes.append(budget_note(lane, n, "pairs"))
                 break
             if not started:
                 self.progress.benchmark_started(
@@ -432,8 +429,9 @@ def run_paired(
 
     Runs `lane.min_iterations` pairs per benchmark after `lane.warmup` warmup runs of each
     side; with `adaptive` (and max_iterations > min_iterations) more pairs, up to
-    `lane.max_iterations`, while a benchmark's verdicts are undecided. Writes the paired results document to `output` and returns it; the worktree of
-    `base_ref` is removed before returning, also on errors and interrupts.
+    `lane.max_iterations`, while a benchmark's verdicts are undecided. Writes the paired
+    results document to `output` and returns it; the worktree of `base_ref` is removed
+    before returning, also on errors and interrupts.
     """
     session = _PairedSession(
         config,

@@ -84,6 +84,19 @@ def stop_note(stopper: Any, name: str, n: int, unit: str) -> str:
     return note
 
 
+def fits_budget(lane: LaneSettings, spent: float, stage_spent: float, need: float, share: float) -> bool:
+    """Whether `need` more seconds fit both the lane's budget and this benchmark's fair
+    share of what was left of it when its stage 2 began (`stage_spent` of it used)."""
+    return spent + need <= lane.budget and stage_spent + need <= share
+
+
+def budget_note(lane: LaneSettings, n: int, unit: str) -> str:
+    return (
+        f"budget {format_duration(lane.budget)} reached: stopped at {n} of max "
+        f"{lane.max_iterations} {unit}"
+    )
+
+
 def default_log_dir(output: Path) -> Path:
     return output.parent / ".lanebench" / "logs"
 
@@ -366,13 +379,8 @@ class _Session:
             walls = bench.samples["wall"]
             expected = statistics.median(walls) if walls else 0.0
             need = expected * (1 + max(0, lane.warmup - bench.warmups[2]))
-            if self.spent + need > lane.budget or bench.stage2_spent + need > share:
-                self._stop(
-                    bench,
-                    "ok",
-                    f"budget {format_duration(lane.budget)} reached: stopped at {bench.n} of max "
-                    f"{lane.max_iterations} iterations",
-                )
+            if not fits_budget(lane, self.spent, bench.stage2_spent, need, share):
+                self._stop(bench, "ok", budget_note(lane, bench.n, "iterations"))
                 break
             if not started:
                 self.progress.benchmark_started(

@@ -11,8 +11,8 @@ cancels the runner's speed and its slow drifts, which a two-sample test between 
 on two machines cannot do.
 
 Test: Wilcoxon signed-rank on the d_i (two-sided; the exact null distribution up to 50
-non-zero differences, ties included (`signed_rank_p`), scipy's normal approximation beyond). Estimate: the Hodges-Lehmann
-estimator, the median of the Walsh averages (d_i + d_j) / 2 for i <= j, reported as the
+non-zero differences, ties included (`signed_rank_p`), scipy's normal approximation
+beyond). Estimate: the Hodges-Lehmann estimator, the median of the Walsh averages (d_i + d_j) / 2 for i <= j, reported as the
 ratio exp(estimate). Interval: [W_(k), W_(M-k+1)] over the M = n(n+1)/2 sorted Walsh
 averages, with k from the signed-rank statistic's null distribution (exact for n <= 50,
 normal beyond): the shifts the test would not reject, so test and interval agree.
