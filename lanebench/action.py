@@ -21,13 +21,12 @@ first and removed from the environment the benchmarks and git inherit.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +42,6 @@ from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsErr
 from lanebench.github import (
     OUTPUT_FIELD_LIMIT,
     GitHubClient,
-    GitHubNotFoundError,
     GitHubPermissionError,
     truncate_text,
 )
@@ -463,7 +461,8 @@ class ActionRun:
             directory,
             expected_repository=self.context.repository,
             workflow_run=workflow_run,
-            resolve_pr_number=self.pr_resolver(directory),
+            # for forks GitHub lists no PR in the workflow_run: the API says which is open
+            open_pulls_with_head=self.client.open_pulls_with_head,
         )
         # From here on only checked values: the PR number and head commit GitHub vouches for.
         number, head_sha = trusted.pr_number, trusted.head_sha
@@ -521,22 +520,6 @@ class ActionRun:
             raise ResultsError(exc.message, hint="re-run the pull request's measure workflow; "
                                "an artifact it did not write was refused") from None
         return directory
-
-    def pr_resolver(self, directory: Path) -> Callable[[str], int | None]:
-        """For forks GitHub lists no PR in the workflow_run: check the bundle's claimed PR
-        through the API (its head must be the commit the run measured)."""
-        from lanebench.bundle import BUNDLE_FILE, parse_bundle
-
-        def resolve(head_sha: str) -> int | None:
-            # Called after the bundle file passed read_untrusted_bundle's file and schema checks.
-            claimed = parse_bundle(json.loads((directory / BUNDLE_FILE).read_bytes())).pr_number
-            try:
-                pr = self.client.pull_request(claimed)
-            except GitHubNotFoundError:
-                return None
-            return claimed if pr.head_sha.lower() == head_sha.lower() else None
-
-        return resolve
 
     # --- publishing -----------------------------------------------------------------------
 

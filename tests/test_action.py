@@ -399,6 +399,19 @@ def test_regression_fails_the_check_and_a_second_run_edits_the_same_comment(
     assert "[baseline](https://github.com/octo-org/octo-repo/actions/runs/" in comments[0]["body"]
 
 
+def test_a_comment_of_someone_else_with_the_marker_is_not_taken_over(fake: RemoteFakeGitHub,
+                                                                     workspace: Path) -> None:
+    event = pr_event(fake.url)
+    fake.add_pull_from_event(event, ["README.md"])
+    forged = fake.add_comment(PR_NUMBER, f"{MARKER}\n### ✅ lanebench: pass", user="mallory")
+    run = run_action(fake, workspace, "pull_request", event)
+    assert run.returncode == 0, run.log
+    forgery, ours = fake.comments_on(PR_NUMBER)
+    assert forgery["id"] == forged and forgery["body"] == f"{MARKER}\n### ✅ lanebench: pass"
+    assert ours["user_login"] == "github-actions[bot]" and ours["body"].startswith(MARKER)
+    assert run.outputs["comment-url"].endswith(f"#issuecomment-{ours['id']}")
+
+
 def test_docs_only_pr_is_skipped_and_the_check_succeeds(fake: RemoteFakeGitHub, workspace: Path) -> None:
     event = pr_event(fake.url)
     fake.add_pull_from_event(event, ["README.md", "docs/guide.md"])
@@ -742,6 +755,59 @@ def test_fork_safe_report_refuses_a_bundle_for_another_pr(fake: RemoteFakeGitHub
     assert "untrusted artifact refused (pr-mismatch): the bundle claims PR #8" in error
     assert fake.comments_on(PR_NUMBER) == [] and fake.comments_on(8) == []
     assert fake.check_runs_for(None) == []
+
+
+FORK = "forker/octo-repo"
+
+
+def fork_report(fake: RemoteFakeGitHub, tmp_path: Path, claim: int) -> Run:
+    """A fork's run of PR #7 (GitHub lists no PR for it) whose bundle claims PR `claim`,
+    reported by the trusted workflow_run job."""
+    run_id = fake.add_workflow_run(head_branch="feature", head_sha=HEAD_SHA, event="pull_request",
+                                   fork=FORK, pull_numbers=[])
+    out = measure_untrusted(fake, tmp_path, run_id, fork=FORK)
+    bundle = json.loads((out / "lanebench-bundle.json").read_text(encoding="utf-8"))
+    bundle["pr_number"] = claim
+    (out / "lanebench-bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    upload(fake, out, run_id)
+    trusted = make_workspace(tmp_path / "default-branch")
+    event = workflow_run_event(fake.url, run_id, pulls=[], head_repo=FORK)
+    return run_action(fake, trusted, "workflow_run", event, {"mode": "report"}, ref="refs/heads/main")
+
+
+@pytest.mark.parametrize("claim", [8, PR_NUMBER])
+def test_fork_safe_report_refuses_when_two_open_prs_share_the_head_commit(
+    fake: RemoteFakeGitHub, tmp_path: Path, cli_baseline_results: bytes, claim: int
+) -> None:
+    """The spoof: someone else's PR #8 has the fork's head commit too. Claiming #8 would put
+    the fork's numbers there; claiming its own #7 would still put a check on #8's commit."""
+    seed_baseline(fake, cli_baseline_results)
+    fake.add_pull_from_event(pr_event(fake.url, fork=FORK), ["src/app.py"])
+    fake.add_pull(8, ["src/app.py"], head_sha=HEAD_SHA, head_ref="copy", author="victim")
+    run = fork_report(fake, tmp_path, claim)
+    assert run.returncode == 2, run.log
+    (error,) = run.commands("error")
+    assert ("untrusted artifact refused (pr-ambiguous): 2 open pull requests of "
+            f"{DEFAULT_REPO} have head {HEAD_SHA[:12]} (#7, #8)") in error
+    assert fake.comments_on(PR_NUMBER) == [] and fake.comments_on(8) == []
+    assert fake.check_runs_for(None) == []
+    assert fake.requests_for("pulls/list")[0]["query"]["state"] == "open"
+
+
+def test_fork_safe_report_refuses_the_only_open_pr_of_another_branch(
+    fake: RemoteFakeGitHub, tmp_path: Path, cli_baseline_results: bytes
+) -> None:
+    """The fork closed its own PR after the run: the one open PR with that commit is #8,
+    from another branch, which the run did not measure."""
+    seed_baseline(fake, cli_baseline_results)
+    fake.add_pull_from_event(pr_event(fake.url, fork=FORK), ["src/app.py"], state="closed")
+    fake.add_pull(8, ["src/app.py"], head_sha=HEAD_SHA, head_ref="copy", author="victim")
+    run = fork_report(fake, tmp_path, claim=8)
+    assert run.returncode == 2, run.log
+    (error,) = run.commands("error")
+    assert (f"untrusted artifact refused (pr-mismatch): PR #8 comes from '{DEFAULT_REPO}:copy', "
+            f"the workflow run measured '{FORK}:feature'") in error
+    assert fake.comments_on(8) == [] and fake.check_runs_for(None) == []
 
 
 def test_fork_safe_report_refuses_a_zip_that_escapes(fake: RemoteFakeGitHub, tmp_path: Path) -> None:
