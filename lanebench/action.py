@@ -16,7 +16,8 @@ Every failure is one `::error::` line; exit codes follow `lanebench.errors` (0 p
 1 the gate failed under `fail-on`, 2 the user must fix something, 3 GitHub or git failed).
 A missing permission to comment or create the check is a warning, not a failure: the
 verdict is still in the summary, the outputs and the exit code. The token is masked
-first and removed from the environment the benchmarks and git inherit.
+first; entrypoint.py has already taken it, and every other credential, out of the
+environment (lanebench.secrets): the benchmarks and git inherit none of them.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from lanebench.action_runtime import (
     ActionContext,
     ActionInputs,
     Workflow,
-    input_value,
 )
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
 from lanebench.github import (
@@ -45,7 +45,6 @@ from lanebench.github import (
     GitHubPermissionError,
     truncate_text,
 )
-from lanebench.secrets import SECRET_VARIABLES
 
 if TYPE_CHECKING:
     from lanebench.changes import ChangeSet
@@ -78,18 +77,18 @@ Outside GitHub Actions use the command line: `lanebench pr`, `lanebench baseline
 # --- entry point --------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Run the action; the return value is the step's exit code."""
+def main(argv: Sequence[str] | None = None, *, token: str) -> int:
+    """Run the action; the return value is the step's exit code.
+
+    `token` comes from `take_credentials` (entrypoint.py), which has already taken every
+    credential out of this process's environment: the benchmarks and git inherit it."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args:
         return _arguments(args)
-    env = dict(os.environ if environ is None else environ)
+    env = dict(os.environ)
     workflow = Workflow(None)
     # Mask before anything can print: every later line is filtered by the runner.
-    token = input_value(env, "github-token") or env.get("GITHUB_TOKEN", "")
     workflow.mask(token)
-    for name in SECRET_VARIABLES:  # benchmarks, git and every child inherit os.environ
-        os.environ.pop(name, None)
     try:
         context = ActionContext.from_environ(env)
         workflow.context = context

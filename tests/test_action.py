@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -165,7 +166,10 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 def run_action(fake: RemoteFakeGitHub, workspace: Path, event_name: str, event: dict[str, Any],
                inputs: dict[str, str] | None = None, env: dict[str, str] | None = None,
-               token: str = DEFAULT_TOKEN, ref: str = "refs/pull/7/merge") -> Run:
+               token: str = DEFAULT_TOKEN, ref: str = "refs/pull/7/merge",
+               launcher: tuple[str, ...] = ()) -> Run:
+    """The entrypoint as GitHub starts it in the container; `launcher` goes before it
+    (e.g. setpriv with the capabilities Docker gives a container)."""
     home = workspace.parent / f"runner-{len(list(workspace.parent.glob('runner-*')))}"
     home.mkdir()
     (home / "event.json").write_text(json.dumps(event), encoding="utf-8")
@@ -201,7 +205,7 @@ def run_action(fake: RemoteFakeGitHub, workspace: Path, event_name: str, event: 
     for name, value in (inputs or {}).items():
         full_env[f"INPUT_{name.upper()}"] = value
     full_env.update(env or {})
-    proc = subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], cwd=workspace, env=full_env,
+    proc = subprocess.run([*launcher, sys.executable, str(ROOT / "entrypoint.py")], cwd=workspace, env=full_env,
                           capture_output=True, text=True, timeout=120, check=False)
     output = home / "output"
     summary = home / "summary.md"
@@ -592,6 +596,69 @@ def test_token_never_leaks_and_benchmarks_do_not_see_it(fake: RemoteFakeGitHub, 
         assert DEFAULT_TOKEN.encode() not in path.read_bytes(), path
     for comment in fake.comments_on(PR_NUMBER):
         assert DEFAULT_TOKEN not in comment["body"]
+
+
+# What `docker run` grants a container by default (no CAP_SYS_PTRACE), as GitHub runs
+# container actions: moby's oci/caps/defaults.go.
+DOCKER_DEFAULT_CAPABILITIES = ("chown", "dac_override", "fsetid", "fowner", "mknod", "net_raw",
+                               "setgid", "setuid", "setfcap", "setpcap", "net_bind_service",
+                               "sys_chroot", "kill", "audit_write")
+AS_DOCKER_STARTS_IT = ("setpriv", "--bounding-set=-all," + ",".join(f"+{c}" for c in DOCKER_DEFAULT_CAPABILITIES),
+                       "--inh-caps=-all", "--")
+CAP_SYS_PTRACE = 19
+
+
+@pytest.mark.parametrize("capabilities", ["docker-default", "as-started"])
+def test_no_process_a_benchmark_can_read_holds_a_token(fake: RemoteFakeGitHub, tmp_path: Path,
+                                                        capabilities: str) -> None:
+    """A benchmark that scans every /proc/*/environ and /proc/*/cmdline it can read, and the
+    memory of every process of the action's tree, finds none of the tokens GitHub gives the
+    container, though it finds an ordinary variable of the same environment (the canary).
+
+    docker-default: the entrypoint runs with the capabilities `docker run` grants (as on
+    GitHub), as root like the container. as-started: with this test's own (root with every
+    capability when the tests run as root: lanebench gives up CAP_SYS_PTRACE for itself and
+    its benchmarks)."""
+    launcher: tuple[str, ...] = ()
+    if capabilities == "docker-default":
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            pytest.skip("needs root and setpriv to start the entrypoint with Docker's capabilities")
+        launcher = AS_DOCKER_STARTS_IT
+    token, runtime, oidc = (prefix + secrets.token_hex(20) for prefix in ("ghs_", "rt_", "oidc_"))
+    canary = "canary-" + secrets.token_hex(8)
+    fake.add_token(token)
+    needles, report = tmp_path / "needles.json", tmp_path / "scan.json"
+    needles.write_text(json.dumps({"secrets": [token, runtime, oidc], "canary": canary}), encoding="utf-8")
+    workspace = make_workspace(tmp_path / "workspace", f"""\
+benchmarks:
+  - name: proc-scan
+    command: [{PY}, {json.dumps(str(ROOT / "tests" / "proc_scan.py"))}, "{report}", "{needles}"]
+defaults:
+  warmup: 0
+  min_iterations: 2
+  max_iterations: 2
+""")
+    event = pr_event(fake.url)
+    fake.add_pull_from_event(event, ["src/app.py"])
+    run = run_action(fake, workspace, "pull_request", event, token=token, launcher=launcher, env={
+        "GITHUB_TOKEN": token, "ACTIONS_RUNTIME_TOKEN": runtime, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc,
+        "ACTIONS_RUNTIME_URL": "https://pipelines.actions.githubusercontent.com/x/",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.githubusercontent.com/x",
+        "LANEBENCH_SCAN_CANARY": canary})
+    assert run.returncode == 0, run.log
+    assert len(fake.comments_on(PR_NUMBER)) == 1  # the token handed over still works
+
+    scan = json.loads(report.read_text(encoding="utf-8"))
+    assert [h for h in scan["hits"] if h["needle"] != "canary"] == []
+    assert scan["environ_read"] >= 1
+    canary_in = {(h["where"], h["pid"]) for h in scan["hits"]}
+    spawner = next(int(pid) for pid, how in scan["memory"].items()
+                   if how == "read" and ("mem", int(pid)) in canary_in)
+    assert ("environ", spawner) in canary_in  # the scanner does read environments and memory
+    entrypoint = scan["entrypoint"]
+    assert entrypoint is not None and scan["memory"][str(entrypoint)] == "Permission denied"
+    assert not int(scan["capabilities"]["CapEff"], 16) & (1 << CAP_SYS_PTRACE)
+    assert not int(scan["capabilities"]["CapBnd"], 16) & (1 << CAP_SYS_PTRACE)
 
 
 def test_pull_request_target_with_the_pr_checked_out_warns_loudly(fake: RemoteFakeGitHub,
