@@ -608,8 +608,12 @@ def _check_the_one_open_pull(info: BundleInfo, workflow_run: Mapping[str, Any], 
         )
     run_repo = str(((workflow_run.get("head_repository") or {}).get("full_name")) or "")
     run_branch = str(workflow_run.get("head_branch") or "")
-    measured = (run_repo.lower(), run_branch)
-    if all(measured) and (pull.head_repository.lower(), pull.head_ref) != measured:
+    if not (run_repo and run_branch):
+        raise UntrustedArtifactError(
+            "pr-unresolved", "the workflow run names no head repository and branch to match "
+                             f"PR #{pull.number} against",
+        )
+    if (pull.head_repository.lower(), pull.head_ref) != (run_repo.lower(), run_branch):
         source = f"{pull.head_repository}:{pull.head_ref}" if pull.head_repository else \
             f"a deleted repository's {pull.head_ref}"
         raise UntrustedArtifactError(

@@ -232,6 +232,12 @@ def test_fork_pr_resolving_to_another_pr_is_refused(bundle_dir: Path) -> None:
     assert err.reason == "pr-mismatch" and "belongs to PR #5" in str(err)
 
 
+def test_a_workflow_run_without_its_head_branch_is_refused(bundle_dir: Path) -> None:
+    run = workflow_run(prs=[], head_branch=None)
+    err = refusal(bundle_dir, run=run, open_pulls_with_head=lambda sha: [pull_of_the_run()])
+    assert err.reason == "pr-unresolved" and "names no head repository and branch" in str(err)
+
+
 def test_two_open_pull_requests_on_the_head_commit_are_refused(bundle_dir: Path) -> None:
     """The spoof: a second PR with the same head commit; whichever the bundle claims, a
     check on that commit would show on both."""

@@ -285,6 +285,8 @@ def test_fork_safe_measure_job_produces_a_bundle_the_report_side_accepts(
         "event": "pull_request",
         "head_sha": head,
         "repository": {"full_name": repository},
+        "head_repository": {"full_name": repository},
+        "head_branch": "feature",
         "pull_requests": [],  # as for a fork: resolved by head SHA
     }
     pr = SimpleNamespace(number=event["pull_request"]["number"], state="open",
