@@ -16,18 +16,18 @@ Every failure is one `::error::` line; exit codes follow `lanebench.errors` (0 p
 1 the gate failed under `fail-on`, 2 the user must fix something, 3 GitHub or git failed).
 A missing permission to comment or create the check is a warning, not a failure: the
 verdict is still in the summary, the outputs and the exit code. The token is masked
-first and removed from the environment the benchmarks and git inherit.
+first; entrypoint.py has already taken it, and every other credential, out of the
+environment (lanebench.secrets): the benchmarks and git inherit none of them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,17 +37,14 @@ from lanebench.action_runtime import (
     ActionContext,
     ActionInputs,
     Workflow,
-    input_value,
 )
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
 from lanebench.github import (
     OUTPUT_FIELD_LIMIT,
     GitHubClient,
-    GitHubNotFoundError,
     GitHubPermissionError,
     truncate_text,
 )
-from lanebench.secrets import SECRET_VARIABLES
 
 if TYPE_CHECKING:
     from lanebench.changes import ChangeSet
@@ -80,18 +77,18 @@ Outside GitHub Actions use the command line: `lanebench pr`, `lanebench baseline
 # --- entry point --------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Run the action; the return value is the step's exit code."""
+def main(argv: Sequence[str] | None = None, *, token: str) -> int:
+    """Run the action; the return value is the step's exit code.
+
+    `token` comes from `take_credentials` (entrypoint.py), which has already taken every
+    credential out of this process's environment: the benchmarks and git inherit it."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args:
         return _arguments(args)
-    env = dict(os.environ if environ is None else environ)
+    env = dict(os.environ)
     workflow = Workflow(None)
     # Mask before anything can print: every later line is filtered by the runner.
-    token = input_value(env, "github-token") or env.get("GITHUB_TOKEN", "")
     workflow.mask(token)
-    for name in SECRET_VARIABLES:  # benchmarks, git and every child inherit os.environ
-        os.environ.pop(name, None)
     try:
         context = ActionContext.from_environ(env)
         workflow.context = context
@@ -463,7 +460,8 @@ class ActionRun:
             directory,
             expected_repository=self.context.repository,
             workflow_run=workflow_run,
-            resolve_pr_number=self.pr_resolver(directory),
+            # for forks GitHub lists no PR in the workflow_run: the API says which is open
+            open_pulls_with_head=self.client.open_pulls_with_head,
         )
         # From here on only checked values: the PR number and head commit GitHub vouches for.
         number, head_sha = trusted.pr_number, trusted.head_sha
@@ -521,22 +519,6 @@ class ActionRun:
             raise ResultsError(exc.message, hint="re-run the pull request's measure workflow; "
                                "an artifact it did not write was refused") from None
         return directory
-
-    def pr_resolver(self, directory: Path) -> Callable[[str], int | None]:
-        """For forks GitHub lists no PR in the workflow_run: check the bundle's claimed PR
-        through the API (its head must be the commit the run measured)."""
-        from lanebench.bundle import BUNDLE_FILE, parse_bundle
-
-        def resolve(head_sha: str) -> int | None:
-            # Called after the bundle file passed read_untrusted_bundle's file and schema checks.
-            claimed = parse_bundle(json.loads((directory / BUNDLE_FILE).read_bytes())).pr_number
-            try:
-                pr = self.client.pull_request(claimed)
-            except GitHubNotFoundError:
-                return None
-            return claimed if pr.head_sha.lower() == head_sha.lower() else None
-
-        return resolve
 
     # --- publishing -----------------------------------------------------------------------
 

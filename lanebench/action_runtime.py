@@ -7,14 +7,22 @@ translates between the environment GitHub gives a container and Python values.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from lanebench.errors import ConfigError
+from lanebench.secrets import (
+    HandoverError,
+    drop_ptrace_capability,
+    forbid_inspection,
+    restart_without_secrets,
+    take_handed_over_token,
+)
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary over 1 MiB
 
@@ -31,6 +39,39 @@ def input_value(environ: Mapping[str, str], name: str, default: str = "") -> str
         if value is not None and value.strip() != "":
             return value.strip()
     return default
+
+
+def action_token(environ: Mapping[str, str]) -> str:
+    """The token the action works with: the `github-token` input, else GITHUB_TOKEN."""
+    return input_value(environ, "github-token") or environ.get("GITHUB_TOKEN", "")
+
+
+def take_credentials(argv: Sequence[str]) -> str:
+    """The action's token, held by this process alone. Call it first, before anything runs.
+
+    GitHub starts a container action with its tokens in the environment, where every
+    process in the container can read them (/proc/<pid>/environ), whatever is removed
+    from `os.environ` later. The first call re-executes the program (`argv`:
+    `sys.orig_argv`) without them and does not return; in the re-executed program it reads
+    the token from the pipe it was handed in, makes the process non-dumpable and gives up
+    CAP_SYS_PTRACE (see lanebench.secrets). A failure is one `::error::` line and exit 3:
+    nothing runs while the tokens are readable."""
+    token = ""
+    try:
+        handed = take_handed_over_token()
+        if handed is None:
+            token = action_token(os.environ)
+            restart_without_secrets(token, argv)  # returns only when no secret is set
+        else:
+            token = handed
+        forbid_inspection()
+        drop_ptrace_capability()
+        return token
+    except HandoverError as exc:
+        workflow = Workflow(None)
+        workflow.mask(token)
+        workflow.error(f"lanebench: {exc}; nothing was run, so no benchmark could read the token")
+        raise SystemExit(exc.exit_code) from None
 
 
 def choice(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:

@@ -18,11 +18,11 @@ import re
 import shutil
 import stat
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
 from lanebench.results import (
@@ -59,7 +59,8 @@ REFUSALS: dict[str, str] = {
     "wrong-event": "the workflow run that uploaded the artifact was not a pull_request run",
     "head-sha-mismatch": "the bundle's head commit is not the commit the workflow run measured",
     "pr-mismatch": "the bundle's PR number is not the pull request of that workflow run",
-    "pr-unresolved": "no pull request could be matched to the workflow run's head commit",
+    "pr-unresolved": "no open pull request has the workflow run's head commit",
+    "pr-ambiguous": "more than one open pull request has the workflow run's head commit",
     "sha256-mismatch": "the results file's sha256 differs from the one recorded in the bundle",
     "bad-results": "the results file is not a valid lanebench results file",
     "bad-benchmark-name": "a benchmark name is empty, too long, or holds control characters",
@@ -78,6 +79,15 @@ class UntrustedArtifactError(LanebenchError):
             raise ValueError(f"unknown refusal reason {reason!r}")
         self.reason = reason
         super().__init__(f"untrusted artifact refused ({reason}): {message}", hint=hint)
+
+
+class PullHeadLike(Protocol):
+    """An open pull request as `open_pulls_with_head` reports it (lanebench.github.PullHead)."""
+
+    number: int
+    state: str
+    head_ref: str
+    head_repository: str  # full name of the repository its head branch lives in
 
 
 @dataclass(frozen=True)
@@ -461,16 +471,17 @@ def read_untrusted_bundle(
     expected_repository: str,
     workflow_run: Mapping[str, Any],
     limits: BundleLimits | None = None,
-    resolve_pr_number: Callable[[str], int | None] | None = None,
+    open_pulls_with_head: Callable[[str], Sequence[PullHeadLike]] | None = None,
 ) -> TrustedBundle:
     """Validate a downloaded bundle against limits and the trusted `workflow_run` payload.
 
     `workflow_run` is the `workflow_run` object of the event that started the trusted
     workflow (GitHub wrote it, the fork did not). For fork pull requests GitHub usually
-    leaves `workflow_run.pull_requests` empty; then the PR number is checked with
-    `resolve_pr_number(head_sha)`, which should ask the API which open pull request of
-    `expected_repository` has that head commit (None when none or several do). Without
-    that hook such a bundle is refused. Raises `UntrustedArtifactError` on any doubt.
+    leaves `workflow_run.pull_requests` empty; then `open_pulls_with_head(head_sha)` must
+    ask the API for the open pull requests of `expected_repository` whose head is that
+    commit: exactly one must be, it must be the bundle's, and its head branch the one the
+    run measured. Without that hook such a bundle is refused. Raises
+    `UntrustedArtifactError` on any doubt.
     """
     limits = limits or BundleLimits()
     root = Path(directory)
@@ -534,26 +545,15 @@ def read_untrusted_bundle(
             )
         resolved_by = "workflow_run"
     else:
-        if resolve_pr_number is None:
+        if open_pulls_with_head is None:
             raise UntrustedArtifactError(
                 "pr-unresolved",
                 f"the workflow run lists no pull request (usual for forks) and nothing "
-                f"resolved head {info.head_sha[:12]} to one",
-                hint="pass resolve_pr_number to look the PR up by head SHA through the API",
+                f"looked up which one has head {info.head_sha[:12]}",
+                hint="pass open_pulls_with_head to list the open PRs of a head commit through the API",
             )
-        resolved = resolve_pr_number(info.head_sha)
-        if resolved is None:
-            raise UntrustedArtifactError(
-                "pr-unresolved",
-                f"no single open pull request of {expected_repository} has head {info.head_sha[:12]}",
-                hint="the PR may have been closed or updated since; the next push reports again",
-            )
-        if resolved != info.pr_number:
-            raise UntrustedArtifactError(
-                "pr-mismatch",
-                f"the bundle claims PR #{info.pr_number}, head {info.head_sha[:12]} belongs "
-                f"to PR #{resolved}",
-            )
+        _check_the_one_open_pull(info, workflow_run, expected_repository,
+                                 [p for p in open_pulls_with_head(info.head_sha) if p.state == "open"])
         resolved_by = "head_sha"
 
     # 3. The results file: regular, within limits, the very bytes the bundle hashed.
@@ -575,6 +575,51 @@ def read_untrusted_bundle(
     if problem:
         raise UntrustedArtifactError(*problem)
     return TrustedBundle(info=info, results_path=results_path, results=doc, pr_resolved_by=resolved_by)
+
+
+def _check_the_one_open_pull(info: BundleInfo, workflow_run: Mapping[str, Any], repository: str,
+                             pulls: Sequence[PullHeadLike]) -> None:
+    """Refuse unless exactly one open pull request has the head commit, it is the bundle's,
+    and its head branch is the one the workflow run measured.
+
+    Two open pull requests on one commit share every check run on it: a fork's run could
+    then put a check (and, claiming the other number, a comment) on a pull request it did
+    not measure. A pull request of another head branch with the same commit (the fork's
+    own was closed meanwhile) is not the one the run measured either."""
+    head = info.head_sha[:12]
+    if not pulls:
+        raise UntrustedArtifactError(
+            "pr-unresolved", f"no open pull request of {repository} has head {head}",
+            hint="the PR may have been closed or updated since; the next push reports again",
+        )
+    if len(pulls) > 1:
+        numbers = ", ".join(f"#{p.number}" for p in sorted(pulls, key=lambda p: p.number))
+        raise UntrustedArtifactError(
+            "pr-ambiguous",
+            f"{len(pulls)} open pull requests of {repository} have head {head} ({numbers}): a "
+            "check on that commit would show on each, so none is reported",
+            hint="push a commit of its own to the pull request that should be reported",
+        )
+    (pull,) = pulls
+    if pull.number != info.pr_number:
+        raise UntrustedArtifactError(
+            "pr-mismatch", f"the bundle claims PR #{info.pr_number}, head {head} belongs to PR "
+                           f"#{pull.number}",
+        )
+    run_repo = str(((workflow_run.get("head_repository") or {}).get("full_name")) or "")
+    run_branch = str(workflow_run.get("head_branch") or "")
+    if not (run_repo and run_branch):
+        raise UntrustedArtifactError(
+            "pr-unresolved", "the workflow run names no head repository and branch to match "
+                             f"PR #{pull.number} against",
+        )
+    if (pull.head_repository.lower(), pull.head_ref) != (run_repo.lower(), run_branch):
+        source = f"{pull.head_repository}:{pull.head_ref}" if pull.head_repository else \
+            f"a deleted repository's {pull.head_ref}"
+        raise UntrustedArtifactError(
+            "pr-mismatch", f"PR #{pull.number} comes from {_show(source)}, the workflow run "
+                           f"measured {_show(run_repo + ':' + run_branch)}",
+        )
 
 
 def results_content_problem(doc: ResultsDocument, limits: BundleLimits) -> tuple[str, str] | None:

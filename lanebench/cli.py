@@ -10,6 +10,10 @@ from collections.abc import Sequence
 
 from lanebench import __version__
 from lanebench.errors import EXIT_USAGE, LanebenchError
+from lanebench.secrets import held_secrets
+
+# The commands that run benchmarks: code under review, which must not find a token.
+MEASURING_COMMANDS = frozenset({"run", "pr", "baseline"})
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -44,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    held = held_secrets() if args.command in MEASURING_COMMANDS else []
+    if held:
+        # Benchmarks get an environment without them, but this process and the shell that
+        # started it were started with them: /proc/<pid>/environ shows them to any
+        # process of the same user. lanebench needs no token to measure.
+        print(f"lanebench: warning: {', '.join(held)} set in the environment: the benchmarks "
+              "do not inherit it, but can read it from /proc/<pid>/environ of this process "
+              "and of the shell that started it; give the step that measures no token "
+              "(docs/action.md#what-a-benchmark-can-read)", file=sys.stderr)
     try:
         return int(args.func(args) or 0)
     except LanebenchError as exc:

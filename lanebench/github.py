@@ -1,7 +1,9 @@
 """The one place that talks to GitHub's REST API (through PyGithub).
 
-What it does: list a pull request's files and labels, keep one sticky comment up to date,
-create a check run within GitHub's limits, find and download workflow artifacts.
+What it does: list a pull request's files and labels, find the open pull requests of a
+head commit, keep one sticky comment up to date (only the token's own: GraphQL `viewer`
+says whose it is), create a check run within GitHub's limits, find and download workflow
+artifacts.
 
 How it behaves when GitHub misbehaves:
 
@@ -41,6 +43,10 @@ OUTPUT_FIELD_LIMIT = 65535  # check run output.summary / output.text, in charact
 COMMENT_BODY_LIMIT = 65536  # issue comment body, in characters
 ANNOTATIONS_PER_REQUEST = 50
 MAX_ARTIFACTS_SCANNED = 1000  # artifacts come newest first; stop looking after this many
+MAX_OPEN_PULLS_SCANNED = 10_000  # open pull requests listed to find those of one head commit
+# Who the token is: works for every kind of token. REST `GET /user` answers 403 for an
+# installation token such as GITHUB_TOKEN, and `GET /app` wants the app's JWT.
+VIEWER_QUERY = "query { viewer { login databaseId } }"
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 FORK_SAFE_DOC = "docs/fork-safe.md"
 
@@ -192,6 +198,35 @@ class PullRequestInfo:
 
 
 @dataclass(frozen=True)
+class PullHead:
+    """A pull request as a list of them shows it: enough to tell whose head commit it is."""
+
+    number: int
+    state: str  # "open" or "closed"
+    head_sha: str
+    head_ref: str
+    head_repository: str  # full name; "" when the head repository was deleted
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The account the token acts as: a user, or an app's bot (`github-actions[bot]` for
+    GITHUB_TOKEN). `id` is the account's number, which a rename does not change."""
+
+    login: str
+    id: int | None
+
+    def wrote(self, comment: Any) -> bool:
+        """True when `comment` (PyGithub's IssueComment) was posted by this account."""
+        user = comment.user
+        if user is None:
+            return False
+        if self.id is not None:
+            return user.id == self.id
+        return (user.login or "").lower() == self.login.lower()
+
+
+@dataclass(frozen=True)
 class CommentInfo:
     id: int
     url: str
@@ -293,6 +328,7 @@ class GitHubClient:
             lazy=True,  # objects are fetched when read, not when referenced
         )
         self._repo = self._gh.get_repo(repository)
+        self._identity: Identity | None = None
 
     def close(self) -> None:
         self._gh.close()
@@ -319,6 +355,29 @@ class GitHubClient:
                 html_url=pr.html_url,
             )
 
+    def open_pulls_with_head(self, head_sha: str) -> list[PullHead]:
+        """The open pull requests of this repository whose head commit is `head_sha`.
+
+        Every open pull request is listed (100 a page) and filtered here: GitHub's
+        `GET /commits/{sha}/pulls` does not list pull requests from forks, and filtering by
+        `head=owner:branch` would miss another branch (or fork) with the same head commit.
+        """
+        action = _Action(f"list the open pull requests to find those with head {head_sha[:12]}",
+                         "pull-requests: read")
+        found: list[PullHead] = []
+        with self._call(action):
+            for scanned, pr in enumerate(self._repo.get_pulls(state="open")):
+                if scanned >= MAX_OPEN_PULLS_SCANNED:
+                    raise GitHubError(
+                        f"{self.repository} has more than {MAX_OPEN_PULLS_SCANNED:,} open pull "
+                        f"requests: cannot tell which of them have head {head_sha[:12]}",
+                        hint="close stale pull requests")
+                if pr.head.sha.lower() == head_sha.lower():
+                    found.append(PullHead(
+                        number=pr.number, state=pr.state, head_sha=pr.head.sha, head_ref=pr.head.ref,
+                        head_repository=pr.head.repo.full_name if pr.head.repo else ""))
+        return found
+
     def pull_request_labels(self, number: int) -> list[str]:
         return self.pull_request(number).labels
 
@@ -333,24 +392,44 @@ class GitHubClient:
 
     # --- sticky comment ----------------------------------------------------------------
 
+    def identity(self) -> Identity:
+        """The account the token acts as (asked once: GraphQL `viewer`)."""
+        if self._identity is None:
+            action = _Action("ask which account the token acts as (GraphQL viewer)",
+                             "metadata: read")
+            with self._call(action):
+                _, data = self._gh.requester.graphql_query(VIEWER_QUERY, {})
+            viewer = ((data or {}).get("data") or {}).get("viewer") or {}
+            login, number = viewer.get("login"), viewer.get("databaseId")
+            if not isinstance(login, str) or not login:
+                raise GitHubError("GitHub did not say which account the token acts as "
+                                  "(GraphQL viewer without a login)",
+                                  hint="re-run the job; if it persists, GitHub may be degraded")
+            self._identity = Identity(login, number if isinstance(number, int) else None)
+        return self._identity
+
     def find_comment(self, number: int, marker: str) -> CommentInfo | None:
-        """The oldest comment on the pull request that starts with `marker`."""
+        """The oldest comment on the pull request that starts with `marker` and was
+        posted by the token's own account."""
         found = self._comments_with(number, marker)
         return _comment_info(found[0]) if found else None
 
     def _comments_with(self, number: int, marker: str) -> list[Any]:
+        """Ours: the marker alone proves nothing, anyone can write it into a comment."""
+        me = self.identity()
         action = _Action(f"read the comments of pull request #{number}", "pull-requests: read")
         with self._call(action):
             return [c for c in self._repo.get_issue(number).get_comments()
-                    if (c.body or "").lstrip().startswith(marker)]
+                    if (c.body or "").lstrip().startswith(marker) and me.wrote(c)]
 
     def upsert_comment(self, number: int, body: str, marker: str) -> str:
-        """Create, or update in place, the one comment carrying `marker`; return its URL.
+        """Create, or update in place, the one comment of ours carrying `marker`; return its URL.
 
-        A hidden marker (an HTML comment) at the start of the body identifies our comment;
-        a reply quoting it starts with "> " and is not ours. If duplicates exist (a create
-        that GitHub completed but answered 5xx, then retried), the oldest is kept and
-        updated, and the newer copies by the same author are deleted.
+        Ours: posted by the token's own account and starting with the hidden marker (an
+        HTML comment). A reply quoting it starts with "> ", and a comment of anyone else's
+        that starts with the marker is left alone: this posts its own. If duplicates of
+        ours exist (a create that GitHub completed but answered 5xx, then retried), the
+        oldest is kept and updated and the newer copies are deleted.
         """
         if not body.lstrip().startswith(marker):
             body = f"{marker}\n{body}"
@@ -363,10 +442,8 @@ class GitHubClient:
             keep, *duplicates = existing
             if keep.body != body:
                 keep.edit(body)
-            author = _login(keep)
             for dup in duplicates:
-                if _login(dup) == author:
-                    dup.delete()
+                dup.delete()
             return keep.html_url
 
     # --- check runs --------------------------------------------------------------------

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from lanebench.atomic_write import write_text_atomic
 from lanebench.errors import ResultsError
 
 SCHEMA_VERSION = "1.1.0"
@@ -269,18 +268,8 @@ def _benchmark_from_dict(b: Any, where: str, v: _Validator) -> BenchmarkResult:
 
 def write_json_atomic(path: Path | str, data: Any) -> Path:
     """Write JSON via a temp file and rename, so readers never see a half-written file."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return write_text_atomic(path, text)
 
 
 def write_results(path: Path | str, doc: ResultsDocument) -> Path:

@@ -8,13 +8,16 @@ Sources (npm packages, both maintained by the Octokit team from GitHub's own dat
   committed subset stays small and reviewable.
 - ``@octokit/webhooks-examples`` ``api.github.com/index.json``: real event payloads. We keep
   the events the action reacts to.
+- ``@octokit/graphql-schema`` ``schema.graphql``: GitHub's GraphQL schema. lanebench asks one
+  GraphQL question (who the token is: ``viewer``); we keep the fields it selects, each with
+  the type the schema gives it, so the fake can check and answer the query.
 
 Usage::
 
-    cd /tmp/npmref && npm install @octokit/openapi @octokit/webhooks-examples
+    cd /tmp/npmref && npm install @octokit/openapi @octokit/webhooks-examples @octokit/graphql-schema
     python scripts/extract_github_fixtures.py --node-modules /tmp/npmref/node_modules
 
-Re-run it after upgrading either package; the versions are recorded in the output files.
+Re-run it after upgrading a package; the versions are recorded in the output files.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ DEFAULT_OUT = ROOT / "tests" / "fixtures" / "github"
 # The operations lanebench.github calls (and the fake GitHub serves), by operationId.
 OPERATIONS = (
     "pulls/get",
+    "pulls/list",
     "pulls/list-files",
     "issues/list-comments",
     "issues/create-comment",
@@ -44,6 +48,13 @@ OPERATIONS = (
     "actions/list-workflow-run-artifacts",
     "actions/get-workflow-run",
 )
+
+# The GraphQL fields lanebench.github selects, by type (GitHubClient.identity).
+GRAPHQL_FIELDS = {
+    "Query": ("viewer",),
+    "User": ("login", "databaseId"),
+}
+BUILT_IN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
 
 # (event, action or None for action-less events, output file stem)
 WEBHOOKS = (
@@ -161,6 +172,30 @@ def extract_webhooks(index: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def extract_graphql(sdl: str, version: str) -> str:
+    """The GRAPHQL_FIELDS of GitHub's schema, as SDL: a schema of its own that accepts exactly
+    the queries selecting those fields (each with its real type and arguments)."""
+    from graphql import build_schema, get_named_type
+
+    # assume_valid_sdl: the published schema defines a few Enterprise fields twice
+    schema = build_schema(sdl, assume_valid_sdl=True)
+    out = [f"# GitHub's GraphQL schema (@octokit/graphql-schema {version}, schema.graphql), only the",
+           "# fields lanebench selects; extracted by scripts/extract_github_fixtures.py.", ""]
+    for type_name, fields in GRAPHQL_FIELDS.items():
+        graphql_type = schema.type_map[type_name]
+        out.append(f"type {type_name} {{")
+        for name in fields:
+            field = graphql_type.fields[name]  # type: ignore[union-attr]
+            args = ", ".join(f"{a}: {arg.type}" for a, arg in field.args.items())
+            out.append(f"  {name}{f'({args})' if args else ''}: {field.type}")
+            for used in [field.type, *(arg.type for arg in field.args.values())]:
+                named = get_named_type(used).name
+                if named not in GRAPHQL_FIELDS and named not in BUILT_IN_SCALARS:
+                    raise SystemExit(f"{type_name}.{name} uses {named}: add it to GRAPHQL_FIELDS")
+        out += ["}", ""]
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--node-modules", type=Path, default=Path("/tmp/npmref/node_modules"))
@@ -169,10 +204,11 @@ def main(argv: list[str] | None = None) -> int:
 
     openapi_pkg = args.node_modules / "@octokit" / "openapi"
     webhooks_pkg = args.node_modules / "@octokit" / "webhooks-examples"
-    for pkg in (openapi_pkg, webhooks_pkg):
+    graphql_pkg = args.node_modules / "@octokit" / "graphql-schema"
+    for pkg in (openapi_pkg, webhooks_pkg, graphql_pkg):
         if not (pkg / "package.json").is_file():
-            print(f"{pkg}: not installed (npm install @octokit/openapi @octokit/webhooks-examples)",
-                  file=sys.stderr)
+            print(f"{pkg}: not installed (npm install @octokit/openapi @octokit/webhooks-examples "
+                  "@octokit/graphql-schema)", file=sys.stderr)
             return 2
     openapi_version = json.loads((openapi_pkg / "package.json").read_text())["version"]
     webhooks_version = json.loads((webhooks_pkg / "package.json").read_text())["version"]
@@ -195,9 +231,15 @@ def main(argv: list[str] | None = None) -> int:
         "events": [stem for _, _, stem in WEBHOOKS],
     }, indent=2) + "\n")
 
+    graphql_version = json.loads((graphql_pkg / "package.json").read_text())["version"]
+    graphql_out = args.out / "schema.graphql"
+    graphql_out.write_text(extract_graphql((graphql_pkg / "schema.graphql").read_text(), graphql_version))
+
     print(f"{openapi_out}: {len(OPERATIONS)} operations, "
           f"{sum(len(v) for v in subset['components'].values())} components, "
           f"{openapi_out.stat().st_size} bytes (@octokit/openapi {openapi_version})")
+    print(f"{graphql_out}: {sum(map(len, GRAPHQL_FIELDS.values()))} fields "
+          f"(@octokit/graphql-schema {graphql_version})")
     print(f"{hooks_dir}: {len(payloads)} payloads (@octokit/webhooks-examples {webhooks_version})")
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -165,7 +166,10 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 def run_action(fake: RemoteFakeGitHub, workspace: Path, event_name: str, event: dict[str, Any],
                inputs: dict[str, str] | None = None, env: dict[str, str] | None = None,
-               token: str = DEFAULT_TOKEN, ref: str = "refs/pull/7/merge") -> Run:
+               token: str = DEFAULT_TOKEN, ref: str = "refs/pull/7/merge",
+               launcher: tuple[str, ...] = ()) -> Run:
+    """The entrypoint as GitHub starts it in the container; `launcher` goes before it
+    (e.g. setpriv with the capabilities Docker gives a container)."""
     home = workspace.parent / f"runner-{len(list(workspace.parent.glob('runner-*')))}"
     home.mkdir()
     (home / "event.json").write_text(json.dumps(event), encoding="utf-8")
@@ -201,7 +205,7 @@ def run_action(fake: RemoteFakeGitHub, workspace: Path, event_name: str, event: 
     for name, value in (inputs or {}).items():
         full_env[f"INPUT_{name.upper()}"] = value
     full_env.update(env or {})
-    proc = subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], cwd=workspace, env=full_env,
+    proc = subprocess.run([*launcher, sys.executable, str(ROOT / "entrypoint.py")], cwd=workspace, env=full_env,
                           capture_output=True, text=True, timeout=120, check=False)
     output = home / "output"
     summary = home / "summary.md"
@@ -399,6 +403,19 @@ def test_regression_fails_the_check_and_a_second_run_edits_the_same_comment(
     assert "[baseline](https://github.com/octo-org/octo-repo/actions/runs/" in comments[0]["body"]
 
 
+def test_a_comment_of_someone_else_with_the_marker_is_not_taken_over(fake: RemoteFakeGitHub,
+                                                                     workspace: Path) -> None:
+    event = pr_event(fake.url)
+    fake.add_pull_from_event(event, ["README.md"])
+    forged = fake.add_comment(PR_NUMBER, f"{MARKER}\n### ✅ lanebench: pass", user="mallory")
+    run = run_action(fake, workspace, "pull_request", event)
+    assert run.returncode == 0, run.log
+    forgery, ours = fake.comments_on(PR_NUMBER)
+    assert forgery["id"] == forged and forgery["body"] == f"{MARKER}\n### ✅ lanebench: pass"
+    assert ours["user_login"] == "github-actions[bot]" and ours["body"].startswith(MARKER)
+    assert run.outputs["comment-url"].endswith(f"#issuecomment-{ours['id']}")
+
+
 def test_docs_only_pr_is_skipped_and_the_check_succeeds(fake: RemoteFakeGitHub, workspace: Path) -> None:
     event = pr_event(fake.url)
     fake.add_pull_from_event(event, ["README.md", "docs/guide.md"])
@@ -581,6 +598,69 @@ def test_token_never_leaks_and_benchmarks_do_not_see_it(fake: RemoteFakeGitHub, 
         assert DEFAULT_TOKEN not in comment["body"]
 
 
+# What `docker run` grants a container by default (no CAP_SYS_PTRACE), as GitHub runs
+# container actions: moby's oci/caps/defaults.go.
+DOCKER_DEFAULT_CAPABILITIES = ("chown", "dac_override", "fsetid", "fowner", "mknod", "net_raw",
+                               "setgid", "setuid", "setfcap", "setpcap", "net_bind_service",
+                               "sys_chroot", "kill", "audit_write")
+AS_DOCKER_STARTS_IT = ("setpriv", "--bounding-set=-all," + ",".join(f"+{c}" for c in DOCKER_DEFAULT_CAPABILITIES),
+                       "--inh-caps=-all", "--")
+CAP_SYS_PTRACE = 19
+
+
+@pytest.mark.parametrize("capabilities", ["docker-default", "as-started"])
+def test_no_process_a_benchmark_can_read_holds_a_token(fake: RemoteFakeGitHub, tmp_path: Path,
+                                                        capabilities: str) -> None:
+    """A benchmark that scans every /proc/*/environ and /proc/*/cmdline it can read, and the
+    memory of every process of the action's tree, finds none of the tokens GitHub gives the
+    container, though it finds an ordinary variable of the same environment (the canary).
+
+    docker-default: the entrypoint runs with the capabilities `docker run` grants (as on
+    GitHub), as root like the container. as-started: with this test's own (root with every
+    capability when the tests run as root: lanebench gives up CAP_SYS_PTRACE for itself and
+    its benchmarks)."""
+    launcher: tuple[str, ...] = ()
+    if capabilities == "docker-default":
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            pytest.skip("needs root and setpriv to start the entrypoint with Docker's capabilities")
+        launcher = AS_DOCKER_STARTS_IT
+    token, runtime, oidc = (prefix + secrets.token_hex(20) for prefix in ("ghs_", "rt_", "oidc_"))
+    canary = "canary-" + secrets.token_hex(8)
+    fake.add_token(token)
+    needles, report = tmp_path / "needles.json", tmp_path / "scan.json"
+    needles.write_text(json.dumps({"secrets": [token, runtime, oidc], "canary": canary}), encoding="utf-8")
+    workspace = make_workspace(tmp_path / "workspace", f"""\
+benchmarks:
+  - name: proc-scan
+    command: [{PY}, {json.dumps(str(ROOT / "tests" / "proc_scan.py"))}, "{report}", "{needles}"]
+defaults:
+  warmup: 0
+  min_iterations: 2
+  max_iterations: 2
+""")
+    event = pr_event(fake.url)
+    fake.add_pull_from_event(event, ["src/app.py"])
+    run = run_action(fake, workspace, "pull_request", event, token=token, launcher=launcher, env={
+        "GITHUB_TOKEN": token, "ACTIONS_RUNTIME_TOKEN": runtime, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc,
+        "ACTIONS_RUNTIME_URL": "https://pipelines.actions.githubusercontent.com/x/",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.githubusercontent.com/x",
+        "LANEBENCH_SCAN_CANARY": canary})
+    assert run.returncode == 0, run.log
+    assert len(fake.comments_on(PR_NUMBER)) == 1  # the token handed over still works
+
+    scan = json.loads(report.read_text(encoding="utf-8"))
+    assert [h for h in scan["hits"] if h["needle"] != "canary"] == []
+    assert scan["environ_read"] >= 1
+    canary_in = {(h["where"], h["pid"]) for h in scan["hits"]}
+    spawner = next(int(pid) for pid, how in scan["memory"].items()
+                   if how == "read" and ("mem", int(pid)) in canary_in)
+    assert ("environ", spawner) in canary_in  # the scanner does read environments and memory
+    entrypoint = scan["entrypoint"]
+    assert entrypoint is not None and scan["memory"][str(entrypoint)] == "Permission denied"
+    assert not int(scan["capabilities"]["CapEff"], 16) & (1 << CAP_SYS_PTRACE)
+    assert not int(scan["capabilities"]["CapBnd"], 16) & (1 << CAP_SYS_PTRACE)
+
+
 def test_pull_request_target_with_the_pr_checked_out_warns_loudly(fake: RemoteFakeGitHub,
                                                                   workspace: Path) -> None:
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=workspace, check=True)
@@ -742,6 +822,59 @@ def test_fork_safe_report_refuses_a_bundle_for_another_pr(fake: RemoteFakeGitHub
     assert "untrusted artifact refused (pr-mismatch): the bundle claims PR #8" in error
     assert fake.comments_on(PR_NUMBER) == [] and fake.comments_on(8) == []
     assert fake.check_runs_for(None) == []
+
+
+FORK = "forker/octo-repo"
+
+
+def fork_report(fake: RemoteFakeGitHub, tmp_path: Path, claim: int) -> Run:
+    """A fork's run of PR #7 (GitHub lists no PR for it) whose bundle claims PR `claim`,
+    reported by the trusted workflow_run job."""
+    run_id = fake.add_workflow_run(head_branch="feature", head_sha=HEAD_SHA, event="pull_request",
+                                   fork=FORK, pull_numbers=[])
+    out = measure_untrusted(fake, tmp_path, run_id, fork=FORK)
+    bundle = json.loads((out / "lanebench-bundle.json").read_text(encoding="utf-8"))
+    bundle["pr_number"] = claim
+    (out / "lanebench-bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    upload(fake, out, run_id)
+    trusted = make_workspace(tmp_path / "default-branch")
+    event = workflow_run_event(fake.url, run_id, pulls=[], head_repo=FORK)
+    return run_action(fake, trusted, "workflow_run", event, {"mode": "report"}, ref="refs/heads/main")
+
+
+@pytest.mark.parametrize("claim", [8, PR_NUMBER])
+def test_fork_safe_report_refuses_when_two_open_prs_share_the_head_commit(
+    fake: RemoteFakeGitHub, tmp_path: Path, cli_baseline_results: bytes, claim: int
+) -> None:
+    """The spoof: someone else's PR #8 has the fork's head commit too. Claiming #8 would put
+    the fork's numbers there; claiming its own #7 would still put a check on #8's commit."""
+    seed_baseline(fake, cli_baseline_results)
+    fake.add_pull_from_event(pr_event(fake.url, fork=FORK), ["src/app.py"])
+    fake.add_pull(8, ["src/app.py"], head_sha=HEAD_SHA, head_ref="copy", author="victim")
+    run = fork_report(fake, tmp_path, claim)
+    assert run.returncode == 2, run.log
+    (error,) = run.commands("error")
+    assert ("untrusted artifact refused (pr-ambiguous): 2 open pull requests of "
+            f"{DEFAULT_REPO} have head {HEAD_SHA[:12]} (#7, #8)") in error
+    assert fake.comments_on(PR_NUMBER) == [] and fake.comments_on(8) == []
+    assert fake.check_runs_for(None) == []
+    assert fake.requests_for("pulls/list")[0]["query"]["state"] == "open"
+
+
+def test_fork_safe_report_refuses_the_only_open_pr_of_another_branch(
+    fake: RemoteFakeGitHub, tmp_path: Path, cli_baseline_results: bytes
+) -> None:
+    """The fork closed its own PR after the run: the one open PR with that commit is #8,
+    from another branch, which the run did not measure."""
+    seed_baseline(fake, cli_baseline_results)
+    fake.add_pull_from_event(pr_event(fake.url, fork=FORK), ["src/app.py"], state="closed")
+    fake.add_pull(8, ["src/app.py"], head_sha=HEAD_SHA, head_ref="copy", author="victim")
+    run = fork_report(fake, tmp_path, claim=8)
+    assert run.returncode == 2, run.log
+    (error,) = run.commands("error")
+    assert (f"untrusted artifact refused (pr-mismatch): PR #8 comes from '{DEFAULT_REPO}:copy', "
+            f"the workflow run measured '{FORK}:feature'") in error
+    assert fake.comments_on(8) == [] and fake.check_runs_for(None) == []
 
 
 def test_fork_safe_report_refuses_a_zip_that_escapes(fake: RemoteFakeGitHub, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -157,14 +158,30 @@ def test_bundle_written_in_place_keeps_the_results_file(tmp_path: Path) -> None:
     assert data["head_sha"] == HEAD and data["run_id"] is None  # SHA normalised to lower case
 
 
+@dataclass(frozen=True)
+class OpenPull:
+    """What lanebench.github.open_pulls_with_head reports of one pull request."""
+
+    number: int
+    head_repository: str
+    head_ref: str
+    state: str = "open"
+
+
+def pull_of_the_run(number: int = PR, **changes: Any) -> OpenPull:
+    """The open pull request whose head branch is the one the workflow run measured."""
+    run = workflow_run(prs=[])
+    return replace(OpenPull(number, run["head_repository"]["full_name"], run["head_branch"]), **changes)
+
+
 def test_fork_pr_is_resolved_by_head_sha(bundle_dir: Path) -> None:
     asked: list[str] = []
 
-    def resolve(sha: str) -> int | None:
+    def open_pulls(sha: str) -> list[OpenPull]:
         asked.append(sha)
-        return PR
+        return [pull_of_the_run(), pull_of_the_run(99, state="closed")]
 
-    trusted = read(bundle_dir, run=workflow_run(prs=[]), resolve_pr_number=resolve)
+    trusted = read(bundle_dir, run=workflow_run(prs=[]), open_pulls_with_head=open_pulls)
     assert asked == [HEAD]
     assert trusted.pr_resolved_by == "head_sha" and trusted.pr_number == PR
 
@@ -198,17 +215,47 @@ def test_workflow_run_of_another_commit_is_refused(bundle_dir: Path) -> None:
 
 def test_fork_pr_without_resolver_is_refused(bundle_dir: Path) -> None:
     err = refusal(bundle_dir, run=workflow_run(prs=[]))
-    assert err.reason == "pr-unresolved" and "resolve_pr_number" in str(err)
+    assert err.reason == "pr-unresolved" and "open_pulls_with_head" in str(err)
 
 
-def test_fork_pr_resolving_to_nothing_is_refused(bundle_dir: Path) -> None:
-    err = refusal(bundle_dir, run=workflow_run(prs=[]), resolve_pr_number=lambda sha: None)
-    assert err.reason == "pr-unresolved"
+def test_fork_pr_without_an_open_pull_request_is_refused(bundle_dir: Path) -> None:
+    err = refusal(bundle_dir, run=workflow_run(prs=[]), open_pulls_with_head=lambda sha: [])
+    assert err.reason == "pr-unresolved" and f"no open pull request of {REPO} has head" in str(err)
+    closed = refusal(bundle_dir, run=workflow_run(prs=[]),
+                     open_pulls_with_head=lambda sha: [pull_of_the_run(state="closed")])
+    assert closed.reason == "pr-unresolved"
 
 
 def test_fork_pr_resolving_to_another_pr_is_refused(bundle_dir: Path) -> None:
-    err = refusal(bundle_dir, run=workflow_run(prs=[]), resolve_pr_number=lambda sha: 5)
+    err = refusal(bundle_dir, run=workflow_run(prs=[]),
+                  open_pulls_with_head=lambda sha: [pull_of_the_run(5)])
     assert err.reason == "pr-mismatch" and "belongs to PR #5" in str(err)
+
+
+def test_a_workflow_run_without_its_head_branch_is_refused(bundle_dir: Path) -> None:
+    run = workflow_run(prs=[], head_branch=None)
+    err = refusal(bundle_dir, run=run, open_pulls_with_head=lambda sha: [pull_of_the_run()])
+    assert err.reason == "pr-unresolved" and "names no head repository and branch" in str(err)
+
+
+def test_two_open_pull_requests_on_the_head_commit_are_refused(bundle_dir: Path) -> None:
+    """The spoof: a second PR with the same head commit; whichever the bundle claims, a
+    check on that commit would show on both."""
+    both = [pull_of_the_run(), pull_of_the_run(5, head_repository=REPO, head_ref="copy")]
+    err = refusal(bundle_dir, run=workflow_run(prs=[]), open_pulls_with_head=lambda sha: both)
+    assert err.reason == "pr-ambiguous"
+    assert f"2 open pull requests of {REPO} have head {HEAD[:12]} (#5, #{PR})" in str(err)
+
+
+def test_the_one_open_pull_request_must_come_from_the_branch_the_run_measured(bundle_dir: Path) -> None:
+    """A fork's own PR closed after its run: the only open PR with that commit is someone
+    else's, from another branch, and the bundle (claiming it) is still refused."""
+    other = pull_of_the_run(head_repository=REPO, head_ref="victim")
+    err = refusal(bundle_dir, run=workflow_run(prs=[]), open_pulls_with_head=lambda sha: [other])
+    assert err.reason == "pr-mismatch"
+    run = workflow_run(prs=[])
+    measured = f"{run['head_repository']['full_name']}:{run['head_branch']}"
+    assert f"PR #{PR} comes from '{REPO}:victim', the workflow run measured {measured!r}" in str(err)
 
 
 def test_pull_requests_of_other_repositories_do_not_count(bundle_dir: Path) -> None:

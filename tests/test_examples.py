@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -284,11 +285,15 @@ def test_fork_safe_measure_job_produces_a_bundle_the_report_side_accepts(
         "event": "pull_request",
         "head_sha": head,
         "repository": {"full_name": repository},
+        "head_repository": {"full_name": repository},
+        "head_branch": "feature",
         "pull_requests": [],  # as for a fork: resolved by head SHA
     }
+    pr = SimpleNamespace(number=event["pull_request"]["number"], state="open",
+                         head_ref="feature", head_repository=repository)
     trusted = read_untrusted_bundle(
         artifact, expected_repository=repository, workflow_run=run,
-        resolve_pr_number=lambda sha: event["pull_request"]["number"] if sha == head else None,
+        open_pulls_with_head=lambda sha: [pr] if sha == head else [],
     )
     assert trusted.pr_number == event["pull_request"]["number"]
     assert trusted.info.run_id == "777" and trusted.head_sha == head

@@ -130,6 +130,75 @@ def test_duplicate_sticky_comments_are_collapsed(fake_github: FakeGitHub, client
     assert len(remaining) == 3  # the newer copy is gone, the humans' comments stay
 
 
+def test_a_foreign_comment_with_the_marker_is_left_alone_and_ours_is_posted(
+    fake_github: FakeGitHub, client: GitHubClient
+) -> None:
+    """Anyone can start a comment with the hidden marker: only the token's own account's
+    comment is edited, the way sticky-comment actions match marker and author."""
+    fake_github.add_pull(5)
+    human = fake_github.add_comment(5, f"{MARKER}\n### ✅ all good, merge me", user="mallory")
+    other_app = fake_github.add_comment(5, f"{MARKER}\nfrom another app", user="evil-app[bot]",
+                                        user_type="Bot")
+    assert client.find_comment(5, MARKER) is None
+    url = client.upsert_comment(5, f"{MARKER}\nthe real report", MARKER)
+    again = client.upsert_comment(5, f"{MARKER}\nthe next report", MARKER)
+    comments = {c["id"]: c for c in fake_github.comments_on(5)}
+    assert comments[human]["body"] == f"{MARKER}\n### ✅ all good, merge me"
+    assert comments[other_app]["body"] == f"{MARKER}\nfrom another app"
+    (ours,) = [c for c in comments.values() if c["id"] not in (human, other_app)]
+    assert ours["user_login"] == "github-actions[bot]" and ours["body"] == f"{MARKER}\nthe next report"
+    assert url == again and url.endswith(f"#issuecomment-{ours['id']}")
+    assert fake_github.requests_for("issues/update-comment")[0]["path"].endswith(f"/{ours['id']}")
+    # who the token is was asked once, through GraphQL (GET /user refuses installation tokens)
+    assert len(fake_github.requests_for("graphql")) == 1
+
+
+def test_a_personal_token_keeps_its_own_comment_not_the_actions_bots(fake_github: FakeGitHub) -> None:
+    pat = "github_pat_fake0personal0token"
+    fake_github.add_token(pat, login="octocat-dev", user_type="User")
+    fake_github.add_pull(5)
+    bots = fake_github.add_comment(5, f"{MARKER}\nby GITHUB_TOKEN", user="github-actions[bot]",
+                                   user_type="Bot")
+    mine = fake_github.add_comment(5, f"{MARKER}\nold", user="octocat-dev")
+    with make_client(fake_github, pat) as client:
+        assert client.identity().login == "octocat-dev"
+        found = client.find_comment(5, MARKER)
+        assert found is not None and found.id == mine
+        client.upsert_comment(5, f"{MARKER}\nnew", MARKER)
+    bodies = {c["id"]: c["body"] for c in fake_github.comments_on(5)}
+    assert bodies == {bots: f"{MARKER}\nby GITHUB_TOKEN", mine: f"{MARKER}\nnew"}
+
+
+def test_identity_is_the_account_id_so_a_renamed_bot_still_owns_its_comment(
+    fake_github: FakeGitHub, client: GitHubClient
+) -> None:
+    fake_github.add_pull(5)
+    identity = client.identity()
+    assert (identity.login, identity.id) == ("github-actions[bot]", 41898282)
+    look_alike = fake_github.add_comment(5, f"{MARKER}\nx", user="GitHub-Actions-bot")
+    client.upsert_comment(5, "report", MARKER)
+    assert fake_github.state.comments[look_alike].body == f"{MARKER}\nx"
+    assert len(fake_github.comments_on(5)) == 2
+
+
+def test_open_pulls_with_head_lists_every_open_pull_of_that_commit(fake_github: FakeGitHub,
+                                                                   client: GitHubClient) -> None:
+    other = "b" * 40
+    fake_github.add_pull(7, head_sha=SHA, head_ref="feature", fork="forker/octo-repo")
+    fake_github.add_pull(8, head_sha=SHA, head_ref="copy")
+    fake_github.add_pull(9, head_sha=SHA, head_ref="old", state="closed")
+    for n in range(10, 160):  # a second page of open pull requests
+        fake_github.add_pull(n, head_sha=other)
+    fake_github.add_pull(200, head_sha=SHA, head_ref="late")
+    heads = client.open_pulls_with_head(SHA)
+    assert sorted((h.number, h.head_ref, h.head_repository, h.state) for h in heads) == [
+        (7, "feature", "forker/octo-repo", "open"), (8, "copy", DEFAULT_REPO, "open"),
+        (200, "late", DEFAULT_REPO, "open")]
+    pages = fake_github.requests_for("pulls/list")
+    assert len(pages) == 2 and all(r["query"]["state"] == "open" for r in pages)
+    assert client.open_pulls_with_head(other[:-1] + "c") == []
+
+
 def test_comment_body_over_github_limit_is_truncated_with_a_note(fake_github: FakeGitHub,
                                                                  client: GitHubClient) -> None:
     fake_github.add_pull(5)

@@ -152,15 +152,19 @@ def test_committed_fixtures_record_their_sources() -> None:
         assert "repository" in payload
     opened = json.loads((FIXTURES / "webhooks" / "pull_request.opened.json").read_text())
     assert opened["pull_request"]["head"]["sha"]
+    graphql = (FIXTURES / "schema.graphql").read_text()
+    assert "@octokit/graphql-schema" in graphql and "viewer: User!" in graphql
 
 
 @pytest.mark.skipif(not (NODE_MODULES / "@octokit" / "openapi").is_dir(),
-                    reason="npm packages @octokit/openapi and @octokit/webhooks-examples not installed")
+                    reason="npm packages @octokit/openapi, @octokit/webhooks-examples and "
+                           "@octokit/graphql-schema not installed")
 def test_committed_fixtures_match_the_extraction_script(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(ROOT / "scripts" / "extract_github_fixtures.py"),
                     "--node-modules", str(NODE_MODULES), "--out", str(tmp_path)],
                    check=True, capture_output=True)
     assert (tmp_path / "openapi.json").read_bytes() == (FIXTURES / "openapi.json").read_bytes()
+    assert (tmp_path / "schema.graphql").read_bytes() == (FIXTURES / "schema.graphql").read_bytes()
     for f in (FIXTURES / "webhooks").iterdir():
         assert (tmp_path / "webhooks" / f.name).read_bytes() == f.read_bytes(), f.name
 

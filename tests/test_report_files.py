@@ -160,3 +160,45 @@ def test_cli_lane_decision_is_shown(results: tuple[Path, Path], tmp_path: Path) 
     proc = lanebench("report", str(base), str(head), "--lane-decision", "lane.json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "#### Lane: heavy\n\n- 7 code files changed (threshold 6)" in proc.stdout
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_every_file_written_gets_the_mode_the_umask_gives(results: tuple[Path, Path], tmp_path: Path,
+                                                          umask: int, mode: int) -> None:
+    """On GitHub the container writes as root and actions/upload-artifact reads as the runner
+    user: results, comparison and reports must be readable beyond their owner under 022."""
+    base, head = results
+    (tmp_path / "lanebench.yml").write_text(
+        f"benchmarks:\n  - name: t\n    command: [{json.dumps(sys.executable)}, -c, pass]\n"
+        "defaults:\n  warmup: 0\n  min_iterations: 2\n  max_iterations: 2\n", encoding="utf-8")
+    commands = [
+        ["run", "--config", "lanebench.yml", "-o", "out/results.json"],
+        ["compare", str(base), str(head), "-o", "out/comparison.json"],
+        ["report", str(base), str(head), "--format", "all", "-o", "out/reports"],
+        ["report", str(head), "--format", "summary", "-o", "out/summary.md"],
+    ]
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    for args in commands:  # the umask is set by the shell, as a runner's or a user's would be
+        proc = subprocess.run(["/bin/sh", "-c", f'umask {umask:03o} && exec "$@"', "sh", sys.executable,
+                               "-m", "lanebench", *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert proc.returncode in (0, 1), proc.stderr  # 1: the compared demo files regress
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and ".lanebench" not in p.parts]
+    assert {"results.json", "comparison.json", "report.html", "samples.csv", "summary.md"} <= {
+        p.name for p in written}
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in written} == {p.name: oct(mode) for p in written}
+    assert not [p for p in (tmp_path / "out").rglob(".*.tmp")]  # no temporary file left behind
+
+
+def test_atomic_write_replaces_a_file_whole_and_cleans_up_on_failure(tmp_path: Path) -> None:
+    from lanebench.atomic_write import write_text_atomic
+
+    target = tmp_path / "deep" / "report.md"
+    write_text_atomic(target, "one\r\n")
+    write_text_atomic(target, "two\n")
+    assert target.read_bytes() == b"two\n"
+
+    with pytest.raises(TypeError):
+        write_text_atomic(target, 42)  # type: ignore[arg-type]
+    assert target.read_bytes() == b"two\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["report.md"]

@@ -121,8 +121,8 @@ def build_context(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lanebench.atomic_write import write_text_atomic
     from lanebench.report import FORMATS, write_reports
-    from lanebench.report.files import write_text_atomic
 
     ctx = build_context(args)
     if args.format == "all":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from lanebench.atomic_write import write_text_atomic
 from lanebench.report.context import ReportContext
 from lanebench.report.html import html_from_view, render_html
 from lanebench.report.markdown import (
@@ -32,20 +31,6 @@ FORMATS: dict[str, tuple[str, Callable[[ReportContext], str]]] = {
     "csv-summary": ("summary.csv", render_csv_summary),
     "json": ("comparison.json", render_json),
 }
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write through a temporary file and a rename: readers never see half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_reports(ctx: ReportContext, directory: Path | str) -> dict[str, Path]:

@@ -37,6 +37,7 @@ class Call:
     params: dict[str, str]
     query: dict[str, str]
     body: Any
+    token: str = ""  # the caller's token; its identity authors what the call creates
 
     @property
     def repo_name(self) -> str:
@@ -74,7 +75,7 @@ def _paginate(call: Call, items: list[Any]) -> tuple[list[Any], dict[str, str]]:
 
 def _user(call: Call, login: str, user_type: str = "User") -> dict[str, Any]:
     user = call.spec.example("issue-comment")["user"]
-    user.update(login=login, type=user_type, url=call.api(f"/users/{login}"),
+    user.update(login=login, id=call.state.user_id(login), type=user_type, url=call.api(f"/users/{login}"),
                 html_url=f"https://github.com/{login}")
     return user
 
@@ -90,7 +91,22 @@ def _repository(call: Call, repo: Repo, template: dict[str, Any]) -> dict[str, A
 
 
 def _pull(call: Call, pull: Pull) -> dict[str, Any]:
-    body = call.spec.example("pull-request")
+    """A pull request as `pulls/get` returns it (the full object)."""
+    body = _pull_fields(call, pull, call.spec.example("pull-request"))
+    body.update(
+        changed_files=len(pull.files),
+        additions=sum(f.get("additions", 0) for f in pull.files),
+        deletions=sum(f.get("deletions", 0) for f in pull.files),
+    )
+    return body
+
+
+def _pull_simple(call: Call, pull: Pull) -> dict[str, Any]:
+    """A pull request as `pulls/list` lists it (`pull-request-simple`: no counts)."""
+    return _pull_fields(call, pull, call.spec.example("pull-request-simple-items")[0])
+
+
+def _pull_fields(call: Call, pull: Pull, body: dict[str, Any]) -> dict[str, Any]:
     repo = call.state.repo(pull.repo)
     assert repo is not None
     head_repo = call.state.repo(pull.head_repo) or Repo(id=repo.id + 1, owner=pull.head_repo.split("/")[0],
@@ -105,9 +121,6 @@ def _pull(call: Call, pull: Pull) -> dict[str, Any]:
         labels=[_label(call, repo, name) for name in pull.labels],
         # The description's own example lists a team without the `type` it requires.
         requested_teams=[],
-        changed_files=len(pull.files),
-        additions=sum(f.get("additions", 0) for f in pull.files),
-        deletions=sum(f.get("deletions", 0) for f in pull.files),
     )
     body["head"].update(ref=pull.head_ref, sha=pull.head_sha, label=f"{head_repo.owner}:{pull.head_ref}",
                         repo=_repository(call, head_repo, body["head"]["repo"]))
@@ -214,6 +227,23 @@ def pulls_get(call: Call) -> Response:
     return Response(200, _pull(call, pull))
 
 
+def pulls_list(call: Call) -> Response:
+    """Filters as GitHub documents them: `state`, `head` (`owner:branch`), `base`; newest first
+    unless `direction=asc` (creation order is the number's here)."""
+    if call.state.repo(call.repo_name) is None:
+        return error(404, "Not Found")
+    state = call.query.get("state", "open")
+    head, base = call.query.get("head"), call.query.get("base")
+    with call.state.lock:
+        pulls = [p for (repo, _), p in call.state.pulls.items()
+                 if repo == call.repo_name and state in ("all", p.state)
+                 and (head is None or head.lower() == f"{p.head_repo.split('/')[0]}:{p.head_ref}".lower())
+                 and (base is None or base == p.base_ref)]
+    pulls.sort(key=lambda p: p.number, reverse=call.query.get("direction", "desc") == "desc")
+    chunk, headers = _paginate(call, pulls)
+    return Response(200, [_pull_simple(call, p) for p in chunk], headers)
+
+
 def pulls_list_files(call: Call) -> Response:
     pull = _find_pull(call)
     if pull is None:
@@ -248,8 +278,9 @@ def issues_create_comment(call: Call) -> Response:
     number = int(call.params["issue_number"])
     if _find_pull(call) is None:
         return error(404, "Not Found")
+    author = call.state.identity(call.token)
     cid = call.state.add_comment(number, call.body["body"], repo=call.repo_name,
-                                 user="github-actions[bot]", user_type="Bot")
+                                 user=author["login"], user_type=author["type"])
     c = call.state.comments[cid]
     return Response(201, _comment(call, c), {"Location": call.api(
         f"/repos/{call.repo_name}/issues/comments/{cid}")})
@@ -363,6 +394,7 @@ def actions_get_workflow_run(call: Call) -> Response:
 
 HANDLERS: dict[str, Callable[[Call], Response]] = {
     "pulls/get": pulls_get,
+    "pulls/list": pulls_list,
     "pulls/list-files": pulls_list_files,
     "issues/list-comments": issues_list_comments,
     "issues/create-comment": issues_create_comment,
@@ -383,6 +415,7 @@ _COMMENT_WRITE = (("issues", "write"), ("pull_requests", "write"))
 _COMMENT_READ = (("issues", "read"), ("pull_requests", "read"))
 PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "pulls/get": (("pull_requests", "read"),),
+    "pulls/list": (("pull_requests", "read"),),
     "pulls/list-files": (("pull_requests", "read"),),
     "issues/list-comments": _COMMENT_READ,
     "issues/create-comment": _COMMENT_WRITE,

@@ -3,6 +3,8 @@
 Every request is checked against GitHub's OpenAPI description before anything else: an
 unknown route answers 404 and a request that breaks the description answers 400, both
 with the violation in the message, and both are recorded so that a test fails at teardown.
+`POST /graphql` is checked against the committed subset of GitHub's GraphQL schema instead
+(graphql.py).
 Then come scripted faults, authentication and permissions (like GITHUB_TOKEN's), and the
 operation itself. Responses are checked against the description too.
 
@@ -20,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from . import graphql
 from .handlers import HANDLERS, PERMISSIONS, Call, Response, error
 from .spec import GitHubDescription, load_description
 from .state import DEFAULT_TOKEN, FakeState, Fault, RequestRecord
@@ -90,6 +93,8 @@ class FakeGitHub:
     def handle(self, method: str, path: str, query: dict[str, str], raw: bytes,
                headers: dict[str, str]) -> tuple[Response, str | None, Any]:
         state = self.state
+        if method == "POST" and path == "/graphql":
+            return self.handle_graphql(raw, headers)
         match = self.spec.match(method, path)
         if match is None:
             allowed = self.spec.methods_for(path)
@@ -112,11 +117,10 @@ class FakeGitHub:
         if fault is not None:
             return Response(fault.status, fault.body, dict(fault.headers)), op, body
 
-        auth = headers.get("authorization", "")
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() not in ("token", "bearer") or not token:
+        token = _token(headers)
+        if not token:
             return error(401, "Requires authentication"), op, body
-        perms = state.tokens.get(token.strip())
+        perms = state.tokens.get(token)
         if perms is None:
             return error(401, "Bad credentials"), op, body
         allowed_by = PERMISSIONS[op]
@@ -129,7 +133,7 @@ class FakeGitHub:
         other = host.replace("127.0.0.1", "localhost") if host.startswith("127.0.0.1") \
             else host.replace("localhost", "127.0.0.1")
         call = Call(state=state, spec=self.spec, base_url=f"http://{host}", blob_base_url=f"http://{other}",
-                    path=path, params=match.path_params, query=query, body=body)
+                    path=path, params=match.path_params, query=query, body=body, token=token)
         resp = HANDLERS[op](call)
         if resp.body is not None:
             payload = json.dumps(resp.body).encode()
@@ -139,6 +143,30 @@ class FakeGitHub:
             for w in wrong:
                 state.record_violation(f"fake's own response to {method} {path} ({op}): {w}")
         return resp, op, body
+
+
+    def handle_graphql(self, raw: bytes, headers: dict[str, str]) -> tuple[Response, str | None, Any]:
+        """GraphQL: the query checked against the schema subset, answered as the token's account."""
+        op = "graphql"
+        with self._validate_lock:
+            problems, body = graphql.query_violations(raw)
+        if problems:
+            for p in problems:
+                self.state.record_violation(f"POST /graphql: {p}")
+            return Response(200, {"errors": [{"message": p} for p in problems]}), op, body or None
+        fault = self.state.take_fault(op)
+        if fault is not None:
+            return Response(fault.status, fault.body, dict(fault.headers)), op, body
+        token = _token(headers)
+        if not token or token not in self.state.tokens:
+            return error(401, "Bad credentials" if token else "Requires authentication"), op, body
+        with self._validate_lock:
+            return Response(200, graphql.answer(body, self.state.identity(token))), op, body
+
+
+def _token(headers: dict[str, str]) -> str:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() in ("token", "bearer") else ""
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -18,6 +18,8 @@ from typing import Any
 
 DEFAULT_TOKEN = "ghs_fake0token0for0tests"
 DEFAULT_REPO = "octo-org/octo-repo"
+# Who GITHUB_TOKEN is: GitHub Actions' app, as its bot user (the id is GitHub's).
+ACTIONS_BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
 ALL_WRITE = {
     "pull_requests": "write",
     "issues": "write",
@@ -160,6 +162,8 @@ class FakeState:
         self._next_id = 1000
         self.repos: dict[str, Repo] = {}
         self.tokens: dict[str, dict[str, str]] = {DEFAULT_TOKEN: dict(ALL_WRITE)}
+        self.identities: dict[str, dict[str, Any]] = {DEFAULT_TOKEN: dict(ACTIONS_BOT)}
+        self.user_ids: dict[str, int] = {ACTIONS_BOT["login"]: ACTIONS_BOT["id"]}
         self.pulls: dict[tuple[str, int], Pull] = {}
         self.comments: dict[int, Comment] = {}
         self.check_runs: dict[int, CheckRun] = {}
@@ -181,6 +185,23 @@ class FakeState:
     def repo(self, full_name: str) -> Repo | None:
         return self.repos.get(full_name.lower())
 
+    def user_id(self, login: str) -> int:
+        """The account's id: one per login, stable for the fake's life (logins are
+        case-insensitive on GitHub)."""
+        with self.lock:
+            known = {k.lower(): v for k, v in self.user_ids.items()}
+            if login.lower() not in known:
+                self.user_ids[login] = 5_000_000 + self.new_id()
+                return self.user_ids[login]
+            return known[login.lower()]
+
+    def identity(self, token: str) -> dict[str, Any]:
+        """The account a token acts as: login, id and type ("User" or "Bot")."""
+        with self.lock:
+            who = dict(self.identities.get(token) or ACTIONS_BOT)
+        who["id"] = self.user_id(who["login"])
+        return who
+
     # --- seeding (tests call these) ------------------------------------------------------
 
     def add_repo(self, full_name: str = DEFAULT_REPO, default_branch: str = "main") -> dict[str, Any]:
@@ -193,10 +214,13 @@ class FakeState:
             self.repos[full_name.lower()] = repo
             return asdict(repo)
 
-    def add_token(self, token: str, permissions: dict[str, str] | None = None) -> None:
-        """Register a token; `permissions` like GITHUB_TOKEN's (`{"checks": "read"}`...)."""
+    def add_token(self, token: str, permissions: dict[str, str] | None = None, *,
+                  login: str = ACTIONS_BOT["login"], user_type: str = "Bot") -> None:
+        """Register a token; `permissions` like GITHUB_TOKEN's (`{"checks": "read"}`...).
+        It acts as `login` (GITHUB_TOKEN: github-actions[bot]; a personal token: its user)."""
         with self.lock:
             self.tokens[token] = dict(ALL_WRITE if permissions is None else permissions)
+            self.identities[token] = {"login": login, "type": user_type}
 
     def add_pull(
         self,
@@ -211,6 +235,7 @@ class FakeState:
         title: str = "Change things",
         author: str = "octocat",
         fork: str | None = None,
+        state: str = "open",
     ) -> dict[str, Any]:
         """Add a pull request. `files`: paths, diff entries, or a count of generated paths."""
         self.add_repo(repo)
@@ -221,12 +246,13 @@ class FakeState:
             pull = Pull(
                 repo=repo.lower(), number=number, head_sha=head_sha, head_ref=head_ref,
                 base_ref=base_ref, files=entries, labels=list(labels or []), title=title,
-                author=author, head_repo=(fork or repo),
+                author=author, head_repo=(fork or repo), state=state,
             )
             self.pulls[(repo.lower(), number)] = pull
             return asdict(pull) | {"files": len(entries)}
 
-    def add_pull_from_event(self, event: dict[str, Any], files: list[str] | int = 1) -> dict[str, Any]:
+    def add_pull_from_event(self, event: dict[str, Any], files: list[str] | int = 1,
+                            state: str = "open") -> dict[str, Any]:
         """Seed a pull request from a `pull_request` webhook payload."""
         pr = event["pull_request"]
         head_repo = (pr["head"].get("repo") or {}).get("full_name") or event["repository"]["full_name"]
@@ -235,7 +261,7 @@ class FakeState:
             pr["number"], files, repo=repo, head_sha=pr["head"]["sha"], head_ref=pr["head"]["ref"],
             base_ref=pr["base"]["ref"], labels=[lb["name"] for lb in pr.get("labels", [])],
             title=pr.get("title") or "", author=pr["user"]["login"],
-            fork=head_repo if head_repo.lower() != repo.lower() else None,
+            fork=head_repo if head_repo.lower() != repo.lower() else None, state=state,
         )
 
     def add_comment(
