@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
+from lanebench.limits import MAX_BENCHMARKS
 from lanebench.names import MAX_NAME_LENGTH, has_hidden_characters
 from lanebench.results import (
-    MAX_BENCHMARKS,
     ResultsDocument,
     ResultsLimitError,
     ResultsLimits,

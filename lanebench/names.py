@@ -56,3 +56,9 @@ def name_problem(name: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
     if not has_visible_character(name):
         return "has no visible character"
     return None
+
+
+def shown_names(names: list[str], limit: int = 10) -> str:
+    """Names for a one-line message: the first `limit`, then how many more there are."""
+    shown = ", ".join(name[:60] for name in names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lanebench.errors import ResultsError
+from lanebench.limits import MAX_BENCHMARKS
 from lanebench.metrics import METRICS
 from lanebench.names import MAX_NAME_LENGTH, name_problem
 
@@ -117,7 +118,6 @@ def _with_extra(d: dict[str, Any]) -> dict[str, Any]:
 # rest of lanebench reads from a ResultsDocument has the type its dataclass declares.
 
 MAX_RESULTS_BYTES = 64 * 1024 * 1024  # the baseline artifact's per-file limit (baseline.py)
-MAX_BENCHMARKS = 1000
 MAX_JSON_DEPTH = 32  # lanebench writes 5 levels; newer minor versions get room to grow
 MAX_STRING_LENGTH = 64 * 1024  # any string: notes, stderr tails, environment values
 # Every sample's magnitude is 0 or within [MIN_SAMPLE, MAX_SAMPLE]: a nanosecond (the
@@ -392,6 +392,19 @@ def _is_sample(x: Any) -> bool:
     """A number a measurement can be: 0, or of magnitude within [MIN_SAMPLE, MAX_SAMPLE]."""
     t = type(x)
     return (t is float or t is int) and (x == 0 or MIN_SAMPLE <= abs(x) <= MAX_SAMPLE)
+
+
+def sample_problem(metric_name: str, value: Any) -> str | None:
+    """Why `value` cannot be a measurement of `metric_name`, or None."""
+    if not _is_sample(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return f"{_shown(value)} is out of range (0, or {MIN_SAMPLE:g} to {MAX_SAMPLE:g})"
+        return f"{'nothing' if value is None else type(value).__name__} is not a number"
+    catalog = METRICS.get(metric_name)
+    if catalog is not None and (value < 0 or (value == 0 and catalog.positive)):
+        need = "above 0" if catalog.positive else "0 or more"
+        return f"{value!r} is not a possible {metric_name} measurement (it is always {need})"
+    return None
 
 
 def _run_from_dict(run: dict[str, Any], v: _Validator) -> RunInfo:
