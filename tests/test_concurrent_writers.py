@@ -72,7 +72,7 @@ def test_a_second_run_into_the_same_checkpoint_stops_and_names_the_first(project
     (line,) = second.stderr.splitlines()
     assert f"the checkpoint {Path('same.checkpoint.jsonl')}" in line
     assert f"being written by another lanebench (pid {first.pid}, `lanebench run" in line
-    assert "give this run another --output" in line
+    assert "give this run another output (--output, --output-dir)" in line
     # The first run's results are whole: four samples, nothing from the second.
     doc = read_results(project / "same.json")
     assert doc.benchmarks[0].n == 24 and doc.run.status == "complete"

@@ -406,7 +406,7 @@ class _Session:
         # lines (and holes of NUL bytes) with the first's and lose both runs' samples.
         lock = FileLock(
             self.checkpoint_path, "the checkpoint",
-            hint="wait for that run to finish, or give this run another --output",
+            hint="wait for it to finish, or give this run another output (--output, --output-dir)",
         ).acquire()
         try:
             return self._run_locked()
