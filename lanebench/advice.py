@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 import pathspec
-import scipy.stats
 
 from lanebench.metrics import metric
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import SlaReport
 from lanebench.stats.model import Comparison, MetricComparison
+from lanebench.stats.twosample import mann_whitney_p
 from lanebench.units import format_duration, format_size
 
 
@@ -388,7 +388,7 @@ def _parallelism(
     h_med, b_med = float(np.median(h)), float(np.median(b))
     if abs(h_med - b_med) < MIN_PARALLELISM_SHIFT or _character(h_med) == _character(b_med):
         return []
-    p = float(scipy.stats.mannwhitneyu(h, b, alternative="two-sided").pvalue)
+    p = mann_whitney_p(np.asarray(h, dtype=float), np.asarray(b, dtype=float))
     if p >= 0.01:
         return []
     cores = environment.get("cpu_affinity") or environment.get("cpu_count")

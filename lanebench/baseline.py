@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from lanebench.calibration import calibration_of
 from lanebench.environment import MACHINE_KEYS
 from lanebench.errors import ResultsError
+from lanebench.locking import FileLock
 from lanebench.results import ResultsDocument, read_results, write_results
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 RESULTS_FILENAME = "lanebench-results.json"
 DEFAULT_BASELINE_DIR = Path(".lanebench") / "baseline"
+# Storing takes milliseconds; a store busy for longer is held by something stuck.
+STORE_WAIT_SECONDS = 60.0
 
 
 class BaselineError(ResultsError):
@@ -66,9 +69,23 @@ class LocalBaselineStore:
             return None
         return read_results(self.path)
 
-    def save(self, doc: ResultsDocument) -> Path:
-        """Store `doc` as the baseline (atomically: readers never see half a file)."""
-        return write_results(self.path, doc)
+    def save(self, doc: ResultsDocument, *, keep: int | None = None) -> Path:
+        """Store `doc` as the baseline (atomically: readers never see half a file).
+
+        One writer at a time: a second `lanebench baseline` into the same store waits for
+        the first (at most STORE_WAIT_SECONDS). With `keep`, `doc`'s history is rebuilt on
+        the baseline stored now, under the lock: another run may have stored one since
+        `doc`'s history was taken from the store, and it must not drop out of the history.
+        """
+        lock = FileLock(
+            self.path, "the baseline store",
+            hint=f"try again when it is done, or store elsewhere with --store (waited up to "
+            f"{STORE_WAIT_SECONDS:g} s)",
+        )
+        with lock.acquire(wait=STORE_WAIT_SECONDS):
+            if keep is not None:
+                doc = append_history(self.load(), doc, keep)
+            return write_results(self.path, doc)
 
 
 # --- safe extraction --------------------------------------------------------------------

@@ -12,12 +12,10 @@ payload GitHub itself produced, before anything is compared or published.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
 import stat
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,9 +23,14 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
+from lanebench.limits import MAX_BENCHMARKS
+from lanebench.names import MAX_NAME_LENGTH, has_hidden_characters
 from lanebench.results import (
     ResultsDocument,
+    ResultsLimitError,
+    ResultsLimits,
     check_major,
+    parse_json,
     parse_version,
     read_results,
     write_json_atomic,
@@ -40,7 +43,6 @@ BUNDLE_SUPPORTED_MAJOR = 1
 
 SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names
 REPOSITORY_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
-METRIC_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 RUN_ID_RE = re.compile(r"[0-9]{1,20}")
 MAX_REF_LENGTH = 255
 MAX_FILE_NAME_LENGTH = 255
@@ -63,7 +65,7 @@ REFUSALS: dict[str, str] = {
     "pr-ambiguous": "more than one open pull request has the workflow run's head commit",
     "sha256-mismatch": "the results file's sha256 differs from the one recorded in the bundle",
     "bad-results": "the results file is not a valid lanebench results file",
-    "bad-benchmark-name": "a benchmark name is empty, too long, or holds control characters",
+    "bad-benchmark-name": "a benchmark name is empty, too long, invisible, or holds control characters",
     "bad-metric-name": "a metric name is not a plain lower-case identifier",
     "too-many-benchmarks": "the results file lists more benchmarks than the limit",
 }
@@ -92,12 +94,25 @@ class PullHeadLike(Protocol):
 
 @dataclass(frozen=True)
 class BundleLimits:
-    """How much of an untrusted artifact is read at most."""
+    """How much of an untrusted artifact is read at most.
 
-    max_results_bytes: int = 50 * 1024 * 1024
+    16 MiB of results is about 90,000 benchmark iterations as `lanebench run` writes them
+    (~180 bytes each with all 12 metrics): 1000 benchmarks x 90, or 100 x 900, more than
+    the heavy lane's 60 iterations of every benchmark. Parsing and checking that much takes
+    about a second here; a larger file is refused before a byte of it is parsed.
+    """
+
+    max_results_bytes: int = 16 * 1024 * 1024
     max_bundle_bytes: int = 64 * 1024
-    max_benchmarks: int = 1000
-    max_name_length: int = 200
+    max_benchmarks: int = MAX_BENCHMARKS
+    max_name_length: int = MAX_NAME_LENGTH
+
+    def results_limits(self) -> ResultsLimits:
+        return ResultsLimits(
+            max_bytes=self.max_results_bytes,
+            max_benchmarks=self.max_benchmarks,
+            max_name_length=self.max_name_length,
+        )
 
 
 @dataclass(frozen=True)
@@ -169,25 +184,6 @@ def _show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit + 40 else text[: limit + 40] + "…"
 
 
-def _has_hidden_characters(text: str) -> bool:
-    # Cc: control characters (newlines, ESC for terminal sequences); Cf: format
-    # characters (bidi overrides that reorder text); Zl/Zp: line/paragraph separators.
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in text)
-
-
-def benchmark_name_problem(name: str, max_length: int = BundleLimits.max_name_length) -> str | None:
-    """Why a benchmark name is unfit for a report, or None when it is fine."""
-    if not name.strip():
-        return "is empty"
-    if len(name) > max_length:
-        return f"is {len(name)} characters long (limit {max_length})"
-    if _has_hidden_characters(name):
-        return "holds control or invisible formatting characters"
-    if name != name.strip():
-        return "starts or ends with white space"
-    return None
-
-
 def _check_repository(value: str, what: str) -> str:
     if not REPOSITORY_RE.fullmatch(value):
         raise ValueError(f"{what}: expected OWNER/NAME, got {_show(value)}")
@@ -195,7 +191,7 @@ def _check_repository(value: str, what: str) -> str:
 
 
 def _check_ref(value: str) -> str:
-    if not value or len(value) > MAX_REF_LENGTH or _has_hidden_characters(value) or value != value.strip():
+    if not value or len(value) > MAX_REF_LENGTH or has_hidden_characters(value) or value != value.strip():
         raise ValueError(f"base_ref: expected a branch name, got {_show(value)}")
     return value
 
@@ -213,7 +209,7 @@ def _check_file_name(value: str) -> str:
         or value in (".", "..", BUNDLE_FILE)
         or "/" in value
         or "\\" in value
-        or _has_hidden_characters(value)
+        or has_hidden_characters(value)
     ):
         raise ValueError(f"results_file: expected a plain file name beside the bundle, got {_show(value)}")
     return value
@@ -315,12 +311,12 @@ def write_bundle(
             "report workflow accepts",
             hint="run fewer iterations or benchmarks per pull request",
         )
-    doc = read_results(source)  # clear errors for truncated or foreign files
-    problem = results_content_problem(doc, limits)
-    if problem:
-        raise ResultsError(
-            f"{source}: {problem[1]}", hint="rename it in the config; the report workflow would refuse it"
-        )
+    try:  # the report workflow's own checks: clear errors for truncated or foreign files
+        read_results(source, limits=limits.results_limits())
+    except ResultsLimitError as exc:
+        fix = ("rename it in the config; the report workflow would refuse it"
+               if exc.reason.startswith("bad-") else "run fewer benchmarks per pull request")
+        raise ResultsError(exc.message, hint=fix) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / source.name
     if not target.exists() or not os.path.samefile(source, target):
@@ -503,8 +499,8 @@ def read_untrusted_bundle(
     _regular_file(bundle_path, limits.max_bundle_bytes, "bundle file")
     raw = _read_limited(bundle_path, limits.max_bundle_bytes)
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        data = parse_json(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise UntrustedArtifactError("not-json", f"{BUNDLE_FILE} is not UTF-8 JSON: {exc}") from None
     info = parse_bundle(data)
 
@@ -567,13 +563,10 @@ def read_untrusted_bundle(
             f"recorded {info.results_sha256[:12]} ({info.results_size} bytes)",
         )
     try:
-        doc = read_results(results_path)
-    except (ResultsError, RecursionError) as exc:
-        text = str(exc).replace(str(results_path), info.results_file)
-        raise UntrustedArtifactError("bad-results", text) from None
-    problem = results_content_problem(doc, limits)
-    if problem:
-        raise UntrustedArtifactError(*problem)
+        doc = read_results(results_path, limits=limits.results_limits())
+    except ResultsError as exc:
+        reason = exc.reason if isinstance(exc, ResultsLimitError) else "bad-results"
+        raise UntrustedArtifactError(reason, exc.message.replace(str(results_path), info.results_file)) from None
     return TrustedBundle(info=info, results_path=results_path, results=doc, pr_resolved_by=resolved_by)
 
 
@@ -620,27 +613,3 @@ def _check_the_one_open_pull(info: BundleInfo, workflow_run: Mapping[str, Any], 
             "pr-mismatch", f"PR #{pull.number} comes from {_show(source)}, the workflow run "
                            f"measured {_show(run_repo + ':' + run_branch)}",
         )
-
-
-def results_content_problem(doc: ResultsDocument, limits: BundleLimits) -> tuple[str, str] | None:
-    """(refusal reason, message) for content unfit for a report, or None.
-
-    Names end up in Markdown comments and check runs: keep them short and visible.
-    """
-    if len(doc.benchmarks) > limits.max_benchmarks:
-        return (
-            "too-many-benchmarks",
-            f"the results list {len(doc.benchmarks)} benchmarks (limit {limits.max_benchmarks})",
-        )
-    for bench in doc.benchmarks:
-        problem = benchmark_name_problem(bench.name, limits.max_name_length)
-        if problem:
-            return "bad-benchmark-name", f"benchmark name {_show(bench.name)} {problem}"
-        for metric in bench.samples:
-            if not METRIC_NAME_RE.fullmatch(metric):
-                return (
-                    "bad-metric-name",
-                    f"benchmark {_show(bench.name)}: metric name {_show(metric)} is not a "
-                    "lower-case identifier",
-                )
-    return None

@@ -3,7 +3,10 @@
 Every layer (runner, results, stats, sla, report) refers to metrics by these names.
 `kind` picks the practical threshold δ (config `thresholds.<kind>`); `compared`
 says whether `compare` tests it by default (each compared metric costs statistical
-power under multiple-testing control, so near-duplicates are recorded, not tested).
+power under multiple-testing control, so near-duplicates are recorded, not tested);
+`positive` says that every real measurement is above zero, so that a results file
+holding 0 or less for it is refused (a wall time of -4 ms is not an improvement).
+No metric can be negative.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ class Metric:
     label: str
     source: str
     compared: bool
+    positive: bool
 
 
 METRICS: dict[str, Metric] = {
@@ -29,36 +33,44 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("wall", "s", "time", "Wall time",
                "CLOCK_MONOTONIC from just before the spawn to the exit (pidfd); ns resolution",
-               True),
+               compared=True, positive=True),
         Metric("cpu", "s", "time", "CPU time (user+sys)",
                "os.wait4 rusage of the reaped child, which includes every descendant it waited for, "
                "plus orphans reaped by the spawner as subreaper; the total follows the scheduler's "
-               "runtime (µs), the user/sys split is sampled at kernel ticks", True),
-        Metric("user", "s", "time", "User CPU time", "os.wait4 rusage ru_utime (see cpu)", False),
-        Metric("sys", "s", "time", "System CPU time", "os.wait4 rusage ru_stime (see cpu)", False),
+               "runtime (µs), the user/sys split is sampled at kernel ticks",
+               compared=True, positive=True),
+        # user and sys can each be 0: the kernel splits the CPU total by tick samples
+        Metric("user", "s", "time", "User CPU time", "os.wait4 rusage ru_utime (see cpu)",
+               compared=False, positive=False),
+        Metric("sys", "s", "time", "System CPU time", "os.wait4 rusage ru_stime (see cpu)",
+               compared=False, positive=False),
         Metric("maxrss", "bytes", "memory", "Max RSS of one process",
                "os.wait4 rusage ru_maxrss: the largest single process in the waited-for tree; "
                "exact peak, kernel-tracked, but never below the spawner's peak RSS, ~10 MiB (the "
-               "kernel counts the spawning process's pre-exec memory)", True),
+               "kernel counts the spawning process's pre-exec memory)",
+               compared=True, positive=True),
         Metric("tree_rss", "bytes", "memory", "Peak RSS of the tree (sum)",
                "psutil: sum of RSS over the whole process tree, peak over samples taken every "
                "sample_interval (50 ms default, first after 10 ms); misses peaks shorter than the "
-               "interval; never below maxrss when maxrss is above the spawner's size", False),
+               "interval; never below maxrss when maxrss is above the spawner's size",
+               compared=False, positive=True),
         Metric("read_bytes", "bytes", "io", "Storage bytes read",
                "/proc/<pid>/io read_bytes of the exited child (includes descendants it reaped) plus "
-               "orphans', each read as a zombie before reaping; page-cache hits count 0", False),
+               "orphans', each read as a zombie before reaping; page-cache hits count 0",
+               compared=False, positive=False),
         Metric("write_bytes", "bytes", "io", "Storage bytes written",
-               "/proc/<pid>/io write_bytes, as read_bytes", False),
+               "/proc/<pid>/io write_bytes, as read_bytes", compared=False, positive=False),
         Metric("read_chars", "bytes", "io", "Bytes read (syscalls)",
-               "/proc/<pid>/io rchar: bytes passed to read-like syscalls, cache hits included", True),
+               "/proc/<pid>/io rchar: bytes passed to read-like syscalls, cache hits included",
+               compared=True, positive=False),
         Metric("write_chars", "bytes", "io", "Bytes written (syscalls)",
-               "/proc/<pid>/io wchar: bytes passed to write-like syscalls", True),
+               "/proc/<pid>/io wchar: bytes passed to write-like syscalls", compared=True, positive=False),
         Metric("peak_threads", "count", "count", "Peak threads",
                "psutil: sum of num_threads over the tree, peak over samples; 1 when the command "
-               "exits before the first sample", False),
+               "exits before the first sample", compared=False, positive=True),
         Metric("peak_processes", "count", "count", "Peak processes",
                "psutil: number of live processes in the tree, peak over samples; 1 when the "
-               "command exits before the first sample", False),
+               "command exits before the first sample", compared=False, positive=True),
     )
 }
 
@@ -69,4 +81,5 @@ def metric(name: str) -> Metric:
     """The catalog entry; unknown names (from newer files) get a neutral description."""
     if name in METRICS:
         return METRICS[name]
-    return Metric(name, "count", "count", name, "unknown to this lanebench version", False)
+    return Metric(name, "count", "count", name, "unknown to this lanebench version",
+                  compared=False, positive=False)

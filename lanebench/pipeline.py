@@ -17,6 +17,7 @@ from lanebench.baseline import append_history
 from lanebench.calibration.measure import run_calibrated
 from lanebench.changes import ChangeSet
 from lanebench.config import Config, LaneSettings
+from lanebench.config.model import MAX_ITERATIONS, checked_override
 from lanebench.errors import ConfigError
 from lanebench.lanes import LaneDecision, Planned, decide_lane, plan_benchmarks
 from lanebench.report import ReportContext, write_reports
@@ -105,6 +106,7 @@ class PipelineResult:
 def _with_iterations(lane: LaneSettings, iterations: int | None) -> LaneSettings:
     if iterations is None:
         return lane
+    checked_override("iterations", iterations, 1, MAX_ITERATIONS)
     return lane.model_copy(update={"min_iterations": iterations, "max_iterations": iterations})
 
 

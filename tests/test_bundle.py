@@ -284,11 +284,11 @@ def test_artifact_of_a_push_run_is_refused(bundle_dir: Path) -> None:
 
 
 def test_oversized_results_file_is_refused_before_reading(bundle_dir: Path) -> None:
-    # A sparse 60 MB file: the default 50 MB limit refuses it from its size alone.
+    # A sparse 17 MiB file: the default 16 MiB limit refuses it from its size alone.
     with open(bundle_dir / "results.json", "r+b") as fh:
-        fh.truncate(60 * 1024 * 1024)
+        fh.truncate(17 * 1024 * 1024)
     err = refusal(bundle_dir)
-    assert err.reason == "too-large" and "52428800 byte limit" in str(err)
+    assert err.reason == "too-large" and "16777216 byte limit" in str(err)
 
 
 def test_results_limit_is_configurable(bundle_dir: Path) -> None:

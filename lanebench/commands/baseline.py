@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lanebench.commands.pr import add_common_arguments
+from lanebench.commands.pr import add_common_arguments, check_common_arguments
 
 ORDER = 6
 
@@ -42,9 +42,10 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
 def run(args: argparse.Namespace) -> int:
     from lanebench.baseline import LocalBaselineStore
     from lanebench.config import load_config
-    from lanebench.pipeline import PipelineRequest, measure_baseline
+    from lanebench.pipeline import PipelineRequest, baseline_lane, measure_baseline
     from lanebench.runner import local_run_info, make_progress
 
+    check_common_arguments(args)
     config = load_config(args.config)
     store = LocalBaselineStore(args.store) if args.store else LocalBaselineStore.in_project(config.root)
     result = measure_baseline(
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     assert result.head is not None
     print(f"results: {result.results_path}")
     if not args.no_store:
-        print(f"baseline stored: {store.save(result.head)}")
+        keep = baseline_lane(config)[1].history.keep
+        print(f"baseline stored: {store.save(result.head, keep=keep)}")
     failed = [b.name for b in result.head.benchmarks if b.status in ("failed", "timeout")]
     if failed:
         print(f"failed benchmarks: {', '.join(failed)}", file=sys.stderr)

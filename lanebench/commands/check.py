@@ -58,6 +58,8 @@ def check_rule_benchmarks(config: Config, lane: str) -> None:
     """A rule naming benchmarks that exist nowhere is a typo, not a rule that always passes."""
     from fnmatch import fnmatchcase
 
+    from lanebench.names import shown_names
+
     settings = config.lanes[lane]
     names = [b.name for b in config.benchmarks]
     for i, rule in enumerate(settings.sla or []):
@@ -65,16 +67,17 @@ def check_rule_benchmarks(config: Config, lane: str) -> None:
             if not any(fnmatchcase(n, pattern) for n in names):
                 raise ConfigError(
                     f'{config.path}: lanes.{lane}.sla[{i}].benchmarks: "{pattern}" matches no '
-                    f"benchmark (known: {', '.join(names)})"
+                    f"benchmark (known: {shown_names(names)})"
                 )
 
 
 def run(args: argparse.Namespace) -> int:
+    from lanebench.commands._inputs import read_head
     from lanebench.pipeline import assess
     from lanebench.results import read_results
 
     base = read_results(args.base)
-    head = read_results(args.head)
+    head = read_head(args.head)
     from lanebench.commands._lane import lane_for, optional_config
 
     config = optional_config(args.config)

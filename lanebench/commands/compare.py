@@ -121,12 +121,15 @@ def _metric_list(raw: str | None, base: Any, head: Any) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lanebench.commands._inputs import read_head
     from lanebench.commands._lane import lane_for, optional_config
+    from lanebench.commands._output import check_output_file
     from lanebench.results import read_results
     from lanebench.stats import compare, write_comparison
 
+    check_output_file(args.output, "--output")
     base = read_results(args.base)
-    head = read_results(args.head)
+    head = read_head(args.head)
     lane_name, lane = lane_for(optional_config(args.config), args.lane, head.run.lane)
     lane = _apply_overrides(lane, args)
     metrics = _metric_list(args.metrics, base, head)

@@ -50,13 +50,9 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
 
 def _pr_files(path: Path) -> list[Any]:
     from lanebench.errors import ConfigError
+    from lanebench.results import load_json_file
 
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: not a JSON file: {exc}") from None
+    data = load_json_file(path, "PR files list")
     if not isinstance(data, list):
         raise ConfigError(
             f"{path}: expected a JSON list of PR file entries, got {type(data).__name__}",

@@ -69,6 +69,16 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.set_defaults(func=run)
 
 
+def check_common_arguments(args: argparse.Namespace) -> None:
+    """What can be checked before anything is measured."""
+    from lanebench.commands._output import check_output_directory
+    from lanebench.config.model import MAX_ITERATIONS, checked_override
+
+    if args.iterations is not None:
+        checked_override("--iterations", args.iterations, 1, MAX_ITERATIONS)
+    check_output_directory(args.output_dir, "--output-dir")
+
+
 def add_common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--config", "-c", type=Path, default=None, metavar="PATH",
@@ -102,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from lanebench.pipeline import PipelineRequest, judge_change
     from lanebench.runner import local_run_info, make_progress
 
+    check_common_arguments(args)
     config = load_config(args.config)
     change_set = None
     if args.base:

@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from lanebench.commands._lane import lane_name_for
+from lanebench.commands._output import check_output_directory, check_output_file
 from lanebench.config import DEFAULT_CONFIG_PATH, BenchmarkSpec, Config, LaneSettings
+from lanebench.config.model import MAX_ITERATIONS, MAX_WARMUP, checked_override
 from lanebench.errors import EXIT_FAIL, EXIT_OK, ConfigError
+from lanebench.names import shown_names
 
 ORDER = 10
 
@@ -121,9 +124,10 @@ def lane_with_overrides(
     """The lane's settings with the command line's --iterations / --warmup applied."""
     update: dict[str, Any] = {}
     if iterations is not None:
+        checked_override("--iterations", iterations, 1, MAX_ITERATIONS)
         update.update(min_iterations=iterations, max_iterations=iterations)
     if warmup is not None:
-        update["warmup"] = warmup
+        update["warmup"] = checked_override("--warmup", warmup, 0, MAX_WARMUP)
     settings = LaneSettings.model_validate(
         lane.model_dump(include=set(LaneSettings.model_fields))
     )
@@ -137,8 +141,8 @@ def select_benchmarks(config: Config, lane: LaneSettings, names: list[str] | Non
         unknown = [n for n in names if n not in known]
         if unknown:
             raise ConfigError(
-                f"unknown benchmark{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
-                hint=f"known: {', '.join(known)}",
+                f"unknown benchmark{'s' if len(unknown) > 1 else ''}: {shown_names(unknown)}",
+                hint=f"known: {shown_names(list(known))}",
             )
         return [known[n] for n in dict.fromkeys(names)]
     if lane.benchmarks == "all":
@@ -152,6 +156,11 @@ def run(args: argparse.Namespace) -> int:
     from lanebench.runner import local_run_info, make_progress, run_benchmarks
     from lanebench.runner.paired import run_paired
 
+    check_output_file(args.output, "--output")
+    if args.checkpoint is not None:
+        check_output_file(args.checkpoint, "--checkpoint")
+    if args.log_dir is not None:
+        check_output_directory(args.log_dir, "--log-dir")
     config = load_config(args.config)
     lane_name = lane_name_for(config, args.lane)
     lane = lane_with_overrides(config.lanes[lane_name], args.iterations, args.warmup)

@@ -9,10 +9,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from lanebench.config.sla import SlaRule
+from lanebench.errors import ConfigError
+from lanebench.names import MAX_NAME_LENGTH, name_problem
 from lanebench.units import Duration, Percent
+
+# A sampling period longer than an hour samples nothing; it is also poll(2)'s wait.
+MAX_SAMPLE_INTERVAL = 3600.0
+MAX_ITERATIONS = 100_000
+MAX_WARMUP = 1000
 
 
 class StrictModel(BaseModel):
@@ -23,13 +38,43 @@ def _check_command(value: Any) -> Any:
     if isinstance(value, str):
         if not value.strip():
             raise ValueError("expected a non-empty command")
+        if "\0" in value:
+            raise ValueError("a command cannot hold a NUL character")
         return value
     if isinstance(value, list) and value and all(isinstance(a, str) for a in value):
+        if not value[0].strip():
+            raise ValueError(
+                'the program (the first argument) is empty; expected e.g. ["python", "bench.py"]'
+            )
+        if any("\0" in a for a in value):
+            raise ValueError("an argument cannot hold a NUL character")
         return value
     raise ValueError(
         'expected an argument list like ["python", "bench.py"] '
         "or a shell string with shell: true"
     )
+
+
+def _check_name(value: str) -> str:
+    problem = name_problem(value)
+    if problem:
+        raise ValueError(f"the name {problem}")
+    return value
+
+
+def _check_cwd(value: str) -> str:
+    if "\0" in value:
+        raise ValueError("a path cannot hold a NUL character")
+    return value
+
+
+def _check_env(value: dict[str, str]) -> dict[str, str]:
+    for key, text in value.items():
+        if not key or "=" in key or "\0" in key:
+            raise ValueError(f"{key[:60]!r}: an environment variable name is non-empty, without = or NUL")
+        if "\0" in text:
+            raise ValueError(f"{key[:60]}: a value cannot hold a NUL character")
+    return value
 
 
 Command = Annotated[
@@ -50,11 +95,17 @@ Command = Annotated[
 class BenchmarkSpec(StrictModel):
     """One command to measure."""
 
-    name: str = Field(min_length=1, max_length=200, description="Unique name shown in reports.")
+    name: Annotated[str, AfterValidator(_check_name)] = Field(
+        min_length=1, max_length=MAX_NAME_LENGTH, description="Unique name shown in reports."
+    )
     command: Command
     shell: bool = Field(False, description="Run a string command through /bin/sh -c.")
-    cwd: str = Field(".", description="Working directory, relative to the project root.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    cwd: Annotated[str, AfterValidator(_check_cwd)] = Field(
+        ".", description="Working directory, relative to the project root."
+    )
+    env: Annotated[dict[str, str], AfterValidator(_check_env)] = Field(
+        default_factory=dict, description="Extra environment variables."
+    )
     paths: list[str] = Field(
         default_factory=list,
         description="Gitignore-style patterns of the files that affect this benchmark; "
@@ -148,12 +199,14 @@ class LaneSettings(StrictModel):
     benchmarks: list[str] | Literal["all"] = Field(
         "all", description='Names of the benchmarks this lane runs, or "all".'
     )
-    min_iterations: int = Field(10, ge=0, le=100000)
-    max_iterations: int = Field(30, ge=0, le=100000)
-    warmup: int = Field(1, ge=0, le=1000)
+    min_iterations: int = Field(10, ge=0, le=MAX_ITERATIONS)
+    max_iterations: int = Field(30, ge=0, le=MAX_ITERATIONS)
+    warmup: int = Field(1, ge=0, le=MAX_WARMUP)
     timeout: Duration = Field(300.0, description="Per-iteration timeout.")
     budget: Duration = Field(900.0, description="Total measuring time for the lane.")
-    sample_interval: Duration = Field(0.05, description="psutil sampling period.")
+    sample_interval: Duration = Field(
+        0.05, le=MAX_SAMPLE_INTERVAL, description="psutil sampling period (at most an hour)."
+    )
     max_failures: int = Field(1, ge=1, description="Stop a benchmark after this many failed iterations.")
     thresholds: Thresholds = Field(default_factory=Thresholds)
     stats: StatsSettings = Field(default_factory=StatsSettings)
@@ -182,3 +235,11 @@ class LaneSettings(StrictModel):
                 f"({self.min_iterations})"
             )
         return self
+
+
+def checked_override(option: str, value: int, minimum: int, maximum: int) -> int:
+    """A count given on the command line (or as an action input) in place of a lane
+    setting, held to the same bounds the config file is."""
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{option} {value}: expected a number from {minimum} to {maximum}")
+    return value

@@ -16,13 +16,15 @@ from lanebench.config.lanes import (
     resolve_lanes,
 )
 from lanebench.config.model import BenchmarkSpec, Command, LaneSettings, StrictModel
+from lanebench.limits import MAX_BENCHMARKS
+from lanebench.names import shown_names
 
 
 class Config(StrictModel):
     """Root of `.github/lanebench.yml`."""
 
     version: Literal[1] = Field(1, description="Config format version.")
-    benchmarks: list[BenchmarkSpec] = Field(min_length=1)
+    benchmarks: list[BenchmarkSpec] = Field(min_length=1, max_length=MAX_BENCHMARKS)
     defaults: LaneSettings = Field(
         default_factory=LaneSettings, description="Settings every lane starts from."
     )
@@ -49,6 +51,12 @@ class Config(StrictModel):
     def _resolve_lanes(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        benchmarks = data.get("benchmarks")
+        if isinstance(benchmarks, list) and len(benchmarks) > MAX_BENCHMARKS:
+            # before validating each one: the limit bounds the work, not only the result
+            raise ValueError(
+                f"benchmarks: {len(benchmarks)} benchmarks, more than the limit of {MAX_BENCHMARKS}"
+            )
         defaults = data.get("defaults") or {}
         if not isinstance(defaults, dict):
             return data
@@ -80,14 +88,14 @@ class Config(StrictModel):
             if lane.extend is not None and lane.extend not in extendable:
                 raise ValueError(
                     f'lanes.{lane_name}.extend: unknown lane "{lane.extend}" '
-                    f"(known: {', '.join(extendable)})"
+                    f"(known: {shown_names(extendable)})"
                 )
             if lane.benchmarks != "all":
                 for b in lane.benchmarks:
                     if b not in names:
                         raise ValueError(
                             f'lanes.{lane_name}.benchmarks: unknown benchmark "{b}" '
-                            f"(known: {', '.join(sorted(names))})"
+                            f"(known: {shown_names(sorted(names))})"
                         )
         return self
 

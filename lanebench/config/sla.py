@@ -18,6 +18,7 @@ pure: no results, no statistics.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -88,10 +89,12 @@ def _bad(text: str, why: str = "") -> RuleSyntaxError:
 
 
 def _number(text: str) -> float | None:
+    """A finite number, else None ("inf" and "1e400" are not limits)."""
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 def _known_metric(name: str, text: str) -> None:

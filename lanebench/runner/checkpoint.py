@@ -4,7 +4,10 @@ Line 1 is a header naming what the run is measuring (a hash of the benchmarks an
 the lane's settings, the lane, the commit); then one `iteration` line per run of a
 command and a `stop` line when a benchmark is done. A killed run loses at most the
 iteration in flight; `lanebench run --resume` replays the lines and continues.
-A last line cut short by the kill is ignored.
+A line cut short by a kill, or left as NUL bytes by a machine that went down between a
+write and its fsync, is skipped; every complete line before and after it is kept. A line
+that is JSON but not a checkpoint record (edited, or from another program) is refused.
+Only one run writes a checkpoint at a time (`lanebench.locking`, in `runner.session`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from lanebench.errors import ResultsError
+from lanebench.metrics import METRICS
+from lanebench.results import BENCHMARK_STATUSES, parse_json, sample_problem
 
 CHECKPOINT_VERSION = 1
 
@@ -69,38 +74,100 @@ def _drop_partial_last_line(fh: IO[str]) -> None:
             raw.truncate(data.rfind(b"\n") + 1)
 
 
-def read_checkpoint(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The header and the complete records that follow it."""
+ITERATION_STATUSES = ("ok", "failed", "timeout", "error")
+PHASES = ("warmup", "measured")
+
+
+def record_problem(record: Any) -> str | None:
+    """What is wrong with a replayed record, or None (what `_Session` reads, typed)."""
+    if not isinstance(record, dict):
+        return "not an object"
+    kind = record.get("type")
+    if kind == "header":
+        return "a second header"
+    if kind not in ("iteration", "stop"):
+        return f"unknown record type {str(kind)[:40]!r}"
+    if not isinstance(record.get("benchmark"), str):
+        return "no benchmark name"
+    if kind == "stop":
+        if record.get("status") not in BENCHMARK_STATUSES:
+            return "a stop record without a benchmark status"
+        note = record.get("note")
+        return None if note is None or isinstance(note, str) else "a note that is not text"
+    if record.get("stage") not in (1, 2) or type(record.get("stage")) is not int:
+        return "no stage (1 or 2)"
+    if record.get("phase") not in PHASES:
+        return "no phase (warmup or measured)"
+    if record.get("status") not in ITERATION_STATUSES:
+        return "no iteration status"
+    wall = record.get("wall")
+    if wall is not None and sample_problem("wall", wall) is not None:
+        return "a wall time that is not a measurement"
+    for key in ("stderr_tail", "message"):
+        if not isinstance(record.get(key, ""), str):
+            return f"a {key} that is not text"
+    for key in ("exit_code", "signal", "leftovers", "maxrss_floor"):
+        value = record.get(key)
+        if value is not None and type(value) is not int:
+            return f"a {key} that is not an integer"
+    if record["status"] == "ok":
+        metrics = record.get("metrics")
+        if not isinstance(metrics, dict):
+            return "no metrics"
+        for name in METRICS:
+            problem = sample_problem(name, metrics.get(name))
+            if problem is not None:
+                return f"metrics.{name}: {problem}"
+    return None
+
+
+def read_checkpoint(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+    """The header, the complete records that follow it, and how many lines were skipped
+    as damaged (cut short or NUL bytes: what a crash leaves)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ResultsError(f"{path}: checkpoint not found") from None
     except OSError as exc:
         raise ResultsError(f"{path}: cannot read checkpoint: {exc.strerror or exc}") from None
-    lines = text.split("\n")
+    hint = "delete it and run without --resume"
+    lines = data.split(b"\n")
     complete = lines[:-1]  # the part after the last newline is empty or cut short
     records: list[dict[str, Any]] = []
-    for number, line in enumerate(complete, start=1):
-        if not line.strip():
+    damaged = 0
+    for number, raw in enumerate(complete, start=1):
+        line = raw.strip(b"\0 \t\r")
+        if not line:
+            damaged += raw != line  # NUL bytes where a line should be
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            raise ResultsError(
-                f"{path}:{number}: checkpoint line is not valid JSON",
-                hint="delete the checkpoint and run without --resume",
-            ) from None
+            record = parse_json(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            damaged += 1
+            continue
+        if records:
+            problem = record_problem(record)
+            if problem is not None:
+                raise ResultsError(
+                    f"{path}:{number}: not a checkpoint record ({problem})", hint=hint
+                )
         records.append(record)
-    if not records or records[0].get("type") != "header":
-        raise ResultsError(
-            f"{path}: not a lanebench checkpoint (no header line)",
-            hint="delete it and run without --resume",
-        )
+    if not records or not isinstance(records[0], dict) or records[0].get("type") != "header":
+        raise ResultsError(f"{path}: not a lanebench checkpoint (no header line)", hint=hint)
     header = records[0]
     if header.get("version") != CHECKPOINT_VERSION:
         raise ResultsError(
-            f"{path}: checkpoint format {header.get('version')!r} is not supported by this lanebench "
-            f"(reads {CHECKPOINT_VERSION})",
-            hint="delete it and run without --resume",
+            f"{path}: checkpoint format {str(header.get('version'))[:20]!r} is not supported by "
+            f"this lanebench (reads {CHECKPOINT_VERSION})",
+            hint=hint,
         )
-    return header, records[1:]
+    run, names = header.get("run", {}), header.get("benchmarks", [])
+    if (
+        not isinstance(header.get("hash"), str)
+        or not isinstance(header.get("lane", ""), str)
+        or not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+        or not isinstance(run, dict)
+        or not all(isinstance(run.get(k), (str, type(None))) for k in ("commit", "started_at"))
+    ):
+        raise ResultsError(f"{path}: the checkpoint's header is damaged", hint=hint)
+    return header, records[1:], damaged

@@ -27,6 +27,7 @@ from typing import Any
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.environment import capture_environment
 from lanebench.errors import ConfigError, LanebenchError
+from lanebench.locking import FileLock
 from lanebench.metrics import METRICS
 from lanebench.results import (
     BenchmarkResult,
@@ -192,10 +193,10 @@ class _Session:
     def _open_checkpoint(self) -> None:
         path = self.checkpoint_path
         if self.resume and path.exists():
-            header, records = read_checkpoint(path)
+            header, records, damaged = read_checkpoint(path)
             self._check_same_run(header)
             started = header.get("run", {}).get("started_at")
-            if started:
+            if isinstance(started, str):
                 self.run_info = dataclasses.replace(self.run_info, started_at=started)
             by_name = {b.name: b for b in self.benches}
             for record in records:
@@ -208,8 +209,9 @@ class _Session:
                 elif record.get("type") == "stop":
                     self._apply_stop(bench, record)
             self.writer = CheckpointWriter(path, None)
+            skipped = f"; skipped {damaged} damaged line(s)" if damaged else ""
             self.progress.message(
-                f"resuming from {path}: {self.resumed_iterations} iteration(s) already done"
+                f"resuming from {path}: {self.resumed_iterations} iteration(s) already done{skipped}"
             )
             return
         if self.resume:
@@ -400,6 +402,18 @@ class _Session:
             )
         tree.enable_subreaper()
         self.run_info = dataclasses.replace(self.run_info, started_at=utc_now())
+        # One run at a time per checkpoint: a second one writing into it would interleave
+        # lines (and holes of NUL bytes) with the first's and lose both runs' samples.
+        lock = FileLock(
+            self.checkpoint_path, "the checkpoint",
+            hint="wait for it to finish, or give this run another output (--output, --output-dir)",
+        ).acquire()
+        try:
+            return self._run_locked()
+        finally:
+            lock.release()
+
+    def _run_locked(self) -> ResultsDocument:
         interrupted: Interrupted | None = None
         with catch_signals():
             try:

@@ -201,8 +201,10 @@ def compare(
                     extra["note"] = r.extra["note"]
             if look_note:
                 extra["look"] = look_note
-            b_sum, h_sum = summarize(b_values), summarize(h_values)
-            if b_sum.median > 0:
+            # A side can hold no samples at all (min_iterations: 0): no summary, and the
+            # analysis above already says the data is insufficient.
+            b_sum, h_sum = _summary(b_values), _summary(h_values)
+            if b_sum is not None and h_sum is not None and b_sum.median > 0:
                 extra["median_ratio"] = h_sum.median / b_sum.median
             rows.append(_Row(MetricComparison(
                 benchmark=hb.name, metric=name, unit=metric(name).unit, kind=metric(name).kind,
