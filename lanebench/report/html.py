@@ -89,7 +89,7 @@ def html_from_view(view: ReportView) -> str:
         verdict_order=sorted(view.counts, key=lambda v: VERDICT_RANK.get(v, 99)),
         change=format_change,
         interval=format_interval,
-        pval=format_p,
+        pval=lambda p: format_p(p, view.alpha),
         pct=format_percent,
         value=format_value,
         version=__version__,
