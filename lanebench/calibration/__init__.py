@@ -55,6 +55,13 @@ class Calibration:
         values = self.values(measure)
         return statistics.median(values) if values else None
 
+    def log_sd(self, measure: str = "wall") -> float | None:
+        """SD of the log times: how much the machine's speed moved during the run."""
+        values = [v for v in self.values(measure) if v > 0]
+        if len(values) < 3:
+            return None
+        return statistics.stdev(math.log(v) for v in values)
+
     def log_median_se(self, measure: str = "wall") -> float:
         """Standard error of log(median): sqrt(pi/2) * SD of the log times / sqrt(n).
 
@@ -122,6 +129,10 @@ def record_calibration(doc: ResultsDocument, calibration: Calibration) -> None:
     doc.extra[CALIBRATION_KEY] = calibration.to_dict()
 
 
+# z of a two-sided 95% interval: the calibration's own uncertainty is stated at 95%.
+Z95 = 1.959963984540054
+
+
 @dataclass(frozen=True)
 class RunnerSpeed:
     """Head's calibration median over the baseline's, per measure: 1.18 = head's runner 18% slower."""
@@ -131,6 +142,8 @@ class RunnerSpeed:
     base_n: int
     head_n: int
     notes: tuple[str, ...] = ()
+    # pooled SD of both runs' log times per measure: how unsteady the machines were
+    log_sd: dict[str, float] = field(default_factory=dict)
 
     def factor_for(self, metric: str) -> float | None:
         """The factor a time metric is divided by; None for metrics calibration says nothing about."""
@@ -140,6 +153,28 @@ class RunnerSpeed:
     def log_se_for(self, metric: str) -> float:
         measure = NORMALIZED_BY.get(metric)
         return self.log_se.get(measure, 0.0) if measure else 0.0
+
+    def uncertainty(self, measure: str = "wall") -> float:
+        """The 95% half-width of the ratio on the log scale (0.05 ≈ ±5%)."""
+        return Z95 * self.log_se.get(measure, math.inf)
+
+    def usable(self, measure: str, max_noise: float) -> bool:
+        """Whether the ratio is known well enough to be applied: its 95% uncertainty is
+        within ±max_noise. A noisier calibration says the machines' speed was not one
+        number during the runs, and dividing by it would move estimates by noise."""
+        return self.uncertainty(measure) <= math.log1p(max_noise)
+
+    def changed(self, measure: str = "wall") -> bool:
+        """Whether the runner's speed differs beyond the calibration's own uncertainty."""
+        r = self.ratio.get(measure)
+        return r is not None and r > 0 and abs(math.log(r)) > self.uncertainty(measure)
+
+    def ratio_text(self, measure: str = "wall") -> str:
+        """"1.18x slower ±3%" / "1.04x faster ±2%": the ratio with its 95% uncertainty."""
+        r = self.ratio[measure]
+        size, way = (r, "slower") if r >= 1 else (1.0 / r, "faster")
+        plus = math.expm1(self.uncertainty(measure)) * 100
+        return f"{size:.2f}x {way} ±{plus:.0f}%"
 
     def describe(self) -> str:
         """"runner 1.18x slower" / "runner 1.04x faster" / "runner equally fast" (wall)."""
@@ -156,16 +191,20 @@ def runner_speed(base: ResultsDocument, head: ResultsDocument) -> RunnerSpeed | 
         return None
     ratio: dict[str, float] = {}
     log_se: dict[str, float] = {}
+    log_sd: dict[str, float] = {}
     for measure in MEASURES:
         mb, mh = b.median(measure), h.median(measure)
         if not mb or not mh:
             return None
         ratio[measure] = mh / mb
         log_se[measure] = math.hypot(b.log_median_se(measure), h.log_median_se(measure))
+        sds = [sd for sd in (b.log_sd(measure), h.log_sd(measure)) if sd is not None]
+        if sds:
+            log_sd[measure] = math.sqrt(sum(sd * sd for sd in sds) / len(sds))
     notes: tuple[str, ...] = ()
     if b.python and h.python and b.python != h.python:
         notes = (
             f"the runs used different Pythons ({b.python} vs {h.python}); the calibration "
             "ratio includes the interpreters' difference",
         )
-    return RunnerSpeed(ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes)
+    return RunnerSpeed(ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes, log_sd=log_sd)

@@ -195,14 +195,19 @@ def notes(comparison: Any) -> list[str]:
             + "; ".join(comparison.cross_machine)
             + "); a difference may come from the machines, not the change"
         )
+    runner = comparison.extra.get("runner")
+    for note in (runner.get("notes") or []) if isinstance(runner, dict) else []:
+        out.append(f"runner: {note}")
     for outcome in comparison.benchmarks:
         if outcome.status in ("missing in head", "missing in baseline"):
             out.append(f"{outcome.name}: {outcome.status}")
     for m in comparison.metrics:
-        if m.verdict in ("regression", "improvement", "failed", "insufficient data"):
+        # Every verdict that is not "unchanged" says why, inconclusive ones included: the
+        # reason names what kept them open (noise, the runner bound, the adjustment).
+        if m.verdict in ("regression", "improvement", "failed", "insufficient data", "inconclusive"):
             out.append(f"{m.benchmark} {m.metric}: {m.verdict}: {m.reason}")
     for m in comparison.metrics:
-        if m.noise is not None and not m.noise.detectable and m.verdict not in ("regression", "improvement"):
+        if m.undetectable and m.noise is not None:
             out.append(f"noise: {m.benchmark} {m.metric}: {m.noise.message}")
     s = comparison.settings
     counts = comparison.counts()

@@ -74,6 +74,7 @@ ENVIRONMENT_KEYS: tuple[tuple[str, str], ...] = (
     ("os_release", "Kernel"),
     ("python", "Python"),
     ("lanebench", "lanebench"),
+    ("machine_id", "Machine (boot id)"),
     ("runner_name", "Runner"),
     ("runner_environment", "Runner type"),
     ("imageversion", "Runner image"),
@@ -118,6 +119,8 @@ class Row:
     cv: Markup
     comparison: MetricComparison | None = None
     head_summary: Summary | None = None
+    why: Markup = Markup("")  # inconclusive rows: what kept the verdict open, in a few words
+    raw: Markup = Markup("")  # normalised rows: "(raw +10.7%)", the change before the runner factor
 
     @property
     def magnitude(self) -> float:
@@ -205,12 +208,19 @@ class ReportView:
     thresholds: list[str]
     counts: dict[str, int] = field(default_factory=dict)
     trust: str | None = None  # which comparison was used and how far its verdict holds
+    runner_notes: list[str] = field(default_factory=list)  # runner speed, when it matters
     alpha: float = 0.05  # the comparison's significance level: p-values show enough digits for it
 
 
 def _trust(ctx: ReportContext) -> str | None:
     trust = ctx.comparison.extra.get("trust") if ctx.comparison is not None else None
     return str(trust) if trust else None
+
+
+def _runner_notes(ctx: ReportContext) -> list[str]:
+    runner = ctx.comparison.extra.get("runner") if ctx.comparison is not None else None
+    notes = runner.get("notes") if isinstance(runner, dict) else None
+    return [str(n) for n in notes if n] if isinstance(notes, list) else []
 
 
 def describe(values: list[float]) -> Summary | None:
@@ -278,6 +288,7 @@ def build_view(ctx: ReportContext) -> ReportView:
         thresholds=_thresholds(rows),
         counts=counts,
         trust=_trust(ctx),
+        runner_notes=_runner_notes(ctx),
         alpha=alpha,
     )
     view.status = _status(view)
@@ -349,7 +360,39 @@ def _compare_row(m: MetricComparison, order: dict[str, int], alpha: float) -> Ro
         cv=Markup(format_percent(m.head.cv)) if m.head else Markup(DASH),
         comparison=m,
         head_summary=m.head,
+        why=Markup(inconclusive_why(m, alpha)),
+        raw=Markup(_raw_change(m)),
     )
+
+
+def inconclusive_why(m: MetricComparison, alpha: float) -> str:
+    """What kept an inconclusive verdict open, in a few words for a table cell.
+
+    An interval that excludes no change and still reads inconclusive is the case a reader
+    cannot follow unaided: its p-value was adjusted for the run's other comparisons.
+    """
+    if m.verdict != "inconclusive":
+        return ""
+    lo, hi = m.ci_low, m.ci_high
+    if is_number(lo) and is_number(hi) and (lo > 1.0 or hi < 1.0):  # type: ignore[operator]
+        if is_number(m.p_adjusted) and m.p_adjusted >= alpha:  # type: ignore[operator]
+            return "not significant after adjustment"
+    note = m.extra.get("interval_note")
+    if isinstance(note, str) and note:
+        return note
+    if m.undetectable:
+        return "too noisy"
+    if is_number(m.threshold):
+        return f"interval reaches past ±{m.threshold * 100:g}%"
+    return ""
+
+
+def _raw_change(m: MetricComparison) -> str:
+    """The change before the runner-speed factor, for rows normalised by it."""
+    raw = m.extra.get("raw_ratio")
+    if "runner_factor" not in m.extra or not is_number(raw):
+        return ""
+    return f"(raw {format_change(raw - 1.0)})"
 
 
 def _head_rows(head: ResultsDocument, order: dict[str, int]) -> list[Row]:

@@ -237,6 +237,10 @@ def compare(
         row.verdict, row.reason = verdict_for(
             r.analysis, row.p_adjusted, alpha=stats.alpha, threshold=row.threshold
         )
+        if row.verdict == "inconclusive" and row.extra.get("note"):
+            # Why the interval is as wide as it is (runner bound, noisy calibration):
+            # the verdict's reason must say it, not only the JSON.
+            row.reason = f"{row.reason}; {row.extra['note']}"
         if len(r.base_values) >= 2 and len(r.head_values) >= 2:
             level = r.analysis.level / max(family_size, 1)
             if row.method == paired_stats.METHOD:

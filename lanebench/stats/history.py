@@ -52,12 +52,13 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from scipy import stats as sps
 
 from lanebench.calibration import NORMALIZED_BY, RunnerSpeed, calibration_of, runner_speed
 from lanebench.config.model import LaneSettings
+from lanebench.environment import same_machine
 from lanebench.results import ResultsDocument
 from lanebench.stats.evaluate import MetricAnalysis
 from lanebench.stats.twosample import TwoSampleResult
@@ -112,6 +113,21 @@ def run_spread(
     return RunSpread(sigma=statistics.stdev(logs), runs=len(logs))
 
 
+RunnerState = Literal["unknown", "noisy", "steady", "changed"]
+
+
+@dataclass(frozen=True)
+class RunnerPlan:
+    """How a time metric's change is corrected and bounded for runner speed (no history)."""
+
+    shift: float  # log factor the estimate is divided by (0: not normalised)
+    se_calibration: float  # its standard error, added to the interval's
+    felt: bool  # span the estimates normalised 0, 1 and MAX_FELT times
+    bound: float  # the runner difference the change must exceed, as a fraction
+    why: str  # short: what the bound stands for, for tables ("same-machine drift ±5%")
+    sentence: str  # the reason, for the verdict line
+
+
 @dataclass
 class CrossRun:
     """The cross-run corrections of one artifact-mode comparison (see the module docstring)."""
@@ -119,6 +135,7 @@ class CrossRun:
     lane: LaneSettings
     speed: RunnerSpeed | None
     history: list[dict[str, Any]]
+    same_machine: bool = False
     used: list[tuple[str, str, RunSpread]] = field(default_factory=list)
     bounded: list[tuple[str, str]] = field(default_factory=list)
 
@@ -132,7 +149,10 @@ class CrossRun:
         has_calibration = calibration_of(base) is not None and calibration_of(head) is not None
         if history is None and not has_calibration:
             return None
-        return cls(lane=lane, speed=runner_speed(base, head), history=history or [])
+        return cls(
+            lane=lane, speed=runner_speed(base, head), history=history or [],
+            same_machine=same_machine(base.environment, head.environment),
+        )
 
     @property
     def normalize(self) -> bool:
@@ -142,9 +162,82 @@ class CrossRun:
     def history_runs(self) -> int:
         return len(self.history)
 
+    def state(self, measure: str = "wall") -> RunnerState:
+        """What the calibration says about the runner speed for `measure`:
+
+        - unknown: no calibration on both sides, or normalisation switched off;
+        - noisy:   its own 95% uncertainty exceeds `calibration.max_noise`: the machines'
+                   speed moved too much during the runs to be one number;
+        - steady:  known well enough, and no different from 1 beyond that uncertainty;
+        - changed: known well enough, and different.
+        """
+        if not self.normalize or self.speed is None:
+            return "unknown"
+        if not self.speed.usable(measure, self.lane.calibration.max_noise):
+            return "noisy"
+        return "changed" if self.speed.changed(measure) else "steady"
+
+    def _plan(self, measure: str, z: float) -> RunnerPlan:
+        """The correction and bound of a time metric measured by `measure` (no history).
+
+        The same machine is held to the drift one machine shows between runs, as long as
+        the calibration shows its speed unchanged; a speed change beyond the
+        calibration's own noise is divided out, and the benchmark may feel it none, once
+        or twice, with as much again left unexplained. Different or unknown machines keep
+        the unknown-runner bound. A calibration too noisy to use is not applied at all:
+        the runner speed is unknown, and the bound grows to how far the reference
+        workload's own times moved.
+        """
+        history = self.lane.history
+        unknown_bound = history.unknown_runner_bound
+        machine_bound = history.same_machine_bound if self.same_machine else unknown_bound
+        state = self.state(measure)
+        speed = self.speed
+        if state == "unknown" or speed is None:
+            why = "no calibration" if speed is None else "calibration not applied"
+            return RunnerPlan(0.0, 0.0, False, unknown_bound, f"runner ±{unknown_bound * 100:g}%",
+                              f"runner speed unknown ({why}): only a change beyond "
+                              f"±{unknown_bound * 100:g}% of runner difference can gate")
+        ratio_text = speed.ratio_text(measure)
+        if state == "noisy":
+            sd = speed.log_sd.get(measure, 0.0)
+            # Two moments of these runs differ by up to z √2 σ (95%): a benchmark timed in a
+            # slow moment of one run and a fast moment of the other can differ that much.
+            unsteady = math.expm1(z * math.sqrt(2.0) * sd)
+            bound = max(machine_bound, unsteady)
+            return RunnerPlan(
+                0.0, 0.0, False, bound, f"unsteady machine ±{bound * 100:.0f}%",
+                f"runner speed unknown: the reference workload's own times varied too much to "
+                f"measure it (head/baseline {ratio_text}, usable within "
+                f"±{self.lane.calibration.max_noise * 100:g}%), so only a change beyond "
+                f"±{bound * 100:.0f}% can gate",
+            )
+        c = math.log(speed.ratio[measure])
+        se_c = speed.log_se.get(measure, 0.0)
+        if state == "steady" and self.same_machine:
+            return RunnerPlan(
+                0.0, 0.0, False, machine_bound, f"same-machine drift ±{machine_bound * 100:g}%",
+                f"same machine, runner speed unchanged (reference workload {ratio_text}): "
+                f"only a change beyond the ±{machine_bound * 100:g}% drift of one machine "
+                "between runs can gate",
+            )
+        if self.same_machine:
+            bound = max(machine_bound, math.expm1(abs(c)))
+            return RunnerPlan(
+                c, se_c, True, bound, f"runner speed changed ±{bound * 100:.0f}%",
+                f"same machine, but its speed changed between the runs (reference workload "
+                f"{ratio_text}): only a change beyond ±{bound * 100:.0f}% can gate, with or "
+                "without the calibration factor",
+            )
+        return RunnerPlan(
+            c, se_c, True, unknown_bound, f"runner ±{unknown_bound * 100:g}%",
+            f"only a change beyond ±{unknown_bound * 100:g}% of runner difference can gate, "
+            "with or without the calibration factor",
+        )
+
     def adjust(self, analysis: MetricAnalysis, benchmark: str, metric: str, kind: str) -> MetricAnalysis:
         """The analysis with θ normalised by runner speed and its interval widened by the
-        cross-run spread (or the unknown-runner bound); raw numbers kept in `extra`."""
+        cross-run spread (or the runner bound); raw numbers kept in `extra`."""
         r = analysis.result
         if (
             r is None or analysis.insufficient is not None or r.ratio is None or r.ratio <= 0
@@ -154,23 +247,24 @@ class CrossRun:
         settings = self.lane.history
         conf = analysis.confidence
         z = float(sps.norm.ppf(0.5 + conf / 2.0))
-        theta = math.log(r.ratio)
+        raw_theta = math.log(r.ratio)
         se_within = max(0.0, (math.log(r.ci_high) - math.log(r.ci_low)) / (2.0 * z))
         extra: dict[str, Any] = {
             "raw_ratio": r.ratio, "raw_ci": [r.ci_low, r.ci_high], "raw_p": r.p_value,
             "se_within": se_within,
         }
-        measure = None
-        se_calibration = 0.0
-        if self.normalize and kind == "time" and self.speed is not None:
-            factor = self.speed.factor_for(metric)
-            if factor:
-                measure = NORMALIZED_BY[metric]
-                theta -= math.log(factor)
-                se_calibration = self.speed.log_se_for(metric)
-                extra["runner_factor"] = factor
-        spread = run_spread(self.history, benchmark, metric, measure)
+        measure = NORMALIZED_BY[metric] if kind == "time" and metric in NORMALIZED_BY else None
+        state = self.state(measure) if measure is not None else "unknown"
+        # History normalises by any calibration known well enough: its spread was measured
+        # on normalised medians, which already hold the calibration's own error.
+        history_measure = measure if state in ("steady", "changed") else None
+        spread = run_spread(self.history, benchmark, metric, history_measure)
         if spread is not None and spread.runs >= settings.min_runs:
+            theta = raw_theta
+            if history_measure is not None and self.speed is not None:
+                factor = self.speed.ratio[history_measure]
+                theta -= math.log(factor)
+                extra["runner_factor"] = factor
             between = 2.0 * spread.sigma**2
             se = math.sqrt(se_within**2 + between)
             df = (spread.runs - 1) * (1.0 + se_within**2 / between) ** 2 if between > 0 else math.inf
@@ -179,41 +273,56 @@ class CrossRun:
             lo, hi = theta - q * se, theta + q * se
             extra["cross_run"] = {
                 "history_runs": spread.runs, "between_run_sd": spread.sigma, "se_total": se, "df": df,
+                "runner": state,
             }
+            extra["interval_note"] = f"cross-run spread of {spread.runs} main runs"
+            if state == "noisy":
+                extra["note"] = (
+                    "calibration too noisy to apply: compared as measured, against the "
+                    f"spread of {spread.runs} main runs' raw medians"
+                )
             self.used.append((benchmark, metric, spread))
-        elif kind == "time" and settings.unknown_runner_bound > 0:
-            bound = math.log1p(settings.unknown_runner_bound)
-            se = math.hypot(se_within, se_calibration)
-            # Without history, how much of the runner difference this benchmark feels is
-            # unknown: none of it (I/O-bound), all of it (CPU-bound like the workload) or
-            # more (a neighbour contends for disk and memory bandwidth too: measured here,
-            # file I/O slowed 1.67x while the workload slowed 1.23x). The change is somewhere
-            # between the raw estimate and the one normalised by the factor felt MAX_FELT times.
-            raw_theta = math.log(r.ratio)
-            felt = theta - (MAX_FELT - 1.0) * (raw_theta - theta)
-            low, high = min(theta, raw_theta, felt), max(theta, raw_theta, felt)
+        elif kind == "time" and measure is not None and settings.unknown_runner_bound > 0:
+            plan = self._plan(measure, z)
+            bound = math.log1p(plan.bound)
+            se = math.hypot(se_within, plan.se_calibration)
+            theta = raw_theta - plan.shift
+            # How much of a runner difference this benchmark feels is unknown: none of it
+            # (I/O-bound), all of it (CPU-bound like the workload) or more (a neighbour
+            # contends for disk and memory bandwidth too: measured here, file I/O slowed
+            # 1.67x while the workload slowed 1.23x). The change is somewhere between the
+            # raw estimate and the one normalised by the factor felt MAX_FELT times.
+            thetas = [theta]
+            if plan.felt:
+                thetas += [raw_theta, raw_theta - MAX_FELT * plan.shift]
+            low, high = min(thetas), max(thetas)
             lo, hi = low - z * se - bound, high + z * se + bound
             excess = (low if low > 0 else -high if high < 0 else 0.0) - bound
             if se > 0:
                 p = float(min(1.0, 2.0 * sps.norm.sf(excess / se)))
             else:
                 p = 0.0 if excess > 0 else 1.0
+            if plan.shift:
+                extra["runner_factor"] = math.exp(plan.shift)
             usable = spread.runs if spread is not None else 0
             extra["cross_run"] = {
                 "history_runs": usable, "unknown_runner_bound": settings.unknown_runner_bound,
-                "se_calibration": se_calibration, "se_total": se,
+                "bound": plan.bound, "runner": state, "same_machine": self.same_machine,
+                "se_calibration": plan.se_calibration, "se_total": se,
             }
+            extra["interval_note"] = plan.why
             extra["note"] = (
                 f"cross-run uncertainty unknown ({usable} usable main run{'s' if usable != 1 else ''} "
-                f"in the baseline's history, {settings.min_runs} needed): only a change beyond "
-                f"±{settings.unknown_runner_bound * 100:g}% of runner difference can gate"
-                + (", with or without the calibration factor" if measure is not None else "")
+                f"in the baseline's history, {settings.min_runs} needed): {plan.sentence}"
             )
             self.bounded.append((benchmark, metric))
-        elif measure is not None:
-            se = math.hypot(se_within, se_calibration)
+        elif measure is not None and state in ("steady", "changed") and self.speed is not None:
+            factor = self.speed.ratio[measure]
+            theta = raw_theta - math.log(factor)
+            se = math.hypot(se_within, self.speed.log_se.get(measure, 0.0))
             lo, hi = theta - z * se, theta + z * se
             p = float(2.0 * sps.norm.sf(abs(theta) / se)) if se > 0 else r.p_value
+            extra["runner_factor"] = factor
         else:
             return analysis
         result = TwoSampleResult(
@@ -232,8 +341,10 @@ class CrossRun:
     # --- what the comparison says about itself --------------------------------------------
 
     def warnings(self) -> list[str]:
-        """A "different runner" line when calibration differs beyond `calibration.warn_ratio`."""
-        if self.speed is None:
+        """A "different runner" line when a usable calibration differs beyond
+        `calibration.warn_ratio` between two machines. The same machine running at another
+        speed is not a different machine: that is a runner note (`notes`)."""
+        if self.speed is None or self.same_machine or self.state("wall") not in ("steady", "changed"):
             return []
         lines = []
         ratio = self.speed.ratio["wall"]
@@ -245,6 +356,27 @@ class CrossRun:
                 f"runner speed: the reference workload ran {size:.2f}x {slower} in head than in "
                 f"the baseline (beyond the {bound * 100:g}% bound)"
                 + ("; time metrics are normalised by it" if self.normalize else "")
+            )
+        return lines
+
+    def notes(self) -> list[str]:
+        """What the reader must know about runner speed that is not a machine difference."""
+        if self.speed is None:
+            return []
+        lines: list[str] = []
+        state = self.state("wall")
+        if state == "noisy":
+            lines.append(
+                "runner speed unknown: the reference workload's times varied too much to "
+                f"measure it (head/baseline {self.speed.ratio_text('wall')}, usable within "
+                f"±{self.lane.calibration.max_noise * 100:g}%); time metrics are compared as "
+                "measured, with a wider bound"
+            )
+        elif state == "changed" and self.same_machine:
+            lines.append(
+                "same machine, different speed: the reference workload ran "
+                f"{self.speed.ratio_text('wall')} in head than in the baseline; time metrics "
+                "are normalised by it"
             )
         lines.extend(self.speed.notes)
         return lines
@@ -259,35 +391,51 @@ class CrossRun:
 
     def trust(self) -> str:
         parts = ["artifact baseline"]
-        if self.speed is not None:
-            if self.normalize:
-                parts.append(f"normalised by calibration ({self.speed.describe()})")
-            else:
-                parts.append(f"calibration not applied ({self.speed.describe()})")
-        else:
+        if self.same_machine:
+            parts.append("same machine")
+        state = self.state("wall")
+        if self.speed is None:
             parts.append("no calibration on both sides: runner speed unknown")
+        elif not self.normalize:
+            parts.append(f"calibration not applied ({self.speed.describe()})")
+        elif state == "noisy":
+            parts.append(f"calibration too noisy to apply ({self.speed.ratio_text('wall')}): "
+                         "runner speed unknown")
+        elif state == "steady" and self.same_machine:
+            parts.append(f"runner speed unchanged ({self.speed.ratio_text('wall')})")
+        else:
+            parts.append(f"normalised by calibration (runner {self.speed.ratio_text('wall')})")
         band = self.typical_band()
         runs = max((s.runs for _, _, s in self.used), default=0)
         if band is not None:
             parts.append(f"cross-run noise from {runs} main runs: ±{band * 100:.0f}% (wall, 95%)")
         if self.bounded or band is None:
-            bound = self.lane.history.unknown_runner_bound
             n = self.history_runs
             what = "no history" if n == 0 else f"{n} main run{'s' if n != 1 else ''} of history"
             scope = "some time metrics" if band is not None else "time metrics"
-            parts.append(f"{what}: {scope} gate only on changes beyond ±{bound * 100:g}%")
+            parts.append(f"{what}: {scope} gate only on changes beyond {self._bound_text()}")
         return ", ".join(parts)
+
+    def _bound_text(self) -> str:
+        z = float(sps.norm.ppf(0.975))
+        bounds = sorted({self._plan(m, z).bound for m in ("wall", "cpu")})
+        texts = [f"±{b * 100:.0f}%" if b * 100 != round(b * 100) else f"±{b * 100:g}%" for b in bounds]
+        return " or ".join(texts)
 
     def summary(self) -> dict[str, Any]:
         return {
             "mode": "artifact",
+            "same_machine": self.same_machine,
             "runner_speed": dict(self.speed.ratio) if self.speed else None,
             "runner_speed_log_se": dict(self.speed.log_se) if self.speed else None,
+            "runner_state": {m: self.state(m) for m in ("wall", "cpu")} if self.speed else None,
             "normalized": self.normalize,
             "history_runs": self.history_runs,
             "min_runs": self.lane.history.min_runs,
             "unknown_runner_bound": self.lane.history.unknown_runner_bound,
+            "same_machine_bound": self.lane.history.same_machine_bound,
             "bounded_metrics": len(self.bounded),
+            "notes": self.notes(),
         }
 
 

@@ -107,6 +107,14 @@ def decide(
         )
     if p_adjusted is None:
         return "inconclusive", f"{estimate}, untested, and the {interval} is not within {band}"
+    if not significant and bounded and (ci_low > 1.0 or ci_high < 1.0):
+        # The interval is the comparison's own; the p-value is adjusted for every other
+        # comparison of the run. Only the adjusted one may call a change real.
+        return "inconclusive", (
+            f"{estimate}: the {interval} excludes no change, but after the adjustment for "
+            f"the run's other comparisons {p_shown} ≥ α = {alpha:g}, so the change is not "
+            "significant"
+        )
     if not significant:
         return "inconclusive", (
             f"{estimate}, not significant ({p_shown} ≥ α = {alpha:g}) and the {interval} "
