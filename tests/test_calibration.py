@@ -66,6 +66,7 @@ def test_lanebench_run_records_the_reference_workload(tmp_path: Path) -> None:
     config.parent.mkdir()
     config.write_text(
         f"benchmarks:\n  - name: noop\n    command: [{json.dumps(PY)}, -c, 'pass']\n"
+        f"  - name: noop2\n    command: [{json.dumps(PY)}, -c, 'pass']\n"
         "defaults:\n  warmup: 0\n  min_iterations: 2\n  max_iterations: 2\n"
     )
     proc = subprocess.run(
@@ -78,7 +79,10 @@ def test_lanebench_run_records_the_reference_workload(tmp_path: Path) -> None:
     assert results.schema_version == "1.1.0"
     cal = calibration_of(results)
     assert cal is not None
-    assert cal.phases == ["start", "start", "start", "end", "end"]
+    # interleaved: 3 before, one after each benchmark, the rest after all of them (10 in all)
+    assert cal.phases == ["start"] * 3 + ["between"] * 2 + ["end"] * 5
+    if Path("/proc/sys/kernel/random/boot_id").exists():
+        assert str(results.environment["machine_id"]).startswith("boot:")
     assert all(0.01 < w < 5 for w in cal.wall) and all(0 < c <= w * 1.05 for c, w in zip(cal.cpu, cal.wall, strict=True))
 
     config.write_text(config.read_text() + "  calibration:\n    measure: false\n")

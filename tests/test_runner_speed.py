@@ -231,3 +231,74 @@ def test_an_interval_excluding_no_change_says_why_it_is_still_inconclusive() -> 
     ctx = ReportContext(head=head, base=base, comparison=comparison)
     assert "inconclusive (not significant after adjustment)" in render_comment(ctx)
     assert "not significant after adjustment" in render_html(ctx)
+
+
+# --- simulation: one machine, runs minutes apart --------------------------------------------------
+
+FEEL = {"tracks": 1.0, "partly": 0.8, "io-ish": 0.5}  # how a benchmark follows the machine's speed
+
+
+def same_machine_run(rng: np.random.Generator, speed: float, change: float, cal_cv: float,
+                     commit: str, feel: dict[str, float] = FEEL) -> ResultsDocument:
+    """One run on ONE_VM whose speed (log factor) is `speed`: 10 calibration timings with
+    `cal_cv` noise of their own, three benchmarks feeling 100/80/50% of the speed, a 1%
+    run effect and 2% iteration noise, 12 iterations."""
+    benches = {}
+    for name, beta in feel.items():
+        scale = math.exp(beta * speed + rng.normal(0.0, 0.01)) * (change if name == "tracks" else 1.0)
+        wall = scale * np.exp(rng.normal(0.0, 0.02, 12))
+        benches[name] = {"wall": list(wall), "cpu": list(0.9 * wall)}
+    cal = list(0.1 * math.exp(speed) * np.exp(rng.normal(0.0, cal_cv, 10)))
+    extra = Calibration(workload=1, python="3.11.7", wall=cal, cpu=cal, phases=["start"] * 10).to_dict()
+    return run(benches, extra, ONE_VM, commit)
+
+
+def same_machine_share(trials: int, seed: int, *, drift: float, cal_cv: float,
+                       change: float = 1.0, feel: dict[str, float] = FEEL) -> tuple[float, float]:
+    """Share of PRs with any false regression/improvement, and share finding `tracks` wall,
+    when baseline (its history: itself) and head ran on one machine whose speed moved by
+    a lognormal `drift` between the runs."""
+    rng = np.random.default_rng(seed)
+    false = found = 0
+    for t in range(trials):
+        base = append_history(None, same_machine_run(rng, rng.normal(0.0, drift), 1.0, cal_cv, f"b{t}", feel))
+        head = same_machine_run(rng, rng.normal(0.0, drift), change, cal_cv, f"h{t}", feel)
+        verdicts = {(m.benchmark, m.metric): m.verdict
+                    for m in compare(base, head, lane=LaneSettings(), metrics=("wall", "cpu")).metrics}
+        others = [v for (b, _), v in verdicts.items() if change == 1.0 or b != "tracks"]
+        false += any(v in ("regression", "improvement") for v in others)
+        found += verdicts[("tracks", "wall")] == "regression"
+    return false / trials, found / trials
+
+
+def within_alpha(share: float, trials: int, alpha: float = 0.05) -> bool:
+    return share <= alpha + 2 * math.sqrt(alpha * (1 - alpha) / trials)
+
+
+def test_simulated_quiet_machine_is_held_to_its_drift_and_finds_a_real_change() -> None:
+    """A quiet machine drifting ±3% (95%) between runs, calibration steady to 1%: family-wise
+    false verdicts within α, and +30% found every time (it was not under the ±25% bound)."""
+    share, _ = same_machine_share(200, seed=80, drift=0.015, cal_cv=0.01)
+    assert within_alpha(share, 200), share
+    share, found = same_machine_share(60, seed=81, drift=0.015, cal_cv=0.01, change=1.3)
+    assert found >= 0.9 and share <= 0.1, (found, share)
+
+
+def test_simulated_loaded_machine_stays_honest_whether_its_calibration_sees_it_or_not() -> None:
+    """One machine whose speed moves by 30% (lognormal σ) between runs: with a calibration
+    that measures it (1% noise) the change is divided out; with a calibration too noisy to
+    tell (15% per timing) the runner speed is unknown. False verdicts stay within α."""
+    seen, _ = same_machine_share(200, seed=82, drift=0.3, cal_cv=0.01)
+    assert within_alpha(seen, 200), seen
+    unseen, _ = same_machine_share(200, seed=83, drift=0.3, cal_cv=0.15)
+    assert within_alpha(unseen, 200), unseen
+
+
+def test_simulated_benchmark_feeling_the_load_more_than_the_workload_stays_within_alpha() -> None:
+    """On this machine a busy neighbour slowed file I/O 2.5 times as much as the reference
+    workload (log scale, docs/noise.md): such a benchmark beside the others, the machine's
+    speed moving by 20% between runs, measured by a steady or a noisy calibration."""
+    feel = {"tracks": 1.0, "file-io": 2.5, "io-ish": 0.5}
+    for seed, cal_cv in ((84, 0.01), (85, 0.15)):
+        share, _ = same_machine_share(200, seed=seed, drift=0.2, cal_cv=cal_cv, feel=feel)
+        assert within_alpha(share, 200), (cal_cv, share)

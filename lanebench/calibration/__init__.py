@@ -55,13 +55,6 @@ class Calibration:
         values = self.values(measure)
         return statistics.median(values) if values else None
 
-    def log_sd(self, measure: str = "wall") -> float | None:
-        """SD of the log times: how much the machine's speed moved during the run."""
-        values = [v for v in self.values(measure) if v > 0]
-        if len(values) < 3:
-            return None
-        return statistics.stdev(math.log(v) for v in values)
-
     def log_median_se(self, measure: str = "wall") -> float:
         """Standard error of log(median): sqrt(pi/2) * SD of the log times / sqrt(n).
 
@@ -142,8 +135,6 @@ class RunnerSpeed:
     base_n: int
     head_n: int
     notes: tuple[str, ...] = ()
-    # pooled SD of both runs' log times per measure: how unsteady the machines were
-    log_sd: dict[str, float] = field(default_factory=dict)
 
     def factor_for(self, metric: str) -> float | None:
         """The factor a time metric is divided by; None for metrics calibration says nothing about."""
@@ -191,20 +182,16 @@ def runner_speed(base: ResultsDocument, head: ResultsDocument) -> RunnerSpeed | 
         return None
     ratio: dict[str, float] = {}
     log_se: dict[str, float] = {}
-    log_sd: dict[str, float] = {}
     for measure in MEASURES:
         mb, mh = b.median(measure), h.median(measure)
         if not mb or not mh:
             return None
         ratio[measure] = mh / mb
         log_se[measure] = math.hypot(b.log_median_se(measure), h.log_median_se(measure))
-        sds = [sd for sd in (b.log_sd(measure), h.log_sd(measure)) if sd is not None]
-        if sds:
-            log_sd[measure] = math.sqrt(sum(sd * sd for sd in sds) / len(sds))
     notes: tuple[str, ...] = ()
     if b.python and h.python and b.python != h.python:
         notes = (
             f"the runs used different Pythons ({b.python} vs {h.python}); the calibration "
             "ratio includes the interpreters' difference",
         )
-    return RunnerSpeed(ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes, log_sd=log_sd)
+    return RunnerSpeed(ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes)

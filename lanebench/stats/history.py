@@ -118,14 +118,31 @@ RunnerState = Literal["unknown", "noisy", "steady", "changed"]
 
 @dataclass(frozen=True)
 class RunnerPlan:
-    """How a time metric's change is corrected and bounded for runner speed (no history)."""
+    """How a time metric's change is corrected and bounded for runner speed (no history).
 
-    shift: float  # log factor the estimate is divided by (0: not normalised)
-    se_calibration: float  # its standard error, added to the interval's
-    felt: bool  # span the estimates normalised 0, 1 and MAX_FELT times
-    bound: float  # the runner difference the change must exceed, as a fraction
-    why: str  # short: what the bound stands for, for tables ("same-machine drift ±5%")
+    On the log scale: the benchmark's change θ_raw holds the code's change plus a runner
+    effect somewhere in [low, high]; the estimate is θ_raw - shift.
+    """
+
+    shift: float  # log factor the estimate is divided by (0: calibration not applied)
+    low: float  # smallest runner effect the benchmark may hold (log)
+    high: float  # largest
+    se_calibration: float  # the factor's standard error, added to the interval's
     sentence: str  # the reason, for the verdict line
+
+    @property
+    def bound(self) -> float:
+        """The largest runner effect either way, as a fraction (0.25 = ±25%)."""
+        return math.expm1(max(-self.low, self.high))
+
+    @property
+    def why(self) -> str:
+        """For tables: "runner -5% to +21%"."""
+        return f"runner {_signed(math.expm1(self.low))} to {_signed(math.expm1(self.high))}"
+
+
+def _signed(fraction: float) -> str:
+    return f"{fraction * 100:+.0f}%".replace("+0%", "0%").replace("-0%", "0%")
 
 
 @dataclass
@@ -177,63 +194,74 @@ class CrossRun:
             return "noisy"
         return "changed" if self.speed.changed(measure) else "steady"
 
-    def _plan(self, measure: str, z: float) -> RunnerPlan:
-        """The correction and bound of a time metric measured by `measure` (no history).
+    def _plan(self, measure: str) -> RunnerPlan:
+        """The correction and runner effect of a time metric measured by `measure` (no history).
 
-        The same machine is held to the drift one machine shows between runs, as long as
-        the calibration shows its speed unchanged; a speed change beyond the
-        calibration's own noise is divided out, and the benchmark may feel it none, once
-        or twice, with as much again left unexplained. Different or unknown machines keep
-        the unknown-runner bound. A calibration too noisy to use is not applied at all:
-        the runner speed is unknown, and the bound grows to how far the reference
-        workload's own times moved.
+        The calibration says the runners' speed ratio is c within ±h (its own 95%
+        uncertainty); a benchmark may feel none of that, all of it or up to MAX_FELT times
+        as much. On the same machine that span is held to the drift one machine shows
+        between runs (`same_machine_bound`) while the calibration shows the speed
+        unchanged; a speed change beyond its noise is divided out, with as much again
+        left unexplained (a neighbour slowed file I/O 2.5 times as much as the workload,
+        on the log scale, on this machine). Different or unknown machines add the
+        unknown-runner bound. A calibration too noisy to use is not divided out: the
+        estimate stays the raw one, and the span is all it cannot rule out.
         """
         history = self.lane.history
-        unknown_bound = history.unknown_runner_bound
-        machine_bound = history.same_machine_bound if self.same_machine else unknown_bound
+        unknown = math.log1p(history.unknown_runner_bound)
+        drift = math.log1p(history.same_machine_bound)
         state = self.state(measure)
         speed = self.speed
         if state == "unknown" or speed is None:
             why = "no calibration" if speed is None else "calibration not applied"
-            return RunnerPlan(0.0, 0.0, False, unknown_bound, f"runner ±{unknown_bound * 100:g}%",
+            return RunnerPlan(0.0, -unknown, unknown, 0.0,
                               f"runner speed unknown ({why}): only a change beyond "
-                              f"±{unknown_bound * 100:g}% of runner difference can gate")
-        ratio_text = speed.ratio_text(measure)
-        if state == "noisy":
-            sd = speed.log_sd.get(measure, 0.0)
-            # Two moments of these runs differ by up to z √2 σ (95%): a benchmark timed in a
-            # slow moment of one run and a fast moment of the other can differ that much.
-            unsteady = math.expm1(z * math.sqrt(2.0) * sd)
-            bound = max(machine_bound, unsteady)
-            return RunnerPlan(
-                0.0, 0.0, False, bound, f"unsteady machine ±{bound * 100:.0f}%",
-                f"runner speed unknown: the reference workload's own times varied too much to "
-                f"measure it (head/baseline {ratio_text}, usable within "
-                f"±{self.lane.calibration.max_noise * 100:g}%), so only a change beyond "
-                f"±{bound * 100:.0f}% can gate",
-            )
+                              f"±{history.unknown_runner_bound * 100:g}% of runner difference can gate")
         c = math.log(speed.ratio[measure])
+        h = speed.uncertainty(measure)
         se_c = speed.log_se.get(measure, 0.0)
-        if state == "steady" and self.same_machine:
-            return RunnerPlan(
-                0.0, 0.0, False, machine_bound, f"same-machine drift ±{machine_bound * 100:g}%",
-                f"same machine, runner speed unchanged (reference workload {ratio_text}): "
-                f"only a change beyond the ±{machine_bound * 100:g}% drift of one machine "
-                "between runs can gate",
-            )
-        if self.same_machine:
-            bound = max(machine_bound, math.expm1(abs(c)))
-            return RunnerPlan(
-                c, se_c, True, bound, f"runner speed changed ±{bound * 100:.0f}%",
-                f"same machine, but its speed changed between the runs (reference workload "
-                f"{ratio_text}): only a change beyond ±{bound * 100:.0f}% can gate, with or "
-                "without the calibration factor",
-            )
-        return RunnerPlan(
-            c, se_c, True, unknown_bound, f"runner ±{unknown_bound * 100:g}%",
-            f"only a change beyond ±{unknown_bound * 100:g}% of runner difference can gate, "
-            "with or without the calibration factor",
+        ratio_text = speed.ratio_text(measure)
+        felt_low, felt_high = MAX_FELT * min(0.0, c - h), MAX_FELT * max(0.0, c + h)
+        noisy = (
+            f"the reference workload's own times varied too much to apply it ({ratio_text}, "
+            f"usable within ±{self.lane.calibration.max_noise * 100:g}%), so the change is "
+            "taken as measured and"
         )
+        if not self.same_machine:
+            if state == "noisy":
+                plan = RunnerPlan(0.0, felt_low - unknown, felt_high + unknown, 0.0, "")
+                return dataclasses.replace(plan, sentence=(
+                    f"runner speed unknown: {noisy} may hold a runner effect of "
+                    f"{plan.why.removeprefix('runner ')}"))
+            # Known runner speed between two machines: the estimate normalised by it, the
+            # benchmark feeling it 0, 1 or MAX_FELT times, plus the unknown-runner bound.
+            return RunnerPlan(
+                c, min(0.0, MAX_FELT * c) - unknown, max(0.0, MAX_FELT * c) + unknown, se_c,
+                f"only a change beyond ±{history.unknown_runner_bound * 100:g}% of runner "
+                "difference can gate, with or without the calibration factor",
+            )
+        if state == "steady":
+            plan = RunnerPlan(0.0, min(felt_low, -drift), max(felt_high, drift), 0.0, "")
+            if plan.bound <= history.same_machine_bound + 1e-12:
+                return dataclasses.replace(plan, sentence=(
+                    f"same machine, runner speed unchanged (reference workload {ratio_text}): "
+                    f"only a change beyond the ±{history.same_machine_bound * 100:g}% drift of "
+                    "one machine between runs can gate"))
+            return dataclasses.replace(plan, sentence=(
+                f"same machine, runner speed unchanged within the calibration's own "
+                f"uncertainty (reference workload {ratio_text}): the change may hold a runner "
+                f"effect of {plan.why.removeprefix('runner ')}"))
+        slack = max(drift, abs(c))
+        shift = c if state == "changed" else 0.0
+        plan = RunnerPlan(shift, felt_low - slack, felt_high + slack, 0.0, "")
+        if state == "changed":
+            return dataclasses.replace(plan, sentence=(
+                f"same machine, but its speed changed between the runs (reference workload "
+                f"{ratio_text}, divided out): the change may hold a runner effect of "
+                f"{plan.why.removeprefix('runner ')}"))
+        return dataclasses.replace(plan, sentence=(
+            f"same machine, runner speed unknown: {noisy} may hold a runner effect of "
+            f"{plan.why.removeprefix('runner ')}"))
 
     def adjust(self, analysis: MetricAnalysis, benchmark: str, metric: str, kind: str) -> MetricAnalysis:
         """The analysis with θ normalised by runner speed and its interval widened by the
@@ -283,23 +311,15 @@ class CrossRun:
                 )
             self.used.append((benchmark, metric, spread))
         elif kind == "time" and measure is not None and settings.unknown_runner_bound > 0:
-            plan = self._plan(measure, z)
-            bound = math.log1p(plan.bound)
+            plan = self._plan(measure)
             se = math.hypot(se_within, plan.se_calibration)
             theta = raw_theta - plan.shift
-            # How much of a runner difference this benchmark feels is unknown: none of it
-            # (I/O-bound), all of it (CPU-bound like the workload) or more (a neighbour
-            # contends for disk and memory bandwidth too: measured here, file I/O slowed
-            # 1.67x while the workload slowed 1.23x). The change is somewhere between the
-            # raw estimate and the one normalised by the factor felt MAX_FELT times.
-            thetas = [theta]
-            if plan.felt:
-                thetas += [raw_theta, raw_theta - MAX_FELT * plan.shift]
-            low, high = min(thetas), max(thetas)
-            lo, hi = low - z * se - bound, high + z * se + bound
-            excess = (low if low > 0 else -high if high < 0 else 0.0) - bound
+            # The code's change is the raw one less a runner effect in [plan.low, plan.high].
+            low, high = raw_theta - plan.high, raw_theta - plan.low
+            lo, hi = low - z * se, high + z * se
+            excess = low if low > 0 else -high if high < 0 else 0.0
             if se > 0:
-                p = float(min(1.0, 2.0 * sps.norm.sf(excess / se)))
+                p = float(min(1.0, 2.0 * sps.norm.sf(excess / se))) if excess > 0 else 1.0
             else:
                 p = 0.0 if excess > 0 else 1.0
             if plan.shift:
@@ -307,8 +327,9 @@ class CrossRun:
             usable = spread.runs if spread is not None else 0
             extra["cross_run"] = {
                 "history_runs": usable, "unknown_runner_bound": settings.unknown_runner_bound,
-                "bound": plan.bound, "runner": state, "same_machine": self.same_machine,
-                "se_calibration": plan.se_calibration, "se_total": se,
+                "runner_effect": [math.expm1(plan.low), math.expm1(plan.high)], "runner": state,
+                "same_machine": self.same_machine, "se_calibration": plan.se_calibration,
+                "se_total": se,
             }
             extra["interval_note"] = plan.why
             extra["note"] = (
@@ -417,10 +438,15 @@ class CrossRun:
         return ", ".join(parts)
 
     def _bound_text(self) -> str:
-        z = float(sps.norm.ppf(0.975))
-        bounds = sorted({self._plan(m, z).bound for m in ("wall", "cpu")})
-        texts = [f"±{b * 100:.0f}%" if b * 100 != round(b * 100) else f"±{b * 100:g}%" for b in bounds]
-        return " or ".join(texts)
+        """What a time change must exceed without history, in the trust line's words."""
+        history = self.lane.history
+        if not self.same_machine or self.speed is None or not self.normalize:
+            return f"±{history.unknown_runner_bound * 100:g}%"
+        plans = [self._plan(m) for m in ("wall", "cpu")]
+        if all(p.bound <= history.same_machine_bound + 1e-12 for p in plans):
+            return f"the ±{history.same_machine_bound * 100:g}% drift of one machine"
+        widest = max(plans, key=lambda p: p.bound)
+        return f"the runner effect the calibration cannot rule out ({widest.why.removeprefix('runner ')})"
 
     def summary(self) -> dict[str, Any]:
         return {
