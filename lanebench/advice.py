@@ -332,6 +332,15 @@ def _noise(
             "Reduce the noise itself: pin the benchmark to a core (taskset -c 1), stop "
             "background work, or use paired A/B mode (base and head alternating on one runner)."
         )
+        bounded = [m for m in noisy if "runner_effect" in (m.extra.get("cross_run") or {})]
+        if bounded and not paired:
+            # Without history the runner bound, not the noise, keeps these verdicts open.
+            sentences.append(
+                f"More iterations alone will not decide {bounded[0].metric} here: without main's "
+                f"history the interval also spans what the runner may have done "
+                f"({bounded[0].extra.get('interval_note', 'the runner bound')}); paired A/B mode "
+                "avoids that, and so do 3 main runs of history."
+            )
         evidence["noisy"] = [
             {"metric": m.metric, "cv": m.noise.cv, "needed_n": m.noise.needed_n}
             for m in noisy if m.noise is not None

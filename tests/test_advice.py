@@ -384,3 +384,12 @@ def test_single_threaded_cpu_growth_is_not_explained_by_idle_cores() -> None:
     parallel = bench(wall=[1.0] * 10, cpu=[1.9] * 10)  # two cores busy
     rec = only(recommend(comp, results(parallel), None, None), "more-computation")
     assert "it keeps 1.9 cores busy, so the extra work ran on other cores" in rec.text
+
+
+def test_noise_advice_says_when_the_runner_bound_not_the_noise_keeps_a_verdict_open() -> None:
+    noise = Noise(cv=0.18, detectable=False, needed_n=300)
+    m = mc("wall", "inconclusive", 1.0, 1.04, (0.6, 1.9), noise=noise)
+    m.extra.update(cross_run={"runner_effect": [-0.2, 0.3]}, interval_note="runner -20% to +30%")
+    rec = only(recommend(comparison(m), results(bench()), None, None), "noisy")
+    assert "More iterations alone will not decide wall here" in rec.text
+    assert "(runner -20% to +30%)" in rec.text and "3 main runs of history" in rec.text

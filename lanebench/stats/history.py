@@ -30,17 +30,19 @@ any runner difference is "significant". Two corrections, both on the log scale w
    history runs used (m - 1 when history dominates, growing without bound as σ_run
    vanishes).
 
-   With fewer than `history.min_runs` usable runs the cross-run spread is unknown. A
-   time metric then gates only beyond a runner difference of ±B (`unknown_runner_bound`,
-   25% by default), and calibration is trusted only as far as it can be without
-   history: a benchmark may feel none of the runner difference (I/O-bound), all of it
+   With fewer than `history.min_runs` usable runs the cross-run spread is unknown, and a
+   time metric's interval must also hold the runner effect: how much of its change the
+   runner may have caused. The calibration says the runners' log speed ratio is c within
+   ±h (its own 95% uncertainty); a benchmark may feel none of it (I/O-bound), all of it
    (CPU-bound, like the workload) or up to twice as much (a neighbour contending for disk
-   and memory bandwidth too), so the interval spans the raw estimate, the normalised one
-   and the one normalised by the squared factor, [min - z se - log(1 + B), max + z se +
-   log(1 + B)] with
-   se² = se_within² + se_calibration², and the p-value tests the distance of that span
-   from 0 beyond log(1 + B). Memory, I/O and count metrics do not depend on runner
-   speed and are left as measured.
+   and memory bandwidth too). On top of that comes what calibration cannot see: the
+   unknown-runner bound (25%) between two machines; on one machine (same hardware, same
+   boot: `environment.same_machine`) the drift of one machine (5%) while the speed is
+   unchanged, or the change itself when it moved. A calibration whose uncertainty
+   exceeds `calibration.max_noise` is not divided out (the estimate stays raw): the
+   runner speed is unknown, and the span is all it cannot rule out. `_plan` has the
+   table; docs/noise.md the reasons and the simulations. Memory, I/O and count metrics
+   do not depend on runner speed and are left as measured.
 
 Paired results need neither (both sides ran on one runner, interleaved).
 """
