@@ -204,7 +204,7 @@ def forest_html(items: Sequence[ForestItem], *, title: str) -> Markup:
             f'<path class="ci" d="M{x(it.low):.1f} 12H{x(it.high):.1f}"/>'
             f'<path class="pt" d="M{x(it.change):.1f} 12h0"/></svg>'
             f'<span class="f-num">{numbers}'
-            + (f" · {escape(it.verdict)} ({escape(it.why)})" if it.why else "")
+            + (f'<span class="f-why"> · {escape(it.verdict)} ({escape(it.why)})</span>' if it.why else "")
             + "</span></div>"
         )
     out.append("</div>")
