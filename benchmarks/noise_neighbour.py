@@ -171,8 +171,8 @@ def artifact_run(root: Path, branch: str, hog: bool, iterations: int, out: Path)
     settings = lane(iterations)
     with neighbour(hog):
         doc = run_calibrated(
-            lambda: run_benchmarks(config, "noise", settings, list(config.benchmarks), output=out,
-                                   run_info=RunInfo(commit=branch)),
+            lambda between: run_benchmarks(config, "noise", settings, list(config.benchmarks), output=out,
+                                           run_info=RunInfo(commit=branch), between_benchmarks=between),
             settings.calibration, out,
         )
     return doc.to_dict()
@@ -243,7 +243,10 @@ def virtual_artifact(rng: random.Random, runs: list[ResultsDocument], n: int, ta
         extra["calibration"] = {
             **cal, "samples": {m: [cal["samples"][m][i] for i in picks] for m in ("wall", "cpu")},
         }
-    return ResultsDocument(run=RunInfo(commit=tag, finished_at=tag), environment=dict(real.environment),
+    # The neighbour stands for a slower runner: each virtual run is on a runner of its own,
+    # so the boot id this one machine recorded is left out (two runners never share one).
+    environment = {k: v for k, v in real.environment.items() if k != "machine_id"}
+    return ResultsDocument(run=RunInfo(commit=tag, finished_at=tag), environment=environment,
                            benchmarks=benchmarks, extra=extra)
 
 

@@ -16,6 +16,7 @@ from lanebench.metrics import metric
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import SlaReport
 from lanebench.stats.model import Comparison, MetricComparison
+from lanebench.stats.summary import OUTLIER_RULE_DOC, OUTLIER_RULE_NAME
 from lanebench.stats.twosample import mann_whitney_p
 from lanebench.units import format_duration, format_size
 
@@ -71,12 +72,13 @@ def recommend(
     recs: list[Recommendation] = []
     if comparison is not None:
         index = {(m.benchmark, m.metric): m for m in comparison.metrics}
+        paired = comparison.settings.get("comparison") == "paired"
         for bench in head.benchmarks:
             recs += _time_shape(bench, index)
             recs += _memory(bench.name, index)
             recs += _io(bench.name, index)
-            recs += _noise(bench.name, index)
-        recs += _cross_machine(comparison)
+            recs += _noise(bench.name, index, paired=paired)
+        recs += _cross_machine(comparison, paired=paired)
     if base is not None:
         for bench in head.benchmarks:
             other = base.benchmark(bench.name)
@@ -156,10 +158,18 @@ _PROFILERS: list[tuple[tuple[str, ...], str]] = [
 ]
 
 
-def profiler_for(command: list[str] | str) -> str:
-    """The profiler to suggest for a command, from the program it runs."""
+def profiler_for(command: list[str] | str, shell: bool = False) -> str:
+    """The profiler to suggest for a command, from the program it runs.
+
+    The command is shown as one a shell runs as it is (shlex.join): a `python3 -c`
+    script with spaces and semicolons stays one argument, and a shell command runs
+    under `sh -c`.
+    """
     words = _command_words(command)
-    shown = " ".join(words) if words else "<command>"
+    if shell and isinstance(command, str):
+        shown = shlex.join(["sh", "-c", command])
+    else:
+        shown = shlex.join(words) if words else "<command>"
     for word in words:
         name = word.rsplit("/", 1)[-1]
         base = name.split(".exe")[0]
@@ -206,8 +216,14 @@ def _time_shape(
             assert wall is not None
             along = f"in step with wall time ({_change_text(wall)})"
         elif wall is not None and wall.change is not None:
-            along = (f"while wall time did not regress ({_pct(wall.change)}, verdict "
-                     f"{wall.verdict}; the extra work runs on otherwise idle cores)")
+            along = f"while wall time did not regress ({_pct(wall.change)}, verdict {wall.verdict}"
+            cores = _median_parallelism(bench)
+            if cores is not None and cores >= SERIAL_MAX:
+                # Only a command that keeps more than one core busy can add CPU time
+                # without adding wall time: the extra work ran beside the critical path.
+                along += f"; it keeps {cores:.1f} cores busy, so the extra work ran on other cores)"
+            else:
+                along += ")"
         else:
             along = "(no wall time comparison)"
         out.append(
@@ -215,7 +231,7 @@ def _time_shape(
                 kind="more-computation",
                 title="Profile the changed code",
                 text=f"{bench.name}: CPU time grew {_change_text(cpu)} {along}: the change does "
-                f"more computation. Profile it with {profiler_for(bench.command)} and compare "
+                f"more computation. Profile it with {profiler_for(bench.command, bench.shell)} and compare "
                 "the hot paths with the base branch.",
                 impact=abs(cpu.change),
                 benchmark=bench.name,
@@ -267,9 +283,15 @@ def _io(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[Recom
     ]
 
 
-def _noise(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[Recommendation]:
-    """Too noisy to detect δ, or many outliers: what to change in the measuring."""
-    noisy = [m for (b, _), m in index.items() if b == name and m.noise is not None and not m.noise.detectable]
+def _noise(
+    name: str, index: dict[tuple[str, str], MetricComparison], *, paired: bool = False
+) -> list[Recommendation]:
+    """Too noisy to detect δ, or many outliers: what to change in the measuring.
+
+    A metric whose verdict is decided (regression, improvement, unchanged) was precise
+    enough, whatever the power estimate said before the test: it is not called noisy.
+    """
+    noisy = [m for (b, _), m in index.items() if b == name and m.undetectable]
     outliers = [
         m for (b, _), m in index.items()
         if b == name and m.head is not None and m.head.n > 0
@@ -294,8 +316,9 @@ def _noise(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[Re
             "from noise."
         )
         if needed:
+            unit = "pairs" if paired else "iterations per side"
             sentences.append(
-                f"Run about {max(needed)} iterations per side (max_iterations: {max(needed)}) "
+                f"Run about {max(needed)} {unit} (max_iterations: {max(needed)}) "
                 "to detect it"
                 + (f", up from {n}" if n is not None else "")
                 + "."
@@ -303,9 +326,21 @@ def _noise(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[Re
         else:
             sentences.append("No affordable iteration count would detect it at this noise level.")
         sentences.append(
+            "Reduce the noise itself: pin the benchmark to a core (taskset -c 1) or stop "
+            "background work."
+            if paired else
             "Reduce the noise itself: pin the benchmark to a core (taskset -c 1), stop "
             "background work, or use paired A/B mode (base and head alternating on one runner)."
         )
+        bounded = [m for m in noisy if "runner_effect" in (m.extra.get("cross_run") or {})]
+        if bounded and not paired:
+            # Without history the runner bound, not the noise, keeps these verdicts open.
+            sentences.append(
+                f"More iterations alone will not decide {bounded[0].metric} here: without main's "
+                f"history the interval also spans what the runner may have done "
+                f"({bounded[0].extra.get('interval_note', 'the runner bound')}); paired A/B mode "
+                "avoids that, and so do 3 main runs of history."
+            )
         evidence["noisy"] = [
             {"metric": m.metric, "cv": m.noise.cv, "needed_n": m.noise.needed_n}
             for m in noisy if m.noise is not None
@@ -317,8 +352,8 @@ def _noise(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[Re
         assert m.head is not None
         early = sorted(i for i in m.head.outliers if i < 2)
         sentence = (
-            f"{len(m.head.outliers)} of {m.head.n} {m.metric} samples are outliers"
-            + (f" ({m.head.outlier_rule})" if m.head.outlier_rule else "")
+            f"{len(m.head.outliers)} of {m.head.n} {m.metric} samples are outliers by the "
+            f"{OUTLIER_RULE_NAME} ({OUTLIER_RULE_DOC})"
         )
         if early:
             sentence += (f", {len(early)} of them among the first 2 iterations: raise warmup "
@@ -339,8 +374,8 @@ def _noise(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[Re
     ]
 
 
-def _cross_machine(comparison: Comparison) -> list[Recommendation]:
-    if not comparison.cross_machine:
+def _cross_machine(comparison: Comparison, *, paired: bool = False) -> list[Recommendation]:
+    if not comparison.cross_machine or paired:
         return []
     decided = [m for m in comparison.metrics if m.verdict in ("regression", "improvement")]
     stake = max((abs(m.change or 0.0) for m in decided), default=0.0)
@@ -368,6 +403,12 @@ def _cross_machine(comparison: Comparison) -> list[Recommendation]:
 def _ratios(bench: BenchmarkResult) -> list[float]:
     wall, cpu = bench.samples.get("wall", []), bench.samples.get("cpu", [])
     return [c / w for c, w in zip(cpu, wall, strict=False) if w > 0]
+
+
+def _median_parallelism(bench: BenchmarkResult) -> float | None:
+    """Median CPU/wall of a run: about 1 for a single-threaded command."""
+    ratios = _ratios(bench)
+    return float(np.median(ratios)) if ratios else None
 
 
 def _character(ratio: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 from typing import Any
@@ -22,6 +23,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
+
+
+def machine_id(boot_id_path: str = BOOT_ID_PATH) -> str | None:
+    """This boot of this machine, as a digest: `boot:<16 hex digits>`, or None.
+
+    Linux draws a random boot id each time the kernel starts, and every process on the
+    machine, containers included, reads the same one. Two runs with the same id ran on
+    one machine without a reboot between them; two CI jobs on two runner VMs never share
+    one, even when their hardware is identical. Elsewhere the id is unknown (None), and
+    two runs are not taken to be on one machine.
+    """
+    try:
+        with open(boot_id_path, encoding="ascii", errors="replace") as fh:
+            boot = fh.read().strip()
+    except OSError:
+        return None
+    if not boot:
+        return None
+    return "boot:" + hashlib.sha256(boot.encode("ascii", "replace")).hexdigest()[:16]
+
+
 def capture_environment() -> dict[str, Any]:
     """The environment block of a results document."""
     env: dict[str, Any] = {
@@ -36,6 +59,7 @@ def capture_environment() -> dict[str, Any]:
         "python": platform.python_version(),
         "lanebench": __version__,
         "hostname": platform.node(),
+        "machine_id": machine_id(),
     }
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for key in ("RUNNER_NAME", "RUNNER_OS", "RUNNER_ARCH", "RUNNER_ENVIRONMENT", "ImageOS", "ImageVersion"):
@@ -54,3 +78,10 @@ def machine_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
         if a.get(key) != b.get(key):
             diffs.append(f"{key}: {a.get(key)!r} vs {b.get(key)!r}")
     return diffs
+
+
+def same_machine(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when two environments are one machine: the same hardware keys and the same
+    recorded boot (`machine_id`). Unknown ids (older files, other systems) are not."""
+    ident = a.get("machine_id")
+    return bool(ident) and ident == b.get("machine_id") and not machine_differences(a, b)

@@ -188,7 +188,7 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
         if base is not None and lane.max_iterations > lane.min_iterations:
             stopper = sequential_stopper(base, lane)
         head = run_calibrated(
-            lambda: run_benchmarks(
+            lambda between: run_benchmarks(
                 config,
                 decision.lane,
                 lane,
@@ -198,6 +198,7 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
                 should_stop=stopper,
                 progress=request.progress,
                 run_info=run_info,
+                between_benchmarks=between,
             ),
             lane.calibration,
             results_path,
@@ -327,9 +328,9 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
         head = read_results(request.head_results)
     else:
         head = run_calibrated(
-            lambda: run_benchmarks(
+            lambda between: run_benchmarks(
                 config, lane_name, lane, specs, output=results_path, resume=request.resume,
-                progress=request.progress, run_info=run_info,
+                progress=request.progress, run_info=run_info, between_benchmarks=between,
             ),
             lane.calibration,
             results_path,

@@ -21,6 +21,7 @@ from lanebench.config.sla import SlaRule, default_rules, implicit_rules
 from lanebench.metrics import COMPARED_BY_DEFAULT
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.stats.model import DECIDED, Comparison, MetricComparison
+from lanebench.stats.verdict import confidence_text, p_text
 from lanebench.units import format_duration, format_size
 
 Severity = Literal["warning", "critical"]
@@ -174,13 +175,18 @@ def format_change(change: float) -> str:
     return f"{change * 100:+.1f}%"
 
 
-def format_p(p: float | None) -> str:
+def format_p(p: float | None, alpha: float = 0.05) -> str:
     if p is None:
         return "adjusted p n/a"
-    return "adjusted p < 0.001" if p < 0.001 else f"adjusted p = {p:.3g}"
+    return "adjusted p < 0.001" if p < 0.001 < alpha else f"adjusted p = {p_text(p, alpha)}"
 
 
-def describe_change(m: MetricComparison, confidence: float) -> str:
+def _alpha(comparison: Comparison) -> float:
+    alpha = comparison.settings.get("alpha")
+    return float(alpha) if isinstance(alpha, (int, float)) and 0 < alpha < 1 else 0.05
+
+
+def describe_change(m: MetricComparison, confidence: float, alpha: float = 0.05) -> str:
     """`wall +12.3% (95% CI +8.1% to +16.9%, adjusted p = 0.0012)`."""
     if m.change is None:
         return f"{m.metric}: {m.verdict}"
@@ -188,9 +194,9 @@ def describe_change(m: MetricComparison, confidence: float) -> str:
     details = []
     if m.ci_low is not None and m.ci_high is not None:
         details.append(
-            f"{confidence * 100:g}% CI {format_change(m.ci_low - 1)} to {format_change(m.ci_high - 1)}"
+            f"{confidence_text(confidence)} CI {format_change(m.ci_low - 1)} to {format_change(m.ci_high - 1)}"
         )
-    details.append(format_p(m.p_adjusted))
+    details.append(format_p(m.p_adjusted, alpha))
     if m.base is not None and m.head is not None:
         details.append(
             f"median {format_value(m.base.median, m.unit)} → {format_value(m.head.median, m.unit)}"
@@ -366,7 +372,7 @@ def _relative(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
     out = []
     for m in matches:
         change = m.change
-        described = describe_change(m, confidence)
+        described = describe_change(m, confidence, _alpha(comparison))
         if m.verdict == "regression":
             # The engine's reading of δ, with the rule's limit in its place: a significant
             # slowdown breaks the limit unless its interval rules out reaching past it.
@@ -418,7 +424,7 @@ def _any_regression(
     out = [
         Finding(
             passed=False,
-            message=f"{m.benchmark}: {describe_change(m, confidence)}: regression "
+            message=f"{m.benchmark}: {describe_change(m, confidence, _alpha(comparison))}: regression "
             f"(practical threshold {m.threshold * 100:g}%)",
             benchmark=m.benchmark,
             metric=m.metric,
@@ -458,13 +464,14 @@ def _noise(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
     out = []
     for m in considered:
         assert m.noise is not None
-        if m.noise.detectable:
+        if not m.undetectable:
             continue
         n = m.head.n if m.head is not None else None
+        unit = "pairs" if m.method == "paired-wilcoxon" else "iterations per side"
         need = (
-            f"about {m.noise.needed_n} iterations per side would be"
+            f"about {m.noise.needed_n} {unit} would detect it"
             if m.noise.needed_n is not None
-            else "no affordable number of iterations would be"
+            else "no affordable number of iterations would detect it"
         )
         at_n = f" at n={n}" if n is not None else ""
         out.append(
@@ -484,7 +491,7 @@ def _noise(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
         out.append(
             Finding(
                 passed=True,
-                message=f"all {len(considered)} compared metrics can detect their threshold",
+                message=f"all {len(considered)} compared metrics can detect their threshold or were decided",
                 extra={"evaluated": True},
                 **base,
             )

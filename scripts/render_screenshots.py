@@ -3,7 +3,9 @@
 
 Renders the HTML dashboard (desktop light, desktop dark, phone) and the PR comment
 (Markdown rendered to HTML with markdown-it-py, styled simply; Mermaid blocks show as
-code, since GitHub draws them and this page has no script) in headless Chromium.
+code, since GitHub draws them and this page has no script) in headless Chromium, and an
+artifact-mode comparison with a calibration too noisy to apply (comment and dashboard),
+judged by the real statistics engine.
 
 Needs: chromium and chromium-driver (Debian), selenium and markdown-it-py (the `test`
 extra), and a colour emoji font (Debian: fonts-noto-color-emoji) for the status icons.
@@ -24,12 +26,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import numpy as np  # noqa: E402
 from markdown_it import MarkdownIt  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
+from lanebench.advice import recommend  # noqa: E402
+from lanebench.baseline import append_history  # noqa: E402
+from lanebench.calibration import Calibration  # noqa: E402
+from lanebench.config import LaneSettings  # noqa: E402
 from lanebench.report import render_comment, render_html  # noqa: E402
-from lanebench.report.demo import demo_context  # noqa: E402
+from lanebench.report.context import ReportContext  # noqa: E402
+from lanebench.report.demo import ENVIRONMENT, demo_context  # noqa: E402
+from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo  # noqa: E402
+from lanebench.sla import evaluate_sla  # noqa: E402
+from lanebench.stats import compare  # noqa: E402
 
 COMMENT_CSS = """
 body { margin: 0; background: #fff; color: #1f2328;
@@ -94,6 +105,43 @@ def comment_page(markdown: str) -> str:
     )
 
 
+def noisy_calibration_context() -> ReportContext:
+    """An artifact-mode comparison judged by the real statistics engine: one machine, one
+    main run of history, a reference workload whose own times scatter by 12% (too noisy to
+    apply), a benchmark 2.5x slower, one 12% slower and one unchanged."""
+    rng = np.random.default_rng(14)
+    env = {**ENVIRONMENT, "machine_id": "boot:5b0d6a0c2f1e7a93"}
+    typical = {"parse": 0.52, "render": 0.31, "startup": 0.18}
+    change = {"parse": 2.5, "render": 1.12, "startup": 1.0}
+
+    def run(commit: str, slower: dict[str, float], cal_center: float) -> ResultsDocument:
+        benches = []
+        for name, t in typical.items():
+            wall = t * slower.get(name, 1.0) * np.exp(rng.normal(0.0, 0.06, 15))
+            benches.append(BenchmarkResult(name=name, command=["python3", f"bench/{name}.py"], samples={
+                "wall": [float(x) for x in wall], "cpu": [float(x) * 0.93 for x in wall],
+                "maxrss": [float(x) for x in 48e6 * np.exp(rng.normal(0.0, 0.002, 15))],
+            }))
+        cal = [float(x) for x in cal_center * np.exp(rng.normal(0.0, 0.12, 10))]
+        calibration = Calibration(workload=1, python="3.11.11", wall=cal, cpu=[c * 0.97 for c in cal],
+                                  phases=["start"] * 3 + ["between"] * 3 + ["end"] * 4)
+        return ResultsDocument(run=RunInfo(commit=commit, ref="main" if commit.startswith("4f") else "feature/x",
+                                           lane="standard", finished_at=commit),
+                               environment=dict(env), benchmarks=benches,
+                               extra={"calibration": calibration.to_dict()})
+
+    base = append_history(None, run("4f1c2d9e", {}, 0.110))
+    head = run("9a8b7c6d", change, 0.094)
+    lane = LaneSettings()
+    comparison = compare(base, head, lane=lane, lane_name="standard", metrics=("wall", "cpu", "maxrss"))
+    sla = evaluate_sla(lane, head, comparison, lane_name="standard")
+    return ReportContext(
+        head=head, base=base, comparison=comparison, sla=sla,
+        advice=recommend(comparison, head, base, sla),
+        lane={"lane": "standard", "reasons": ["3 code files changed (needs 6 or more for heavy)"]},
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "img", help="output directory")
@@ -105,12 +153,19 @@ def main() -> int:
     dashboard.write_text(render_html(ctx), encoding="utf-8")
     comment = work / "comment.html"
     comment.write_text(comment_page(render_comment(ctx)), encoding="utf-8")
+    artifact = noisy_calibration_context()
+    artifact_comment = work / "comment-artifact.html"
+    artifact_comment.write_text(comment_page(render_comment(artifact)), encoding="utf-8")
+    artifact_dashboard = work / "report-artifact.html"
+    artifact_dashboard.write_text(render_html(artifact), encoding="utf-8")
     driver = start_browser()
     try:
         shoot(driver, dashboard, args.out / "dashboard.png", width=1200, max_height=2200)
         shoot(driver, dashboard, args.out / "dashboard-dark.png", width=1200, max_height=1400, dark=True)
         shoot(driver, dashboard, args.out / "dashboard-phone.png", width=390, max_height=2400)
         shoot(driver, comment, args.out / "comment.png", width=960, max_height=2600)
+        shoot(driver, artifact_comment, args.out / "comment-artifact.png", width=960, max_height=1500)
+        shoot(driver, artifact_dashboard, args.out / "dashboard-artifact.png", width=1200, max_height=1300)
     finally:
         driver.quit()
         shutil.rmtree(work, ignore_errors=True)

@@ -210,7 +210,11 @@ def test_detectable_noise_gives_no_noise_advice() -> None:
 def test_early_outliers_suggest_more_warmup() -> None:
     comp = comparison(mc("wall", "unchanged", 1.0, 1.0, outliers=[0, 1, 9]))
     rec = only(recommend(comp, results(bench()), None, None), "noisy")
-    assert "3 of 20 wall samples are outliers (modified z-score > 3.5), 2 of them among the first 2 iterations: raise warmup" in rec.text
+    assert (
+        "3 of 20 wall samples are outliers by the Iglewicz-Hoaglin modified z-score rule "
+        "(|z| > 3.5; lanebench docs/statistics.md, Summaries and outliers), 2 of them among "
+        "the first 2 iterations: raise warmup"
+    ) in rec.text
 
 
 def test_a_single_outlier_is_not_advice() -> None:
@@ -319,3 +323,73 @@ def test_cross_machine_weighs_as_much_as_the_largest_verdict_it_could_explain() 
     comp = comparison(mc("wall", "improvement", 1.0, 0.7, (0.65, 0.75)), cross_machine=["cpu_count: 2 vs 4"])
     rec = only(recommend(comp, results(bench()), None, None), "cross-machine")
     assert rec.impact == pytest.approx(0.3)
+
+
+# --- advice that must agree with the verdicts ------------------------------------------------
+
+
+def paired_comparison(*metrics: MetricComparison, cross_machine: list[str] | None = None) -> Comparison:
+    comp = comparison(*metrics, cross_machine=cross_machine)
+    comp.settings["comparison"] = "paired"
+    for m in comp.metrics:
+        m.method = "paired-wilcoxon"
+    return comp
+
+
+def test_a_paired_run_is_not_told_to_use_paired_mode() -> None:
+    noise = Noise(cv=0.18, detectable=False, needed_n=64)
+    comp = paired_comparison(
+        mc("wall", "inconclusive", 1.0, 1.04, (0.9, 1.2), noise=noise),
+        cross_machine=["cpu_model: 'a' vs 'b'"],
+    )
+    recs = recommend(comp, results(bench()), None, None)
+    rec = only(recs, "noisy")
+    assert "paired A/B mode" not in rec.text and "taskset" in rec.text
+    assert "Run about 64 pairs (max_iterations: 64)" in rec.text
+    assert "cross-machine" not in kinds(recs)  # both sides of every pair ran on one runner
+
+
+def test_a_decided_verdict_is_never_called_undetectable() -> None:
+    """`unchanged [-4.4, +3.4]` proves the data settled the question, whatever the power
+    estimate made before the test: no noise advice and no noise warning."""
+    noise = Noise(cv=0.09, detectable=False, needed_n=100)
+    comp = comparison(mc("wall", "unchanged", 1.0, 0.995, (0.956, 1.034), noise=noise))
+    assert "noisy" not in kinds(recommend(comp, results(bench()), None, None))
+    report = evaluate_sla(LaneSettings(), results(bench()), comp)
+    noise_findings = [f for f in report.findings if f.rule == "noise"]
+    assert noise_findings and all(f.passed for f in noise_findings)
+
+
+def test_profiler_command_is_shell_quoted_so_it_runs_as_printed() -> None:
+    import shlex
+
+    command = ["python3", "-c", "import sys; print(sys.argv)"]
+    text = profiler_for(command)
+    printed = text.split("`py-spy record -o profile.svg -- ", 1)[1].split("`", 1)[0]
+    assert shlex.split(printed) == command
+    assert "python3 -c 'import sys; print(sys.argv)'" in text
+    shell = profiler_for("make -j2 build | tee log", shell=True)
+    assert "perf record -g -- sh -c 'make -j2 build | tee log'" in shell
+
+
+def test_single_threaded_cpu_growth_is_not_explained_by_idle_cores() -> None:
+    comp = comparison(
+        mc("wall", "inconclusive", 1.00, 1.03, (0.95, 1.12)),
+        mc("cpu", "regression", 1.00, 1.20, (1.15, 1.25)),
+    )
+    serial = bench(wall=[1.0] * 10, cpu=[0.98] * 10)  # one core busy
+    rec = only(recommend(comp, results(serial), None, None), "more-computation")
+    assert "idle cores" not in rec.text and "other cores" not in rec.text
+    assert "while wall time did not regress (+3.0%, verdict inconclusive)" in rec.text
+    parallel = bench(wall=[1.0] * 10, cpu=[1.9] * 10)  # two cores busy
+    rec = only(recommend(comp, results(parallel), None, None), "more-computation")
+    assert "it keeps 1.9 cores busy, so the extra work ran on other cores" in rec.text
+
+
+def test_noise_advice_says_when_the_runner_bound_not_the_noise_keeps_a_verdict_open() -> None:
+    noise = Noise(cv=0.18, detectable=False, needed_n=300)
+    m = mc("wall", "inconclusive", 1.0, 1.04, (0.6, 1.9), noise=noise)
+    m.extra.update(cross_run={"runner_effect": [-0.2, 0.3]}, interval_note="runner -20% to +30%")
+    rec = only(recommend(comparison(m), results(bench()), None, None), "noisy")
+    assert "More iterations alone will not decide wall here" in rec.text
+    assert "(runner -20% to +30%)" in rec.text and "3 main runs of history" in rec.text

@@ -66,6 +66,7 @@ def test_lanebench_run_records_the_reference_workload(tmp_path: Path) -> None:
     config.parent.mkdir()
     config.write_text(
         f"benchmarks:\n  - name: noop\n    command: [{json.dumps(PY)}, -c, 'pass']\n"
+        f"  - name: noop2\n    command: [{json.dumps(PY)}, -c, 'pass']\n"
         "defaults:\n  warmup: 0\n  min_iterations: 2\n  max_iterations: 2\n"
     )
     proc = subprocess.run(
@@ -78,7 +79,10 @@ def test_lanebench_run_records_the_reference_workload(tmp_path: Path) -> None:
     assert results.schema_version == "1.1.0"
     cal = calibration_of(results)
     assert cal is not None
-    assert cal.phases == ["start", "start", "start", "end", "end"]
+    # interleaved: 3 before, one after each benchmark, the rest after all of them (10 in all)
+    assert cal.phases == ["start"] * 3 + ["between"] * 2 + ["end"] * 5
+    if Path("/proc/sys/kernel/random/boot_id").exists():
+        assert str(results.environment["machine_id"]).startswith("boot:")
     assert all(0.01 < w < 5 for w in cal.wall) and all(0 < c <= w * 1.05 for c, w in zip(cal.cpu, cal.wall, strict=True))
 
     config.write_text(config.read_text() + "  calibration:\n    measure: false\n")
@@ -123,7 +127,7 @@ def test_slow_runner_is_normalised_away_and_reported() -> None:
     assert wall.ratio == pytest.approx(1.0, abs=0.03)
     assert wall.verdict != "regression"
     assert any("ran 1.30x slower in head" in line for line in comparison.cross_machine)
-    assert "normalised by calibration (runner 1.30x slower)" in comparison.extra["trust"]
+    assert "normalised by calibration (runner 1.30x slower ±" in comparison.extra["trust"]
 
     off = compare(base, head, lane=LaneSettings(calibration={"normalize": False}))
     assert "runner_factor" not in row(off).extra
@@ -153,16 +157,24 @@ def test_without_history_a_benchmark_may_feel_the_runner_twice() -> None:
     assert wall.ci_high > 1.0  # type: ignore[operator]
 
 
-def test_calibration_noise_widens_the_interval() -> None:
-    """A noisy calibration makes the normalised interval wider than a tight one, same centre."""
+def test_calibration_noise_widens_the_interval_until_it_is_too_noisy_to_apply() -> None:
+    """A calibration known within `calibration.max_noise` (±10%) is applied with its own
+    noise added to the interval; a noisier one is not applied at all: dividing by it would
+    move the estimate by noise (the runner speed is then unknown)."""
     wall_b, wall_h = noisy(1.0, 30, 9), noisy(1.1, 30, 10)
-    tight = compare(doc(wall_b, [0.1] * 2 + [0.1001] * 3), doc(wall_h, [0.11] * 2 + [0.1101] * 3),
-                    lane=LaneSettings(history={"unknown_runner_bound": "0%"}))
+    lane = LaneSettings(history={"unknown_runner_bound": "0%"})
+    tight = compare(doc(wall_b, [0.1] * 2 + [0.1001] * 3), doc(wall_h, [0.11] * 2 + [0.1101] * 3), lane=lane)
+    medium = compare(doc(wall_b, [0.097, 0.1, 0.103, 0.1, 0.1]),
+                     doc(wall_h, [0.1067, 0.11, 0.1133, 0.11, 0.11]), lane=lane)
     loose = compare(doc(wall_b, [0.08, 0.1, 0.12, 0.1, 0.1]), doc(wall_h, [0.088, 0.11, 0.132, 0.11, 0.11]),
-                    lane=LaneSettings(history={"unknown_runner_bound": "0%"}))
-    t, w = row(tight), row(loose)
-    assert t.ratio == pytest.approx(w.ratio, rel=0.01)
-    assert (w.ci_high - w.ci_low) > 1.5 * (t.ci_high - t.ci_low)  # type: ignore[operator]
+                    lane=lane)
+    t, m, w = row(tight), row(medium), row(loose)
+    assert t.ratio == pytest.approx(m.ratio, rel=0.01) == pytest.approx(1.0, abs=0.02)
+    assert (m.ci_high - m.ci_low) > 1.5 * (t.ci_high - t.ci_low)  # type: ignore[operator]
+    assert "runner_factor" not in w.extra  # ±22% of its own: not applied
+    assert w.ratio == pytest.approx(1.1, rel=0.02)
+    assert "calibration too noisy to apply" in loose.extra["trust"]
+    assert loose.cross_machine == []  # a noisy calibration is no evidence of another machine
 
 
 def test_files_without_calibration_or_history_are_compared_as_measured() -> None:

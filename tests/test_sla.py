@@ -305,7 +305,7 @@ def test_noisy_metric_is_a_warning_with_the_needed_iterations() -> None:
     assert finding.severity == "warning" and report.status == "warn"
     assert finding.message == (
         "build: wall CV 14.0% at n=20: a 5% change is not detectable; "
-        "about 48 iterations per side would be"
+        "about 48 iterations per side would detect it"
     )
 
 

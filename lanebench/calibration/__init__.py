@@ -122,6 +122,10 @@ def record_calibration(doc: ResultsDocument, calibration: Calibration) -> None:
     doc.extra[CALIBRATION_KEY] = calibration.to_dict()
 
 
+# z of a two-sided 95% interval: the calibration's own uncertainty is stated at 95%.
+Z95 = 1.959963984540054
+
+
 @dataclass(frozen=True)
 class RunnerSpeed:
     """Head's calibration median over the baseline's, per measure: 1.18 = head's runner 18% slower."""
@@ -140,6 +144,28 @@ class RunnerSpeed:
     def log_se_for(self, metric: str) -> float:
         measure = NORMALIZED_BY.get(metric)
         return self.log_se.get(measure, 0.0) if measure else 0.0
+
+    def uncertainty(self, measure: str = "wall") -> float:
+        """The 95% half-width of the ratio on the log scale (0.05 ≈ ±5%)."""
+        return Z95 * self.log_se.get(measure, math.inf)
+
+    def usable(self, measure: str, max_noise: float) -> bool:
+        """Whether the ratio is known well enough to be applied: its 95% uncertainty is
+        within ±max_noise. A noisier calibration says the machines' speed was not one
+        number during the runs, and dividing by it would move estimates by noise."""
+        return self.uncertainty(measure) <= math.log1p(max_noise)
+
+    def changed(self, measure: str = "wall") -> bool:
+        """Whether the runner's speed differs beyond the calibration's own uncertainty."""
+        r = self.ratio.get(measure)
+        return r is not None and r > 0 and abs(math.log(r)) > self.uncertainty(measure)
+
+    def ratio_text(self, measure: str = "wall") -> str:
+        """"1.18x slower ±3%" / "1.04x faster ±2%": the ratio with its 95% uncertainty."""
+        r = self.ratio[measure]
+        size, way = (r, "slower") if r >= 1 else (1.0 / r, "faster")
+        plus = math.expm1(self.uncertainty(measure)) * 100
+        return f"{size:.2f}x {way} ±{plus:.0f}%"
 
     def describe(self) -> str:
         """"runner 1.18x slower" / "runner 1.04x faster" / "runner equally fast" (wall)."""

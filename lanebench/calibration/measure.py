@@ -17,10 +17,14 @@ from lanebench.runner.progress import Progress
 from lanebench.secrets import without_secrets
 
 WORKLOAD_PATH = Path(__file__).with_name("workload.py")
-# Three times before the benchmarks and two after: the median of five is robust to one
-# disturbed repetition, and start and end bracket a drift in runner speed during the run.
+# Three times before the benchmarks, once after each benchmark's iterations, and at
+# least twice after them all, ten times or more in total. Interleaved, the timings see the
+# machine while the benchmarks ran, not only on either side of them; ten of them state
+# the runner's speed to about ±1-3% on a steady machine, and their spread says when the
+# machine was too unsteady for one number (docs/noise.md).
 AT_START = 3
 AT_END = 2
+MIN_TIMINGS = 10
 TIMEOUT_SECONDS = 60.0
 
 
@@ -61,32 +65,37 @@ def measure(calibration: Calibration, count: int, phase: str) -> None:
 
 
 def run_calibrated(
-    run: Callable[[], ResultsDocument],
+    run: Callable[[Callable[[], None] | None], ResultsDocument],
     settings: CalibrationSettings,
     output: Path,
     progress: Progress | None = None,
 ) -> ResultsDocument:
-    """`run()` bracketed by reference-workload timings, recorded in the document it returns.
+    """`run(between)` with reference-workload timings around and between its benchmarks,
+    recorded in the document it returns.
 
-    The document is written again to `output` with its `calibration` block. A workload
-    that cannot be timed costs the run its calibration, never the run itself: the
-    comparison then says the runner speed is unknown.
+    `run` passes `between` to the runner, which calls it after each benchmark's
+    iterations (`run_benchmarks(between_benchmarks=...)`); it is None when calibration is
+    off. The document is written again to `output` with its `calibration` block. A
+    workload that cannot be timed costs the run its calibration, never the run itself:
+    the comparison then says the runner speed is unknown.
     """
     if not settings.measure:
-        return run()
+        return run(None)
     progress = progress or Progress()
     calibration = Calibration(workload=VERSION, python=platform.python_version())
     problem: str | None = None
-    try:
-        measure(calibration, AT_START, "start")
-    except CalibrationFailed as exc:
-        problem = str(exc)
-    doc = run()
-    if problem is None:
-        try:
-            measure(calibration, AT_END, "end")
-        except CalibrationFailed as exc:
-            problem = str(exc)
+
+    def timed(count: int, phase: str) -> None:
+        nonlocal problem
+        if problem is None and count > 0:
+            try:
+                measure(calibration, count, phase)
+            except CalibrationFailed as exc:
+                problem = str(exc)
+
+    timed(AT_START, "start")
+    doc = run(lambda: timed(1, "between"))
+    timed(max(AT_END, MIN_TIMINGS - calibration.n), "end")
     if problem is not None:
         progress.message(f"calibration skipped: {problem}")
         doc.run.extra["calibration_problem"] = problem

@@ -159,12 +159,14 @@ def format_change(m: Any) -> str:
     return f"{pct(m.ratio)} [{pct(m.ci_low)}, {pct(m.ci_high)}]"
 
 
-def format_p(p: float | None) -> str:
+def format_p(p: float | None, alpha: float) -> str:
+    from lanebench.stats.verdict import p_text
+
     if p is None:
         return "-"
-    if p < 1e-4:
+    if p < 1e-4 < alpha:
         return "<0.0001"
-    return f"{p:.4f}" if p < 0.01 else f"{p:.3f}"
+    return p_text(p, alpha, digits=4 if p < 0.01 else 3, style="f")
 
 
 HEADERS = ("benchmark", "metric", "base median", "head median", "change [CI]", "p", "p adj", "verdict")
@@ -172,6 +174,7 @@ HEADERS = ("benchmark", "metric", "base median", "head median", "change [CI]", "
 
 def table_rows(comparison: Any) -> list[tuple[str, ...]]:
     rows = []
+    alpha = comparison.settings.get("alpha", 0.05)
     for m in comparison.metrics:
         rows.append((
             m.benchmark,
@@ -179,8 +182,8 @@ def table_rows(comparison: Any) -> list[tuple[str, ...]]:
             format_value(m.base.median if m.base else None, m.unit),
             format_value(m.head.median if m.head else None, m.unit),
             format_change(m),
-            format_p(m.p_value),
-            format_p(m.p_adjusted),
+            format_p(m.p_value, alpha),
+            format_p(m.p_adjusted, alpha),
             m.verdict,
         ))
     return rows
@@ -195,22 +198,28 @@ def notes(comparison: Any) -> list[str]:
             + "; ".join(comparison.cross_machine)
             + "); a difference may come from the machines, not the change"
         )
+    runner = comparison.extra.get("runner")
+    for note in (runner.get("notes") or []) if isinstance(runner, dict) else []:
+        out.append(f"runner: {note}")
     for outcome in comparison.benchmarks:
         if outcome.status in ("missing in head", "missing in baseline"):
             out.append(f"{outcome.name}: {outcome.status}")
     for m in comparison.metrics:
-        if m.verdict in ("regression", "improvement", "failed", "insufficient data"):
+        # Every verdict that is not "unchanged" says why, inconclusive ones included: the
+        # reason names what kept them open (noise, the runner bound, the adjustment).
+        if m.verdict in ("regression", "improvement", "failed", "insufficient data", "inconclusive"):
             out.append(f"{m.benchmark} {m.metric}: {m.verdict}: {m.reason}")
     for m in comparison.metrics:
-        if m.noise is not None and not m.noise.detectable and m.verdict not in ("regression", "improvement"):
+        if m.undetectable and m.noise is not None:
             out.append(f"noise: {m.benchmark} {m.metric}: {m.noise.message}")
     s = comparison.settings
     counts = comparison.counts()
     tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "nothing compared"
     correction = {"holm": "Holm", "bh": "Benjamini-Hochberg"}.get(s["correction"], s["correction"])
     m = s["family_size"]
+    method = "paired-wilcoxon" if s.get("comparison") == "paired" else s["test"]
     out.append(
-        f"verdicts: {tally} ({s['test']}, {correction} over {m} comparison{'' if m == 1 else 's'}, "
+        f"verdicts: {tally} ({method}, {correction} over {m} comparison{'' if m == 1 else 's'}, "
         f"alpha {s['alpha']:g})"
     )
     return out

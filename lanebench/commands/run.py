@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         doc = run_calibrated(
-            lambda: run_benchmarks(
+            lambda between: run_benchmarks(
                 config,
                 lane_name,
                 lane,
@@ -187,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
                 run_info=local_run_info(config.root, config.path),
                 checkpoint=args.checkpoint,
                 log_dir=args.log_dir,
+                between_benchmarks=between,
             ),
             lane.calibration,
             args.output,

@@ -174,6 +174,12 @@ class CalibrationSettings(StrictModel):
         description="Warn about a different runner when the two runs' calibration differs by "
         "more than this.",
     )
+    max_noise: Percent = Field(
+        0.10,
+        description="Use the runner-speed ratio only when its own 95% uncertainty (from the "
+        "spread of both runs' calibration times) is within this; a noisier calibration is not "
+        "applied and the runner speed counts as unknown.",
+    )
 
 
 class HistorySettings(StrictModel):
@@ -190,6 +196,11 @@ class HistorySettings(StrictModel):
         0.25,
         description="With fewer than min_runs, a time metric's change must exceed this runner "
         "difference (beyond the interval) before it is called a regression or improvement.",
+    )
+    same_machine_bound: Percent = Field(
+        0.05,
+        description="The same, when both runs happened on one machine (same hardware, same "
+        "boot): the drift of one machine between runs minutes apart.",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from lanebench.stats.verdict import p_text
 from lanebench.units import format_quantity
 
 DASH = "—"
@@ -45,15 +46,15 @@ def format_interval(low: float | None, high: float | None) -> str:
     return f"[{format_change(low - 1.0)[:-1]}, {format_change(high - 1.0)[:-1]}]"
 
 
-def format_p(p: float | None) -> str:
+def format_p(p: float | None, alpha: float = 0.05) -> str:
+    """`0.71`, `0.003`, `<0.001`; with more digits where rounding would cross α
+    (0.0472 at α = 0.05 shows as `0.047`, never `0.05`)."""
     if not is_number(p):
         return DASH
     assert p is not None
-    if p < 0.001:
+    if p < 0.001 < alpha:
         return "<0.001"
-    if p < 0.01:
-        return f"{p:.3f}"
-    return f"{p:.2f}"
+    return p_text(p, alpha, digits=3 if p < 0.01 else 2, style="f")
 
 
 def format_percent(fraction: float | None, digits: int = 1) -> str:

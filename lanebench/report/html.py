@@ -89,7 +89,7 @@ def html_from_view(view: ReportView) -> str:
         verdict_order=sorted(view.counts, key=lambda v: VERDICT_RANK.get(v, 99)),
         change=format_change,
         interval=format_interval,
-        pval=format_p,
+        pval=lambda p: format_p(p, view.alpha),
         pct=format_percent,
         value=format_value,
         version=__version__,
@@ -116,7 +116,7 @@ def _forests(rows: list[Row]) -> list[Forest]:
                 continue
             items.append(
                 ForestItem(r.benchmark, m.ratio - 1.0, m.ci_low - 1.0, m.ci_high - 1.0,  # type: ignore[operator]
-                           m.threshold if is_number(m.threshold) else 0.0, m.verdict)
+                           m.threshold if is_number(m.threshold) else 0.0, m.verdict, str(r.why))
             )
         if not items:
             continue

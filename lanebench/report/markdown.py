@@ -19,8 +19,16 @@ from lanebench.report.context import ReportContext
 from lanebench.report.formatting import format_change, format_interval, format_p, format_percent
 from lanebench.report.mermaid import change_chart, trend_chart
 from lanebench.report.templating import markdown_environment
-from lanebench.report.view import Group, ReportView, build_view, describe, finding_message
+from lanebench.report.view import (
+    Group,
+    ReportView,
+    build_view,
+    describe,
+    finding_message,
+    interval_levels,
+)
 from lanebench.stats.model import MetricComparison
+from lanebench.stats.verdict import confidence_text
 
 COMMENT_MARKER = "<!-- lanebench:comment -->"
 COMMENT_LIMIT = 65_536  # characters, GitHub's limit for an issue comment body
@@ -150,7 +158,7 @@ def _render(view: ReportView, opt: Options) -> str:
         ci_label=Markup(_ci_label(view)),
         ratio=_ratio_cell,
         pct=lambda x: Markup(format_percent(x)),
-        pval=lambda p: Markup(format_p(p)),
+        pval=lambda p: Markup(format_p(p, view.alpha)),
         version=__version__,
         message=finding_message,
     )
@@ -217,9 +225,9 @@ def _links_line(view: ReportView) -> Markup:
 
 
 def _ci_label(view: ReportView) -> str:
-    conf = view.ctx.comparison.settings.get("confidence") if view.ctx.comparison else None
-    if isinstance(conf, (int, float)) and 0 < conf < 1:
-        return f"[{conf * 100:g}% CI]"
+    levels = interval_levels(view.ctx)
+    if levels is not None and levels[0] == levels[1] and 0 < levels[0] < 1:
+        return f"[{confidence_text(levels[0])} CI]"
     return "[CI]"
 
 

@@ -10,6 +10,7 @@ from lanebench.report.context import TrendPoint
 from lanebench.report.escape import escape_mermaid_label
 from lanebench.report.formatting import is_number
 from lanebench.report.view import Row
+from lanebench.stats.model import DECIDED
 
 MAX_BARS = 20
 PREFERRED_METRICS = ("wall", "cpu")
@@ -18,16 +19,19 @@ PREFERRED_METRICS = ("wall", "cpu")
 def change_chart(rows: list[Row], *, max_bars: int = MAX_BARS) -> Markup | None:
     """A bar per benchmark: the change in % of the first time metric (wall, else cpu).
 
-    With more benchmarks than bars, the most important ones (by verdict, then size of
-    change) are kept and the title says how many are shown.
+    Only decided rows (regression, improvement, unchanged) get a bar: an inconclusive
+    estimate is not what its verdict rests on, and a bar would read as a finding. With
+    more benchmarks than bars, the most important ones (by verdict, then size of change)
+    are kept and the title says how many are shown.
     """
-    metric = next(
-        (m for m in PREFERRED_METRICS if any(r.metric == m and _change(r) is not None for r in rows)),
-        None,
-    )
+    charted = [r for r in rows if r.verdict in DECIDED and _change(r) is not None]
+    metric = next((m for m in PREFERRED_METRICS if any(r.metric == m for r in charted)), None)
     if metric is None:
         return None
-    chosen = [r for r in rows if r.metric == metric and _change(r) is not None]
+    open_rows = sum(
+        1 for r in rows if r.metric == metric and r.verdict not in DECIDED and _change(r) is not None
+    )
+    chosen = [r for r in charted if r.metric == metric]
     total = len(chosen)
     chosen = chosen[:max_bars]  # rows arrive sorted by importance
     chosen.sort(key=lambda r: r.order)
@@ -38,7 +42,9 @@ def change_chart(rows: list[Row], *, max_bars: int = MAX_BARS) -> Markup | None:
     label = chosen[0].label if chosen else metric
     title = f"{label}: change vs baseline (%)"
     if total > len(chosen):
-        title += f", {len(chosen)} of {total} benchmarks"
+        title += f" - {len(chosen)} of {total} benchmarks"
+    if open_rows:
+        title += f" - {open_rows} undecided not drawn"
     lines = [
         "```mermaid",
         "xychart-beta",

@@ -160,6 +160,7 @@ class ForestItem:
     high: float
     threshold: float
     verdict: str
+    why: str = ""  # what kept an inconclusive verdict open ("not significant after adjustment")
 
 
 def forest_html(items: Sequence[ForestItem], *, title: str) -> Markup:
@@ -202,7 +203,9 @@ def forest_html(items: Sequence[ForestItem], *, title: str) -> Markup:
             f'<path class="gl" d="{grid}"/><path class="zero" d="M{zero:.1f} 0v24"/>'
             f'<path class="ci" d="M{x(it.low):.1f} 12H{x(it.high):.1f}"/>'
             f'<path class="pt" d="M{x(it.change):.1f} 12h0"/></svg>'
-            f'<span class="f-num">{numbers}</span></div>'
+            f'<span class="f-num">{numbers}'
+            + (f'<span class="f-why"> · {escape(it.verdict)} ({escape(it.why)})</span>' if it.why else "")
+            + "</span></div>"
         )
     out.append("</div>")
     return Markup("".join(out))

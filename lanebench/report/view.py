@@ -32,6 +32,7 @@ from lanebench.report.formatting import (
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import Finding
 from lanebench.stats.model import MetricComparison, Summary
+from lanebench.stats.verdict import confidence_text
 
 VERDICT_ICONS: dict[str, str] = {
     "regression": "🔴",
@@ -73,6 +74,7 @@ ENVIRONMENT_KEYS: tuple[tuple[str, str], ...] = (
     ("os_release", "Kernel"),
     ("python", "Python"),
     ("lanebench", "lanebench"),
+    ("machine_id", "Machine (boot id)"),
     ("runner_name", "Runner"),
     ("runner_environment", "Runner type"),
     ("imageversion", "Runner image"),
@@ -117,6 +119,8 @@ class Row:
     cv: Markup
     comparison: MetricComparison | None = None
     head_summary: Summary | None = None
+    why: Markup = Markup("")  # inconclusive rows: what kept the verdict open, in a few words
+    raw: Markup = Markup("")  # normalised rows: "(raw +10.7%)", the change before the runner factor
 
     @property
     def magnitude(self) -> float:
@@ -204,11 +208,19 @@ class ReportView:
     thresholds: list[str]
     counts: dict[str, int] = field(default_factory=dict)
     trust: str | None = None  # which comparison was used and how far its verdict holds
+    runner_notes: list[str] = field(default_factory=list)  # runner speed, when it matters
+    alpha: float = 0.05  # the comparison's significance level: p-values show enough digits for it
 
 
 def _trust(ctx: ReportContext) -> str | None:
     trust = ctx.comparison.extra.get("trust") if ctx.comparison is not None else None
     return str(trust) if trust else None
+
+
+def _runner_notes(ctx: ReportContext) -> list[str]:
+    runner = ctx.comparison.extra.get("runner") if ctx.comparison is not None else None
+    notes = runner.get("notes") if isinstance(runner, dict) else None
+    return [str(n) for n in notes if n] if isinstance(notes, list) else []
 
 
 def describe(values: list[float]) -> Summary | None:
@@ -229,8 +241,9 @@ def build_view(ctx: ReportContext) -> ReportView:
     else:
         mode = "compare"
     order = _benchmark_order(ctx)
+    alpha = _alpha(ctx)
     if mode == "compare":
-        rows = [_compare_row(m, order) for m in ctx.comparison.metrics]  # type: ignore[union-attr]
+        rows = [_compare_row(m, order, alpha) for m in ctx.comparison.metrics]  # type: ignore[union-attr]
     elif mode == "head-only":
         rows = _head_rows(ctx.head, order)  # type: ignore[arg-type]
     else:
@@ -275,6 +288,8 @@ def build_view(ctx: ReportContext) -> ReportView:
         thresholds=_thresholds(rows),
         counts=counts,
         trust=_trust(ctx),
+        runner_notes=_runner_notes(ctx),
+        alpha=alpha,
     )
     view.status = _status(view)
     return view
@@ -315,7 +330,12 @@ def _summary_value(s: Summary | None, unit: str) -> Markup:
     return Markup(format_value(s.median, unit)) if s is not None else Markup(DASH)
 
 
-def _compare_row(m: MetricComparison, order: dict[str, int]) -> Row:
+def _alpha(ctx: ReportContext) -> float:
+    alpha = ctx.comparison.settings.get("alpha") if ctx.comparison is not None else None
+    return float(alpha) if is_number(alpha) and 0 < alpha < 1 else 0.05  # type: ignore[operator]
+
+
+def _compare_row(m: MetricComparison, order: dict[str, int], alpha: float) -> Row:
     entry = catalog_metric(m.metric)
     unit = m.unit or entry.unit
     return Row(
@@ -332,7 +352,7 @@ def _compare_row(m: MetricComparison, order: dict[str, int]) -> Row:
         head=_summary_value(m.head, unit),
         change=Markup(format_change(m.change)),
         interval=Markup(format_interval(m.ci_low, m.ci_high)),
-        p_adjusted=Markup(format_p(m.p_adjusted)),
+        p_adjusted=Markup(format_p(m.p_adjusted, alpha)),
         reason=m.reason,
         n_base=m.base.n if m.base else 0,
         n_head=m.head.n if m.head else 0,
@@ -340,7 +360,39 @@ def _compare_row(m: MetricComparison, order: dict[str, int]) -> Row:
         cv=Markup(format_percent(m.head.cv)) if m.head else Markup(DASH),
         comparison=m,
         head_summary=m.head,
+        why=Markup(inconclusive_why(m, alpha)),
+        raw=Markup(_raw_change(m)),
     )
+
+
+def inconclusive_why(m: MetricComparison, alpha: float) -> str:
+    """What kept an inconclusive verdict open, in a few words for a table cell.
+
+    An interval that excludes no change and still reads inconclusive is the case a reader
+    cannot follow unaided: its p-value was adjusted for the run's other comparisons.
+    """
+    if m.verdict != "inconclusive":
+        return ""
+    lo, hi = m.ci_low, m.ci_high
+    if is_number(lo) and is_number(hi) and (lo > 1.0 or hi < 1.0):  # type: ignore[operator]
+        if is_number(m.p_adjusted) and m.p_adjusted >= alpha:  # type: ignore[operator]
+            return "not significant after adjustment"
+    note = m.extra.get("interval_note")
+    if isinstance(note, str) and note:
+        return note
+    if m.undetectable:
+        return "too noisy"
+    if is_number(m.threshold):
+        return f"interval reaches past ±{m.threshold * 100:g}%"
+    return ""
+
+
+def _raw_change(m: MetricComparison) -> str:
+    """The change before the runner-speed factor, for rows normalised by it."""
+    raw = m.extra.get("raw_ratio")
+    if "runner_factor" not in m.extra or not is_number(raw):
+        return ""
+    return f"(raw {format_change(raw - 1.0)})"
 
 
 def _head_rows(head: ResultsDocument, order: dict[str, int]) -> list[Row]:
@@ -484,21 +536,69 @@ def _links(ctx: ReportContext) -> dict[str, str]:
     return out
 
 
+TEST_NAMES = {
+    "mann-whitney": "Mann-Whitney U",
+    "welch-log": "Welch t on log values",
+    "paired-wilcoxon": "Wilcoxon signed-rank on pairs",
+}
+# What the change column estimates: not the ratio of the two medians shown beside it.
+ESTIMATE_NOTES = {
+    "mann-whitney": "change: Hodges-Lehmann estimate of head/base, not the ratio of the medians",
+    "welch-log": "change: ratio of geometric means",
+    "paired-wilcoxon": "change: median of the per-pair head/base ratios (Hodges-Lehmann), "
+    "not the ratio of the medians",
+}
+
+
+def comparison_method(ctx: ReportContext) -> str | None:
+    """The test every tested row used: the paired test for paired comparisons."""
+    if ctx.comparison is None:
+        return None
+    s = ctx.comparison.settings or {}
+    if s.get("comparison") == "paired":
+        return "paired-wilcoxon"
+    return str(s["test"]) if s.get("test") else None
+
+
+def interval_levels(ctx: ReportContext) -> tuple[float, float] | None:
+    """The lowest and highest confidence of the rows' intervals (adaptive looks differ)."""
+    if ctx.comparison is None:
+        return None
+    levels = [
+        float(m.extra["confidence"]) for m in ctx.comparison.metrics
+        if m.ci_low is not None and is_number(m.extra.get("confidence"))
+    ]
+    if not levels:
+        conf = ctx.comparison.settings.get("confidence")
+        return (float(conf), float(conf)) if is_number(conf) else None
+    return min(levels), max(levels)
+
+
 def _settings(ctx: ReportContext) -> list[str]:
     if ctx.comparison is None:
         return []
     s = ctx.comparison.settings or {}
     out = []
-    names = {"mann-whitney": "Mann-Whitney U", "welch-log": "Welch t on log values"}
-    if s.get("test"):
-        out.append(f"test: {names.get(str(s['test']), str(s['test']))}")
+    method = comparison_method(ctx)
+    if method:
+        out.append(f"test: {TEST_NAMES.get(method, method)}")
     if s.get("correction"):
         corr = {"holm": "Holm", "bh": "Benjamini-Hochberg"}.get(str(s["correction"]), str(s["correction"]))
         out.append(f"correction: {corr}")
     if is_number(s.get("alpha")):
         out.append(f"α = {s['alpha']:g}")
-    if is_number(s.get("confidence")):
-        out.append(f"{s['confidence'] * 100:g}% intervals")
+    levels = interval_levels(ctx)
+    if levels is not None:
+        low, high = (confidence_text(x) for x in levels)
+        planned = confidence_text(s["confidence"]) if is_number(s.get("confidence")) else low
+        if low == high == planned:
+            out.append(f"{low} intervals")
+        else:
+            # Adaptive sampling runs each look at its share of α, so its interval is wider.
+            span = low if low == high else f"{low}-{high}"
+            out.append(f"{span} intervals (adaptive sampling: each look spends a share of α)")
+    if method in ESTIMATE_NOTES:
+        out.append(ESTIMATE_NOTES[method])
     return out
 
 

@@ -147,8 +147,10 @@ class _Session:
         run_info: RunInfo,
         checkpoint: Path | None,
         log_dir: Path | None,
+        between_benchmarks: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
+        self.between_benchmarks = between_benchmarks
         self.lane_name = lane_name
         self.lane = lane
         self.output = output
@@ -420,7 +422,10 @@ class _Session:
                 self._open_checkpoint()
                 self.progress.start(self.lane_name, [b.name for b in self.benches])
                 for bench in self.benches:
+                    before = bench.attempts
                     self._minimum(bench)
+                    if self.between_benchmarks is not None and bench.attempts != before:
+                        self.between_benchmarks()  # e.g. a calibration timing between benchmarks
                 if self.should_stop is not None:
                     for i, bench in enumerate(self.benches):
                         self._more(bench, share_of=len(self.benches) - i)
@@ -537,6 +542,7 @@ def run_benchmarks(
     run_info: RunInfo | None = None,
     checkpoint: Path | None = None,
     log_dir: Path | None = None,
+    between_benchmarks: Callable[[], None] | None = None,
 ) -> ResultsDocument:
     """Measure `benchmarks` under `lane`'s settings; write and return the results document.
 
@@ -548,7 +554,9 @@ def run_benchmarks(
     The document is written to `output` (also on SIGINT/SIGTERM, with run status
     "interrupted", before `RunInterrupted` is raised). The checkpoint (default
     `<output stem>.checkpoint.jsonl`) is removed after a complete run; command output
-    goes to `log_dir` (default `.lanebench/logs/` beside `output`).
+    goes to `log_dir` (default `.lanebench/logs/` beside `output`). `between_benchmarks`
+    is called after each benchmark's minimum iterations (the calibration's interleaved
+    timings).
     """
     session = _Session(
         config,
@@ -562,5 +570,6 @@ def run_benchmarks(
         run_info=run_info or RunInfo(),
         checkpoint=checkpoint,
         log_dir=log_dir,
+        between_benchmarks=between_benchmarks,
     )
     return session.run()

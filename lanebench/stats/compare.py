@@ -38,7 +38,7 @@ from lanebench.stats.model import (
     Noise,
     Summary,
 )
-from lanebench.stats.power import noise_check
+from lanebench.stats.power import noise_check, paired_noise_check
 from lanebench.stats.sequential import analysis_fraction, policy_from_settings
 from lanebench.stats.summary import OUTLIER_RULE, summarize
 
@@ -239,11 +239,21 @@ def compare(
         row.verdict, row.reason = verdict_for(
             r.analysis, row.p_adjusted, alpha=stats.alpha, threshold=row.threshold
         )
+        if row.verdict == "inconclusive" and row.extra.get("note"):
+            # Why the interval is as wide as it is (runner bound, noisy calibration):
+            # the verdict's reason must say it, not only the JSON.
+            row.reason = f"{row.reason}; {row.extra['note']}"
         if len(r.base_values) >= 2 and len(r.head_values) >= 2:
-            row.noise = noise_check(
-                r.base_values, r.head_values, threshold=row.threshold,
-                level=r.analysis.level / max(family_size, 1), test=stats.test,
-            )
+            level = r.analysis.level / max(family_size, 1)
+            if row.method == paired_stats.METHOD:
+                row.noise = paired_noise_check(
+                    r.base_values, r.head_values, threshold=row.threshold, level=level
+                )
+            else:
+                row.noise = noise_check(
+                    r.base_values, r.head_values, threshold=row.threshold, level=level,
+                    test=stats.test,
+                )
 
     return Comparison(
         lane=lane_name,

@@ -30,17 +30,19 @@ any runner difference is "significant". Two corrections, both on the log scale w
    history runs used (m - 1 when history dominates, growing without bound as σ_run
    vanishes).
 
-   With fewer than `history.min_runs` usable runs the cross-run spread is unknown. A
-   time metric then gates only beyond a runner difference of ±B (`unknown_runner_bound`,
-   25% by default), and calibration is trusted only as far as it can be without
-   history: a benchmark may feel none of the runner difference (I/O-bound), all of it
+   With fewer than `history.min_runs` usable runs the cross-run spread is unknown, and a
+   time metric's interval must also hold the runner effect: how much of its change the
+   runner may have caused. The calibration says the runners' log speed ratio is c within
+   ±h (its own 95% uncertainty); a benchmark may feel none of it (I/O-bound), all of it
    (CPU-bound, like the workload) or up to twice as much (a neighbour contending for disk
-   and memory bandwidth too), so the interval spans the raw estimate, the normalised one
-   and the one normalised by the squared factor, [min - z se - log(1 + B), max + z se +
-   log(1 + B)] with
-   se² = se_within² + se_calibration², and the p-value tests the distance of that span
-   from 0 beyond log(1 + B). Memory, I/O and count metrics do not depend on runner
-   speed and are left as measured.
+   and memory bandwidth too). On top of that comes what calibration cannot see: the
+   unknown-runner bound (25%) between two machines; on one machine (same hardware, same
+   boot: `environment.same_machine`) the drift of one machine (5%) while the speed is
+   unchanged, or the change itself when it moved. A calibration whose uncertainty
+   exceeds `calibration.max_noise` is not divided out (the estimate stays raw): the
+   runner speed is unknown, and the span is all it cannot rule out. `_plan` has the
+   table; docs/noise.md the reasons and the simulations. Memory, I/O and count metrics
+   do not depend on runner speed and are left as measured.
 
 Paired results need neither (both sides ran on one runner, interleaved).
 """
@@ -52,12 +54,13 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from scipy import stats as sps
 
 from lanebench.calibration import NORMALIZED_BY, RunnerSpeed, calibration_of, runner_speed
 from lanebench.config.model import LaneSettings
+from lanebench.environment import same_machine
 from lanebench.results import ResultsDocument
 from lanebench.stats.evaluate import MetricAnalysis
 from lanebench.stats.twosample import TwoSampleResult
@@ -112,6 +115,38 @@ def run_spread(
     return RunSpread(sigma=statistics.stdev(logs), runs=len(logs))
 
 
+RunnerState = Literal["unknown", "noisy", "steady", "changed"]
+
+
+@dataclass(frozen=True)
+class RunnerPlan:
+    """How a time metric's change is corrected and bounded for runner speed (no history).
+
+    On the log scale: the benchmark's change θ_raw holds the code's change plus a runner
+    effect somewhere in [low, high]; the estimate is θ_raw - shift.
+    """
+
+    shift: float  # log factor the estimate is divided by (0: calibration not applied)
+    low: float  # smallest runner effect the benchmark may hold (log)
+    high: float  # largest
+    se_calibration: float  # the factor's standard error, added to the interval's
+    sentence: str  # the reason, for the verdict line
+
+    @property
+    def bound(self) -> float:
+        """The largest runner effect either way, as a fraction (0.25 = ±25%)."""
+        return math.expm1(max(-self.low, self.high))
+
+    @property
+    def why(self) -> str:
+        """For tables: "runner -5% to +21%"."""
+        return f"runner {_signed(math.expm1(self.low))} to {_signed(math.expm1(self.high))}"
+
+
+def _signed(fraction: float) -> str:
+    return f"{fraction * 100:+.0f}%".replace("+0%", "0%").replace("-0%", "0%")
+
+
 @dataclass
 class CrossRun:
     """The cross-run corrections of one artifact-mode comparison (see the module docstring)."""
@@ -119,6 +154,7 @@ class CrossRun:
     lane: LaneSettings
     speed: RunnerSpeed | None
     history: list[dict[str, Any]]
+    same_machine: bool = False
     used: list[tuple[str, str, RunSpread]] = field(default_factory=list)
     bounded: list[tuple[str, str]] = field(default_factory=list)
 
@@ -132,7 +168,10 @@ class CrossRun:
         has_calibration = calibration_of(base) is not None and calibration_of(head) is not None
         if history is None and not has_calibration:
             return None
-        return cls(lane=lane, speed=runner_speed(base, head), history=history or [])
+        return cls(
+            lane=lane, speed=runner_speed(base, head), history=history or [],
+            same_machine=same_machine(base.environment, head.environment),
+        )
 
     @property
     def normalize(self) -> bool:
@@ -142,9 +181,93 @@ class CrossRun:
     def history_runs(self) -> int:
         return len(self.history)
 
+    def state(self, measure: str = "wall") -> RunnerState:
+        """What the calibration says about the runner speed for `measure`:
+
+        - unknown: no calibration on both sides, or normalisation switched off;
+        - noisy:   its own 95% uncertainty exceeds `calibration.max_noise`: the machines'
+                   speed moved too much during the runs to be one number;
+        - steady:  known well enough, and no different from 1 beyond that uncertainty;
+        - changed: known well enough, and different.
+        """
+        if not self.normalize or self.speed is None:
+            return "unknown"
+        if not self.speed.usable(measure, self.lane.calibration.max_noise):
+            return "noisy"
+        return "changed" if self.speed.changed(measure) else "steady"
+
+    def _plan(self, measure: str) -> RunnerPlan:
+        """The correction and runner effect of a time metric measured by `measure` (no history).
+
+        The calibration says the runners' speed ratio is c within ±h (its own 95%
+        uncertainty); a benchmark may feel none of that, all of it or up to MAX_FELT times
+        as much. On the same machine that span is held to the drift one machine shows
+        between runs (`same_machine_bound`) while the calibration shows the speed
+        unchanged; a speed change beyond its noise is divided out, with as much again
+        left unexplained (a neighbour slowed file I/O 2.5 times as much as the workload,
+        on the log scale, on this machine). Different or unknown machines add the
+        unknown-runner bound. A calibration too noisy to use is not divided out: the
+        estimate stays the raw one, and the span is all it cannot rule out.
+        """
+        history = self.lane.history
+        unknown = math.log1p(history.unknown_runner_bound)
+        drift = math.log1p(history.same_machine_bound)
+        state = self.state(measure)
+        speed = self.speed
+        if state == "unknown" or speed is None:
+            why = "no calibration" if speed is None else "calibration not applied"
+            return RunnerPlan(0.0, -unknown, unknown, 0.0,
+                              f"runner speed unknown ({why}): only a change beyond "
+                              f"±{history.unknown_runner_bound * 100:g}% of runner difference can gate")
+        c = math.log(speed.ratio[measure])
+        h = speed.uncertainty(measure)
+        se_c = speed.log_se.get(measure, 0.0)
+        ratio_text = speed.ratio_text(measure)
+        felt_low, felt_high = MAX_FELT * min(0.0, c - h), MAX_FELT * max(0.0, c + h)
+        noisy = (
+            f"the reference workload's own times varied too much to apply it ({ratio_text}, "
+            f"usable within ±{self.lane.calibration.max_noise * 100:g}%), so the change is "
+            "taken as measured and"
+        )
+        if not self.same_machine:
+            if state == "noisy":
+                plan = RunnerPlan(0.0, felt_low - unknown, felt_high + unknown, 0.0, "")
+                return dataclasses.replace(plan, sentence=(
+                    f"runner speed unknown: {noisy} may hold a runner effect of "
+                    f"{plan.why.removeprefix('runner ')}"))
+            # Known runner speed between two machines: the estimate normalised by it, the
+            # benchmark feeling it 0, 1 or MAX_FELT times, plus the unknown-runner bound.
+            return RunnerPlan(
+                c, min(0.0, MAX_FELT * c) - unknown, max(0.0, MAX_FELT * c) + unknown, se_c,
+                f"only a change beyond ±{history.unknown_runner_bound * 100:g}% of runner "
+                "difference can gate, with or without the calibration factor",
+            )
+        if state == "steady":
+            plan = RunnerPlan(0.0, min(felt_low, -drift), max(felt_high, drift), 0.0, "")
+            if plan.bound <= history.same_machine_bound + 1e-12:
+                return dataclasses.replace(plan, sentence=(
+                    f"same machine, runner speed unchanged (reference workload {ratio_text}): "
+                    f"only a change beyond the ±{history.same_machine_bound * 100:g}% drift of "
+                    "one machine between runs can gate"))
+            return dataclasses.replace(plan, sentence=(
+                f"same machine, runner speed unchanged within the calibration's own "
+                f"uncertainty (reference workload {ratio_text}): the change may hold a runner "
+                f"effect of {plan.why.removeprefix('runner ')}"))
+        slack = max(drift, abs(c))
+        shift = c if state == "changed" else 0.0
+        plan = RunnerPlan(shift, felt_low - slack, felt_high + slack, 0.0, "")
+        if state == "changed":
+            return dataclasses.replace(plan, sentence=(
+                f"same machine, but its speed changed between the runs (reference workload "
+                f"{ratio_text}, divided out): the change may hold a runner effect of "
+                f"{plan.why.removeprefix('runner ')}"))
+        return dataclasses.replace(plan, sentence=(
+            f"same machine, runner speed unknown: {noisy} may hold a runner effect of "
+            f"{plan.why.removeprefix('runner ')}"))
+
     def adjust(self, analysis: MetricAnalysis, benchmark: str, metric: str, kind: str) -> MetricAnalysis:
         """The analysis with θ normalised by runner speed and its interval widened by the
-        cross-run spread (or the unknown-runner bound); raw numbers kept in `extra`."""
+        cross-run spread (or the runner bound); raw numbers kept in `extra`."""
         r = analysis.result
         if (
             r is None or analysis.insufficient is not None or r.ratio is None or r.ratio <= 0
@@ -154,23 +277,24 @@ class CrossRun:
         settings = self.lane.history
         conf = analysis.confidence
         z = float(sps.norm.ppf(0.5 + conf / 2.0))
-        theta = math.log(r.ratio)
+        raw_theta = math.log(r.ratio)
         se_within = max(0.0, (math.log(r.ci_high) - math.log(r.ci_low)) / (2.0 * z))
         extra: dict[str, Any] = {
             "raw_ratio": r.ratio, "raw_ci": [r.ci_low, r.ci_high], "raw_p": r.p_value,
             "se_within": se_within,
         }
-        measure = None
-        se_calibration = 0.0
-        if self.normalize and kind == "time" and self.speed is not None:
-            factor = self.speed.factor_for(metric)
-            if factor:
-                measure = NORMALIZED_BY[metric]
-                theta -= math.log(factor)
-                se_calibration = self.speed.log_se_for(metric)
-                extra["runner_factor"] = factor
-        spread = run_spread(self.history, benchmark, metric, measure)
+        measure = NORMALIZED_BY[metric] if kind == "time" and metric in NORMALIZED_BY else None
+        state = self.state(measure) if measure is not None else "unknown"
+        # History normalises by any calibration known well enough: its spread was measured
+        # on normalised medians, which already hold the calibration's own error.
+        history_measure = measure if state in ("steady", "changed") else None
+        spread = run_spread(self.history, benchmark, metric, history_measure)
         if spread is not None and spread.runs >= settings.min_runs:
+            theta = raw_theta
+            if history_measure is not None and self.speed is not None:
+                factor = self.speed.ratio[history_measure]
+                theta -= math.log(factor)
+                extra["runner_factor"] = factor
             between = 2.0 * spread.sigma**2
             se = math.sqrt(se_within**2 + between)
             df = (spread.runs - 1) * (1.0 + se_within**2 / between) ** 2 if between > 0 else math.inf
@@ -179,41 +303,49 @@ class CrossRun:
             lo, hi = theta - q * se, theta + q * se
             extra["cross_run"] = {
                 "history_runs": spread.runs, "between_run_sd": spread.sigma, "se_total": se, "df": df,
+                "runner": state,
             }
+            extra["interval_note"] = f"cross-run spread of {spread.runs} main runs"
+            if state == "noisy":
+                extra["note"] = (
+                    "calibration too noisy to apply: compared as measured, against the "
+                    f"spread of {spread.runs} main runs' raw medians"
+                )
             self.used.append((benchmark, metric, spread))
-        elif kind == "time" and settings.unknown_runner_bound > 0:
-            bound = math.log1p(settings.unknown_runner_bound)
-            se = math.hypot(se_within, se_calibration)
-            # Without history, how much of the runner difference this benchmark feels is
-            # unknown: none of it (I/O-bound), all of it (CPU-bound like the workload) or
-            # more (a neighbour contends for disk and memory bandwidth too: measured here,
-            # file I/O slowed 1.67x while the workload slowed 1.23x). The change is somewhere
-            # between the raw estimate and the one normalised by the factor felt MAX_FELT times.
-            raw_theta = math.log(r.ratio)
-            felt = theta - (MAX_FELT - 1.0) * (raw_theta - theta)
-            low, high = min(theta, raw_theta, felt), max(theta, raw_theta, felt)
-            lo, hi = low - z * se - bound, high + z * se + bound
-            excess = (low if low > 0 else -high if high < 0 else 0.0) - bound
+        elif kind == "time" and measure is not None and settings.unknown_runner_bound > 0:
+            plan = self._plan(measure)
+            se = math.hypot(se_within, plan.se_calibration)
+            theta = raw_theta - plan.shift
+            # The code's change is the raw one less a runner effect in [plan.low, plan.high].
+            low, high = raw_theta - plan.high, raw_theta - plan.low
+            lo, hi = low - z * se, high + z * se
+            excess = low if low > 0 else -high if high < 0 else 0.0
             if se > 0:
-                p = float(min(1.0, 2.0 * sps.norm.sf(excess / se)))
+                p = float(min(1.0, 2.0 * sps.norm.sf(excess / se))) if excess > 0 else 1.0
             else:
                 p = 0.0 if excess > 0 else 1.0
+            if plan.shift:
+                extra["runner_factor"] = math.exp(plan.shift)
             usable = spread.runs if spread is not None else 0
             extra["cross_run"] = {
                 "history_runs": usable, "unknown_runner_bound": settings.unknown_runner_bound,
-                "se_calibration": se_calibration, "se_total": se,
+                "runner_effect": [math.expm1(plan.low), math.expm1(plan.high)], "runner": state,
+                "same_machine": self.same_machine, "se_calibration": plan.se_calibration,
+                "se_total": se,
             }
+            extra["interval_note"] = plan.why
             extra["note"] = (
                 f"cross-run uncertainty unknown ({usable} usable main run{'s' if usable != 1 else ''} "
-                f"in the baseline's history, {settings.min_runs} needed): only a change beyond "
-                f"±{settings.unknown_runner_bound * 100:g}% of runner difference can gate"
-                + (", with or without the calibration factor" if measure is not None else "")
+                f"in the baseline's history, {settings.min_runs} needed): {plan.sentence}"
             )
             self.bounded.append((benchmark, metric))
-        elif measure is not None:
-            se = math.hypot(se_within, se_calibration)
+        elif measure is not None and state in ("steady", "changed") and self.speed is not None:
+            factor = self.speed.ratio[measure]
+            theta = raw_theta - math.log(factor)
+            se = math.hypot(se_within, self.speed.log_se.get(measure, 0.0))
             lo, hi = theta - z * se, theta + z * se
             p = float(2.0 * sps.norm.sf(abs(theta) / se)) if se > 0 else r.p_value
+            extra["runner_factor"] = factor
         else:
             return analysis
         result = TwoSampleResult(
@@ -232,8 +364,10 @@ class CrossRun:
     # --- what the comparison says about itself --------------------------------------------
 
     def warnings(self) -> list[str]:
-        """A "different runner" line when calibration differs beyond `calibration.warn_ratio`."""
-        if self.speed is None:
+        """A "different runner" line when a usable calibration differs beyond
+        `calibration.warn_ratio` between two machines. The same machine running at another
+        speed is not a different machine: that is a runner note (`notes`)."""
+        if self.speed is None or self.same_machine or self.state("wall") not in ("steady", "changed"):
             return []
         lines = []
         ratio = self.speed.ratio["wall"]
@@ -245,6 +379,27 @@ class CrossRun:
                 f"runner speed: the reference workload ran {size:.2f}x {slower} in head than in "
                 f"the baseline (beyond the {bound * 100:g}% bound)"
                 + ("; time metrics are normalised by it" if self.normalize else "")
+            )
+        return lines
+
+    def notes(self) -> list[str]:
+        """What the reader must know about runner speed that is not a machine difference."""
+        if self.speed is None:
+            return []
+        lines: list[str] = []
+        state = self.state("wall")
+        if state == "noisy":
+            lines.append(
+                "runner speed unknown: the reference workload's times varied too much to "
+                f"measure it (head/baseline {self.speed.ratio_text('wall')}, usable within "
+                f"±{self.lane.calibration.max_noise * 100:g}%); time metrics are compared as "
+                "measured, with a wider bound"
+            )
+        elif state == "changed" and self.same_machine:
+            lines.append(
+                "same machine, different speed: the reference workload ran "
+                f"{self.speed.ratio_text('wall')} in head than in the baseline; time metrics "
+                "are normalised by it"
             )
         lines.extend(self.speed.notes)
         return lines
@@ -259,35 +414,56 @@ class CrossRun:
 
     def trust(self) -> str:
         parts = ["artifact baseline"]
-        if self.speed is not None:
-            if self.normalize:
-                parts.append(f"normalised by calibration ({self.speed.describe()})")
-            else:
-                parts.append(f"calibration not applied ({self.speed.describe()})")
-        else:
+        if self.same_machine:
+            parts.append("same machine")
+        state = self.state("wall")
+        if self.speed is None:
             parts.append("no calibration on both sides: runner speed unknown")
+        elif not self.normalize:
+            parts.append(f"calibration not applied ({self.speed.describe()})")
+        elif state == "noisy":
+            parts.append(f"calibration too noisy to apply ({self.speed.ratio_text('wall')}): "
+                         "runner speed unknown")
+        elif state == "steady" and self.same_machine:
+            parts.append(f"runner speed unchanged ({self.speed.ratio_text('wall')})")
+        else:
+            parts.append(f"normalised by calibration (runner {self.speed.ratio_text('wall')})")
         band = self.typical_band()
         runs = max((s.runs for _, _, s in self.used), default=0)
         if band is not None:
             parts.append(f"cross-run noise from {runs} main runs: ±{band * 100:.0f}% (wall, 95%)")
         if self.bounded or band is None:
-            bound = self.lane.history.unknown_runner_bound
             n = self.history_runs
             what = "no history" if n == 0 else f"{n} main run{'s' if n != 1 else ''} of history"
             scope = "some time metrics" if band is not None else "time metrics"
-            parts.append(f"{what}: {scope} gate only on changes beyond ±{bound * 100:g}%")
+            parts.append(f"{what}: {scope} gate only on changes beyond {self._bound_text()}")
         return ", ".join(parts)
+
+    def _bound_text(self) -> str:
+        """What a time change must exceed without history, in the trust line's words."""
+        history = self.lane.history
+        if not self.same_machine or self.speed is None or not self.normalize:
+            return f"±{history.unknown_runner_bound * 100:g}%"
+        plans = [self._plan(m) for m in ("wall", "cpu")]
+        if all(p.bound <= history.same_machine_bound + 1e-12 for p in plans):
+            return f"the ±{history.same_machine_bound * 100:g}% drift of one machine"
+        widest = max(plans, key=lambda p: p.bound)
+        return f"the runner effect the calibration cannot rule out ({widest.why.removeprefix('runner ')})"
 
     def summary(self) -> dict[str, Any]:
         return {
             "mode": "artifact",
+            "same_machine": self.same_machine,
             "runner_speed": dict(self.speed.ratio) if self.speed else None,
             "runner_speed_log_se": dict(self.speed.log_se) if self.speed else None,
+            "runner_state": {m: self.state(m) for m in ("wall", "cpu")} if self.speed else None,
             "normalized": self.normalize,
             "history_runs": self.history_runs,
             "min_runs": self.lane.history.min_runs,
             "unknown_runner_bound": self.lane.history.unknown_runner_bound,
+            "same_machine_bound": self.lane.history.same_machine_bound,
             "bounded_metrics": len(self.bounded),
+            "notes": self.notes(),
         }
 
 

@@ -82,6 +82,13 @@ class MetricComparison:
         """Relative change (ratio - 1), e.g. 0.07 for +7%."""
         return None if self.ratio is None else self.ratio - 1.0
 
+    @property
+    def undetectable(self) -> bool:
+        """Too noisy to detect δ, and the verdict did not settle it either: a decided
+        verdict (regression, improvement, unchanged) proves the data were precise enough,
+        whatever the power estimate made before the test said."""
+        return self.noise is not None and not self.noise.detectable and self.verdict not in DECIDED
+
 
 @dataclass
 class BenchmarkOutcome:

@@ -115,3 +115,47 @@ def noise_check(
         message=f"robust CV {sigma * 100:.1f}%: detecting {threshold * 100:g}% with 80% power "
         f"needs ~{needed} samples per side{against}; has {n_base} vs {n_head}",
     )
+
+
+def paired_noise_check(
+    base: Sequence[float], head: Sequence[float], *, threshold: float, level: float
+) -> Noise:
+    """Whether δ is detectable from these pairs: the noise is that of the per-pair
+    log-ratios, which the pairing leaves after cancelling what both sides shared.
+
+    n = (z_{1-a/2} + z_{1-β})² σ_d² / (ARE · ln(1 + δ)²) pairs (one sample of
+    differences), ARE = 3/π for the signed-rank test against the t-test.
+    """
+    from lanebench.stats.paired import pairs_needed
+
+    n = min(len(base), len(head))
+    b, h = np.asarray(base[:n], dtype=float), np.asarray(head[:n], dtype=float)
+    if n < 2:
+        return Noise(cv=0.0, detectable=False, needed_n=None, message="fewer than 2 pairs")
+    if np.all(b > 0) and np.all(h > 0):
+        d = np.log(h) - np.log(b)
+    else:
+        center = float(np.median(b))
+        d = (h - b) / center if center > 0 else np.zeros(n)
+    sigma = _mad(d) * MAD_TO_SD
+    floor_n = pairs_needed(level)
+    needed: int | None = None
+    if threshold > 0 and floor_n is not None:
+        z = normal_quantile(1 - level / 2) + normal_quantile(TARGET_POWER)
+        raw = (z * sigma / math.log1p(threshold)) ** 2 / ARE["mann-whitney"]
+        needed = max(math.ceil(raw), floor_n, 2)
+        if needed > MAX_NEEDED:
+            needed = None
+    if needed is None:
+        return Noise(
+            cv=sigma, detectable=False, needed_n=None,
+            message=f"per-pair noise (robust CV {sigma * 100:.1f}%) too high for a "
+            f"{threshold * 100:g}% threshold at any practical number of pairs",
+        )
+    if n >= needed:
+        return Noise(cv=sigma, detectable=True, needed_n=needed)
+    return Noise(
+        cv=sigma, detectable=False, needed_n=needed,
+        message=f"robust CV of the per-pair ratios {sigma * 100:.1f}%: detecting "
+        f"{threshold * 100:g}% with 80% power needs ~{needed} pairs; has {n}",
+    )

@@ -10,6 +10,10 @@ import numpy as np
 from lanebench.stats.model import Summary
 
 OUTLIER_Z = 3.5
+# How reports cite the rule: by name, with where it is explained (the formula stays in
+# the comparison JSON's `outlier_rule`).
+OUTLIER_RULE_NAME = "Iglewicz-Hoaglin modified z-score rule"
+OUTLIER_RULE_DOC = "|z| > 3.5; lanebench docs/statistics.md, Summaries and outliers"
 OUTLIER_RULE = (
     "modified z-score |0.6745 (x - median) / MAD| > 3.5 (Iglewicz-Hoaglin); "
     "when MAD is 0: |x - median| / (1.2533 * mean absolute deviation) > 3.5"

@@ -22,6 +22,8 @@ missed only when the data are consistent with a change smaller than δ, and "unc
 
 from __future__ import annotations
 
+import math
+
 from lanebench.stats.model import Verdict
 
 
@@ -32,10 +34,31 @@ def pct(ratio: float) -> str:
     return f"{change:+.{digits}f}%"
 
 
+def p_text(p: float, alpha: float, *, digits: int = 3, style: str = "g") -> str:
+    """p with enough digits that the value shown sits on the same side of α as p itself.
+
+    `digits` and `style` are the usual format ("g": significant digits, "f": decimals);
+    more digits are added only where rounding would cross α: 0.0472 at α = 0.05 reads
+    0.0472 (or 0.047), never 0.05.
+    """
+    if not math.isfinite(p):
+        return str(p)
+    for d in range(digits, digits + 12):
+        shown = f"{p:.{d}{style}}"
+        if (float(shown) < alpha) == (p < alpha):
+            return shown
+    return repr(p)
+
+
+def confidence_text(confidence: float) -> str:
+    """A confidence level as a percentage with at most two decimals: 95%, 96.9%, 99.75%."""
+    return f"{confidence * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 def interval_text(ci_low: float | None, ci_high: float | None, confidence: float) -> str:
     if ci_low is None or ci_high is None:
         return "interval unbounded"
-    return f"{confidence * 100:g}% interval [{pct(ci_low)}, {pct(ci_high)}]"
+    return f"{confidence_text(confidence)} interval [{pct(ci_low)}, {pct(ci_high)}]"
 
 
 def decide(
@@ -51,7 +74,7 @@ def decide(
 ) -> tuple[Verdict, str]:
     """The verdict and a one-sentence reason quoting the numbers behind it."""
     significant = p_adjusted is not None and p_adjusted < alpha
-    p_text = "no p-value" if p_adjusted is None else f"adjusted p = {p_adjusted:.3g}"
+    p_shown = "no p-value" if p_adjusted is None else f"adjusted p = {p_text(p_adjusted, alpha)}"
     band = f"±{threshold * 100:g}%"
     upper, lower = 1.0 + threshold, 1.0 - threshold
 
@@ -59,10 +82,10 @@ def decide(
         # Undefined ratio (baseline median 0): any increase from zero exceeds a relative
         # threshold, so significance and direction decide.
         if significant and shift_sign > 0:
-            return "regression", f"rose from zero ({p_text} < α = {alpha:g})"
+            return "regression", f"rose from zero ({p_shown} < α = {alpha:g})"
         if significant and shift_sign < 0:
-            return "improvement", f"fell ({p_text} < α = {alpha:g}); the baseline median is zero"
-        return "inconclusive", f"change from a zero baseline median is not significant ({p_text})"
+            return "improvement", f"fell ({p_shown} < α = {alpha:g}); the baseline median is zero"
+        return "inconclusive", f"change from a zero baseline median is not significant ({p_shown})"
 
     interval = interval_text(ci_low, ci_high, confidence)
     estimate = pct(ratio)
@@ -70,25 +93,33 @@ def decide(
         if significant:
             return "unchanged", (
                 f"{estimate}, {interval} within {band}: a real but smaller change than the "
-                f"threshold ({p_text})"
+                f"threshold ({p_shown})"
             )
         return "unchanged", f"{estimate}, {interval} within {band}"
     bounded = ci_low is not None and ci_high is not None
     if significant and bounded and ci_low > 1.0 and ci_high >= upper:
         return "regression", (
-            f"{estimate}, {interval} reaches +{threshold * 100:g}% ({p_text} < α = {alpha:g})"
+            f"{estimate}, {interval} reaches +{threshold * 100:g}% ({p_shown} < α = {alpha:g})"
         )
     if significant and bounded and ci_high < 1.0 and ci_low <= lower:
         return "improvement", (
-            f"{estimate}, {interval} reaches -{threshold * 100:g}% ({p_text} < α = {alpha:g})"
+            f"{estimate}, {interval} reaches -{threshold * 100:g}% ({p_shown} < α = {alpha:g})"
         )
     if p_adjusted is None:
         return "inconclusive", f"{estimate}, untested, and the {interval} is not within {band}"
+    if not significant and bounded and (ci_low > 1.0 or ci_high < 1.0):
+        # The interval is the comparison's own; the p-value is adjusted for every other
+        # comparison of the run. Only the adjusted one may call a change real.
+        return "inconclusive", (
+            f"{estimate}: the {interval} excludes no change, but after the adjustment for "
+            f"the run's other comparisons {p_shown} ≥ α = {alpha:g}, so the change is not "
+            "significant"
+        )
     if not significant:
         return "inconclusive", (
-            f"{estimate}, not significant ({p_text} ≥ α = {alpha:g}) and the {interval} "
+            f"{estimate}, not significant ({p_shown} ≥ α = {alpha:g}) and the {interval} "
             f"is not within {band}"
         )
     return "inconclusive", (
-        f"{estimate}, significant ({p_text}) but the {interval} includes no change"
+        f"{estimate}, significant ({p_shown}) but the {interval} includes no change"
     )
