@@ -590,10 +590,10 @@ class ActionRun:
         return self.client.upsert_comment(number, body, marker)
 
     def create_check(self, result: PipelineResult, head_sha: str) -> str:
-        from lanebench.report import render_summary, status_line
+        from lanebench.report import headline, render_summary
 
         conclusion = check_conclusion(result)
-        title = status_line(_read(result.reports.get("comment"))) or f"lanebench: {result.status}"
+        title = headline(result.context)
         run_url = self.context.run_url
         footer = f"\n\n[Full report in the job summary]({run_url})\n" if run_url else ""
         summary = _with_notes(_read(result.reports.get("summary")), self.notes)

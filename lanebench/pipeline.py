@@ -123,7 +123,7 @@ def _carried_over(base: ResultsDocument | None, planned: Planned) -> BenchmarkRe
     """The baseline's samples stand in for a benchmark this change does not affect."""
     source = base.benchmark(planned.spec.name) if base is not None else None
     if source is None:
-        return _skipped(planned, planned.reason + "; no baseline to carry over")
+        return _skipped(planned, "no changed file matches its paths, and there is no baseline to carry over")
     carried = copy.deepcopy(source)
     carried.status = "carried_over"
     carried.notes = [planned.reason]
@@ -282,13 +282,12 @@ def _check_head_covers(head: ResultsDocument, specs: list, path: Path) -> None:
 def _finish_skipped(
     request: PipelineRequest, decision: LaneDecision, plan: list[Planned], output_dir: Path
 ) -> PipelineResult:
-    reason = f"skipped ({decision.lane} lane): {decision.reason}"
     context = ReportContext(
         head=None,
         lane=decision.to_dict(),
         links=dict(request.links),
         skipped={p.spec.name: p.reason for p in plan},
-        skip_reason=reason,
+        skip_reason=decision.reason,  # the headline already says "skipped (<lane> lane)"
         key=request.report_key,
     )
     return _finish(decision, plan, context, output_dir, None, "skipped")

@@ -408,6 +408,10 @@ def test_docs_only_pr_is_skipped_and_the_check_succeeds(fake: RemoteFakeGitHub, 
     assert run.outputs["results-path"] == ""
     (check,) = check_runs(fake)
     assert check["conclusion"] == "success"
+    # a check run's title is plain text: no Markdown escapes, the lane said once
+    assert check["title"] == (
+        "⏭️ skipped (docs lane) · all 2 changed files match (**/*.md 1, docs/** 1)"
+    )
     assert "No benchmarks ran" in fake.comments_on(PR_NUMBER)[0]["body"]
     # nothing to compare, so no baseline was even looked up
     assert fake.requests_for("actions/list-artifacts-for-repo") == []

@@ -86,7 +86,17 @@ def test_docs_only_branch_explained(repo: Path, capsys: pytest.CaptureFixture[st
     assert "-> docs      matched" in out
     assert "     when[0] all_match: yes — all 2 changed files match (**/*.md 1, docs/** 1)" in out
     assert "   heavy     not evaluated: an earlier lane (docs) matched" in out
-    assert "  parser  skipped: skipped (docs lane): the lane runs no benchmarks" in out
+    assert "  parser  skipped: the docs lane runs no benchmarks" in out
+    assert "skipped: skipped" not in out
+
+
+def test_explain_says_each_benchmarks_status_once(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    commit_files(repo, {"src/app.py": "x = 2\n"}, "code")
+    code, out, _ = detect(capsys, "--base", "main", "--explain")
+    assert code == 0
+    assert "  parser  not affected: no changed file matches its paths; baseline carried over" in out
+    assert "  e2e     run: runs on every change (no `paths`)" in out
+    assert "not affected: not affected" not in out
 
 
 def test_json_has_trace_and_plan(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -90,6 +90,9 @@ def test_docs_only_change_is_skipped_and_passes(project: Path) -> None:
     proc = lanebench("pr", "--base", "main", cwd=project)
     assert proc.returncode == 0, proc.stderr
     assert "lane: docs" in proc.stdout
+    # the terminal gets plain text: no Markdown escapes, no prefix said twice
+    assert proc.stdout.splitlines()[0] == "⏭️ skipped (docs lane) · the changed file matches (**/*.md 1)"
+    assert "\\" not in proc.stdout
     assert not (project / "lanebench-results" / "lanebench-results.json").exists()
     comment = (project / "lanebench-results" / "report" / "comment.md").read_text()
     assert "docs lane" in comment

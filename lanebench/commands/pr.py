@@ -137,13 +137,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_outcome(result: Any, *, baseline_note: str) -> None:
-    """The first lines of the comment on stdout, then where the reports are."""
-    from lanebench.report import status_line
+    """The report's headline on stdout, in plain text, then the lane and where the reports are."""
+    from lanebench.report import headline
+    from lanebench.report.escape import plain_line
 
-    comment = result.reports.get("comment")
-    if comment is not None:
-        print(status_line(Path(comment).read_text(encoding="utf-8")))
-    print(f"lane: {result.decision.lane if result.decision else '-'} ({result.decision.reason if result.decision else ''})")
+    print(headline(result.context))
+    decision = result.decision
+    print(plain_line(f"lane: {decision.lane} ({decision.reason})" if decision else "lane: -"))
     print(baseline_note)
     if result.results_path is not None:
         print(f"results: {result.results_path}")
