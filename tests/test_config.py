@@ -11,6 +11,7 @@ import pytest
 
 from lanebench.config import (
     ConfigError,
+    builtin_config,
     config_from_dict,
     json_schema,
     load_config,
@@ -138,3 +139,11 @@ def test_cli_validate_exit_code_2_on_bad_config(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert 'benchmarks[0].timeout: expected a duration like "90s", got "fast"' in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_builtin_config_has_the_lanes_a_config_without_lanes_gets(tmp_path: Path) -> None:
+    loaded = config_from_dict({"benchmarks": [{"name": "a", "command": ["true"]}]})
+    builtin = builtin_config(tmp_path)
+    assert builtin.lanes == loaded.lanes
+    assert (builtin.docs_patterns, builtin.label_prefix) == (loaded.docs_patterns, loaded.label_prefix)
+    assert builtin.benchmarks == [] and builtin.path is None and builtin.root == tmp_path.resolve()
