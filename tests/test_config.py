@@ -43,6 +43,29 @@ def test_minimal_config_gets_default_lanes(tmp_path: Path) -> None:
     assert cfg.root == tmp_path.resolve()
 
 
+def test_defaults_win_over_the_built_in_lanes_values() -> None:
+    from lanebench.pipeline import baseline_lane
+
+    one = [{"name": "a", "command": ["true"]}]
+    cfg = config_from_dict({"benchmarks": one, "defaults": {"max_iterations": 20, "budget": "8min"}})
+    assert {n: (lane.max_iterations, lane.budget) for n, lane in cfg.lanes.items()} == {
+        "docs": (20, 480.0), "heavy": (20, 480.0), "standard": (20, 480.0)
+    }
+    assert cfg.lanes["heavy"].min_iterations == 15  # not written by the user: still heavy's
+    assert cfg.lanes["docs"].run is False  # a lane's `run` is what makes it the docs lane
+    name, lane = baseline_lane(cfg)  # `lanebench baseline` and the action's baseline job
+    assert (name, lane.min_iterations, lane.max_iterations) == ("baseline", 20, 20)
+    # a built-in bound never contradicts the user's other one
+    low = config_from_dict({"benchmarks": one, "defaults": {"max_iterations": 12}})
+    assert (low.lanes["heavy"].min_iterations, low.lanes["heavy"].max_iterations) == (12, 12)
+    # asking for the built-in heavy lane's values anyway: `extend: heavy`
+    own = config_from_dict({
+        "benchmarks": one, "defaults": {"max_iterations": 20},
+        "lanes": {"heavy": {"extend": "heavy", "when": {"min_files": 6}}, "standard": {}},
+    })
+    assert (own.lanes["heavy"].max_iterations, own.lanes["standard"].max_iterations) == (60, 20)
+
+
 def test_durations_sizes_percentages_are_typed(tmp_path: Path) -> None:
     cfg = load_config(
         write(

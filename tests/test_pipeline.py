@@ -113,6 +113,17 @@ def test_results_from_elsewhere_give_the_same_verdicts_as_compare(project: Path)
     assert pick(via_pr) == pick(via_cli)
 
 
+def test_baseline_takes_the_iterations_the_config_sets(project: Path) -> None:
+    # the widest built-in lane (heavy, up to 60) must not override what `defaults:` says
+    config = project / ".github" / "lanebench.yml"
+    config.write_text(config.read_text().replace("min_iterations: 10\n  max_iterations: 10",
+                                                 "min_iterations: 2\n  max_iterations: 3"))
+    proc = lanebench("baseline", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((project / "lanebench-results" / "lanebench-results.json").read_text())
+    assert {b["name"]: len(b["samples"]["wall"]) for b in results["benchmarks"]} == {"quick": 3, "slowable": 3}
+
+
 def test_local_baseline_carries_the_main_run_history_forward(project: Path) -> None:
     for _ in range(2):
         assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0

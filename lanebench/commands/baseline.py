@@ -13,7 +13,8 @@ ORDER = 6
 
 EPILOG = """\
 Measures every benchmark (a lane named `baseline` if the config has one, else the
-widest lane's max_iterations, fixed) and stores the results as the local baseline
+widest lane's max_iterations, fixed: a `max_iterations` under `defaults:` caps the
+built-in lanes, heavy included) and stores the results as the local baseline
 (.lanebench/baseline/lanebench-results.json under the project root, or --store DIR),
 which `lanebench pr` compares against. On GitHub the action does the same on a push to
 the default branch and the workflow uploads the results directory as an artifact.
