@@ -387,3 +387,28 @@ def change_set_from_git(
         {"base": base, "head": head, "base_sha": base_sha, "head_sha": head_sha, "merge_base": merge_base},
         top,
     )
+
+
+# Where a pull request from a local branch would go: the remote's default branch, as the
+# action's pull request has it, else the usual names of one.
+BASE_CANDIDATES = ("origin/main", "origin/master", "main", "master")
+
+
+def default_base(repo: Path | str) -> tuple[str | None, str]:
+    """The ref a local branch's changes are measured from when no base is named, and how it
+    was found: `origin/HEAD` (the remote's default branch, set by `git clone`), else the
+    first of origin/main, origin/master, main, master that exists. (None, why) when there
+    is none, or no git repository at all: then no change set is known."""
+    repo = Path(repo)
+    try:
+        _check_repo(repo)
+    except (ConfigError, ExternalError) as exc:
+        return None, exc.message
+    proc = _git(repo, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False)
+    if proc.returncode == 0 and proc.stdout.strip():
+        return proc.stdout.decode().strip(), "the remote's default branch, origin/HEAD"
+    for ref in BASE_CANDIDATES:
+        found = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        if found.returncode == 0:
+            return ref, "no origin/HEAD; the first found of " + ", ".join(BASE_CANDIDATES)
+    return None, "no origin/HEAD and none of " + ", ".join(BASE_CANDIDATES) + " exists"

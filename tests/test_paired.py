@@ -135,10 +135,14 @@ def test_lane_setting_paired_uses_the_base_ref(repo: Path) -> None:
     config = repo / ".github" / "lanebench.yml"
     config.write_text(config.read_text() + "  comparison: paired\n")
     git(repo, "commit", "-qam", "paired lane")
-    proc = lanebench("pr", "--base", "main", "--lane", "standard", cwd=repo)
+    # no --base: the base is found as a pull request would have it (here: main)
+    proc = lanebench("pr", "--lane", "standard", cwd=repo)
     assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "base: main (no origin/HEAD" in proc.stdout
     comparison = json.loads((repo / "lanebench-results" / "report" / "comparison.json").read_text())
     assert comparison["settings"]["comparison"] == "paired"
+    assert comparison["head_run"]["paired"]["base_ref"] == "main"
+    git(repo, "branch", "-m", "main", "trunk")  # no branch a base can be guessed from
     missing = lanebench("pr", "--lane", "standard", cwd=repo)
     assert missing.returncode == 2
     assert "compares paired, but no base commit is known" in missing.stderr

@@ -98,6 +98,20 @@ def test_docs_only_change_is_skipped_and_passes(project: Path) -> None:
     assert "docs lane" in comment
 
 
+def test_without_base_the_lane_comes_from_the_default_branch_and_paired_names_the_base(
+    project: Path,
+) -> None:
+    commit(project, "README.md", "more docs\n")
+    for args in ((), ("--paired", "main")):
+        proc = lanebench("pr", *args, cwd=project)
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        how = "--paired" if args else "no origin/HEAD; the first found of origin/main, origin/master, main"
+        assert lines[1].startswith(f"base: main ({how}"), proc.stdout
+        assert lines[2] == "lane: docs (the changed file matches (**/*.md 1))"
+        assert not (project / "lanebench-results" / "lanebench-results.json").exists()
+
+
 def test_results_from_elsewhere_give_the_same_verdicts_as_compare(project: Path) -> None:
     assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
     head = project / "head.json"
@@ -135,6 +149,10 @@ def test_comment_says_which_comparison_was_used(project: Path) -> None:
     assert lanebench("baseline", "-n", "5", cwd=project).returncode == 0
     proc = lanebench("pr", "-n", "5", cwd=project)
     assert proc.returncode in (0, 1), proc.stderr
+    # the branch has no commits of its own: nothing to decide a lane from, so everything runs
+    assert "but HEAD has no commits of its own, so every benchmark runs" in proc.stdout
+    results = json.loads((project / "lanebench-results" / "lanebench-results.json").read_text())
+    assert {b["name"]: b["status"] for b in results["benchmarks"]} == {"quick": "ok", "slowable": "ok"}
     comment = (project / "lanebench-results" / "report" / "comment.md").read_text()
     html = (project / "lanebench-results" / "report" / "report.html").read_text()
     trust = json.loads((project / "lanebench-results" / "report" / "comparison.json").read_text())["extra"]["trust"]
