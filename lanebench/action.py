@@ -47,6 +47,7 @@ from lanebench.github import (
     GitHubPermissionError,
     truncate_text,
 )
+from lanebench.output_dir import make_output_dir
 from lanebench.secrets import SECRET_VARIABLES
 
 if TYPE_CHECKING:
@@ -430,7 +431,7 @@ class ActionRun:
             )
             return None, f"no artifact {name!r} from {branch} yet"
         self.baseline_run_id = fetched.artifact.run_id
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        make_output_dir(self.output_dir)
         shutil.copyfile(fetched.path, self.output_dir / "baseline-results.json")
         return fetched.document, fetched.describe()
 

@@ -1,7 +1,10 @@
 """Where baselines live: a local directory, or a workflow artifact on GitHub.
 
-The local store is the default for the CLI (`.lanebench/baseline/lanebench-results.json`
-under the project root). In the action, the baseline is the results file that a run on the
+The local store is the default for the CLI: `lanebench/baseline/<project folder>/` inside
+the repository's git directory (`.git/`), where no checkout, `git add -A` or `git clean`
+reaches it and every worktree of the repository finds it; `.lanebench/baseline/` under the
+project root outside a git checkout (and where older versions kept it, still read). In the
+action, the baseline is the results file that a run on the
 main branch uploaded as an artifact; it is downloaded and extracted here with limits,
 because an artifact is input from outside: total and per-file size, number of entries,
 no absolute paths, no `..`, no symlinks or other special files. Anything wrong is one
@@ -30,13 +33,15 @@ from typing import TYPE_CHECKING, Any
 from lanebench.calibration import calibration_of
 from lanebench.environment import MACHINE_KEYS
 from lanebench.errors import ResultsError
+from lanebench.output_dir import make_output_dir
 from lanebench.results import ResultsDocument, read_results, write_results
 
 if TYPE_CHECKING:
     from lanebench.github import ArtifactInfo, GitHubClient
 
 RESULTS_FILENAME = "lanebench-results.json"
-DEFAULT_BASELINE_DIR = Path(".lanebench") / "baseline"
+DEFAULT_BASELINE_DIR = Path(".lanebench") / "baseline"  # under the project root, outside git
+GIT_BASELINE_DIR = Path("lanebench") / "baseline"  # under the git directory
 
 
 class BaselineError(ResultsError):
@@ -47,27 +52,56 @@ class BaselineError(ResultsError):
 
 
 class LocalBaselineStore:
-    """A baseline results file kept in a directory (`lanebench-results.json` inside)."""
+    """A baseline results file kept in a directory (`lanebench-results.json` inside).
 
-    def __init__(self, directory: Path | str = DEFAULT_BASELINE_DIR) -> None:
+    `previous` is where an older version kept the same baseline: read while the directory
+    has none yet, never written, never deleted.
+    """
+
+    def __init__(self, directory: Path | str = DEFAULT_BASELINE_DIR, *,
+                 previous: Path | str | None = None) -> None:
         self.directory = Path(directory)
+        self.previous = Path(previous) if previous is not None else None
 
     @classmethod
     def in_project(cls, root: Path | str) -> LocalBaselineStore:
-        return cls(Path(root) / DEFAULT_BASELINE_DIR)
+        """The project's own store: in the git directory when the project is in a git
+        checkout (a branch switch, `git add -A` and `git clean -fdx` leave it alone, and
+        linked worktrees share it), else `.lanebench/baseline/` under the project root."""
+        from lanebench.changes import git_directories
+
+        root = Path(root).resolve()
+        legacy = root / DEFAULT_BASELINE_DIR
+        found = git_directories(root)
+        if found is None:
+            return cls(legacy)
+        top, common = found
+        return cls(common / GIT_BASELINE_DIR / root.relative_to(top.resolve()), previous=legacy)
 
     @property
     def path(self) -> Path:
         return self.directory / RESULTS_FILENAME
 
+    @property
+    def previous_path(self) -> Path | None:
+        """The older location's file while it is the one `load` reads, else None."""
+        if self.previous is None or self.path.exists():
+            return None
+        old = self.previous / RESULTS_FILENAME
+        return old if old.exists() else None
+
     def load(self) -> ResultsDocument | None:
         """The stored baseline, or None when there is none yet."""
-        if not self.path.exists():
+        source = self.previous_path or self.path
+        if not source.exists():
             return None
-        return read_results(self.path)
+        if source.parent == self.previous:
+            make_output_dir(source.parent)  # `.lanebench/` of an older version: out of git too
+        return read_results(source)
 
     def save(self, doc: ResultsDocument) -> Path:
         """Store `doc` as the baseline (atomically: readers never see half a file)."""
+        make_output_dir(self.directory)
         return write_results(self.path, doc)
 
 

@@ -389,6 +389,20 @@ def change_set_from_git(
     )
 
 
+def git_directories(path: Path | str) -> tuple[Path, Path] | None:
+    """The working tree's top folder and the repository's common git directory (`.git` of
+    the main checkout, shared by its linked worktrees) for `path`; None outside a git
+    checkout, or without git."""
+    if shutil.which("git") is None or not Path(path).is_dir():
+        return None
+    proc = _git(Path(path), "rev-parse", "--show-toplevel", "--git-common-dir", check=False)
+    lines = _decode(proc.stdout).splitlines()
+    if proc.returncode != 0 or len(lines) != 2:
+        return None  # not a repository, a bare one, or one git refuses to read
+    top = Path(lines[0])
+    return top, (Path(path) / lines[1]).resolve()  # git prints the common dir relative to `path`
+
+
 # Where a pull request from a local branch would go: the remote's default branch, as the
 # action's pull request has it, else the usual names of one.
 BASE_CANDIDATES = ("origin/main", "origin/master", "main", "master")

@@ -19,6 +19,7 @@ from lanebench.changes import ChangeSet
 from lanebench.config import Config, LaneSettings
 from lanebench.errors import ConfigError
 from lanebench.lanes import LaneDecision, Planned, decide_lane, plan_benchmarks
+from lanebench.output_dir import make_output_dir
 from lanebench.report import ReportContext, write_reports
 from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, read_results, write_results
 from lanebench.runner import Progress, run_benchmarks
@@ -166,7 +167,7 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
     lane = _with_iterations(decision.settings, request.iterations)
     plan = plan_benchmarks(config, decision, change_set)
     output_dir = request.output_dir
-    output_dir.mkdir(parents=True, exist_ok=True)
+    make_output_dir(output_dir)
     results_path = output_dir / RESULTS_FILE
     base = request.baseline
     run_info = copy.deepcopy(request.run_info)
@@ -315,7 +316,7 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
     lane_name, lane = baseline_lane(config)
     lane = _with_iterations(lane, request.iterations)
     output_dir = request.output_dir
-    output_dir.mkdir(parents=True, exist_ok=True)
+    make_output_dir(output_dir)
     results_path = output_dir / RESULTS_FILE
     run_info = copy.deepcopy(request.run_info)
     run_info.lane = lane_name

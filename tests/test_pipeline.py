@@ -24,6 +24,10 @@ defaults:
 """
 
 
+# the local baseline of a project at the top of a git checkout
+STORE = Path(".git", "lanebench", "baseline", "lanebench-results.json")
+
+
 def lanebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
@@ -63,7 +67,7 @@ def test_no_baseline_is_neutral_and_says_how_to_create_one(project: Path) -> Non
 
 def test_regression_fails_the_gate_and_unaffected_benchmark_is_carried_over(project: Path) -> None:
     assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
-    assert (project / ".lanebench" / "baseline" / "lanebench-results.json").exists()
+    assert (project / STORE).exists()
     commit(project, "src/app.py", "x = 2\n")
     proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.15"})
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -118,7 +122,7 @@ def test_results_from_elsewhere_give_the_same_verdicts_as_compare(project: Path)
     assert lanebench("run", "--output", str(head), cwd=project, env={"DELAY": "0.15"}).returncode == 0
     proc = lanebench("pr", "--results", str(head), "--lane", "standard", cwd=project)
     cli = lanebench(
-        "compare", ".lanebench/baseline/lanebench-results.json", str(head), "--output", "cmp.json", cwd=project
+        "compare", str(STORE), str(head), "--output", "cmp.json", cwd=project
     )
     assert proc.returncode == cli.returncode == 1, proc.stdout + proc.stderr + cli.stdout + cli.stderr
     via_pr = json.loads((project / "lanebench-results" / "report" / "comparison.json").read_text())
@@ -138,10 +142,49 @@ def test_baseline_takes_the_iterations_the_config_sets(project: Path) -> None:
     assert {b["name"]: len(b["samples"]["wall"]) for b in results["benchmarks"]} == {"quick": 3, "slowable": 3}
 
 
+def git_run(project: Path, *args: str) -> str:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    return subprocess.run([*git, *args], cwd=project, check=True, capture_output=True, text=True).stdout
+
+
+def test_git_add_leaves_results_out_and_branch_switches_keep_the_baseline(project: Path) -> None:
+    assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
+    assert (project / STORE).exists()
+    assert (project / "lanebench-results" / ".gitignore").read_text().splitlines()[-1] == "*"
+    git_run(project, "add", "-A")
+    assert git_run(project, "status", "--porcelain", "--untracked-files=all") == ""
+    # a branch that once committed the old baseline folder cannot take the baseline with it
+    git_run(project, "checkout", "-qb", "old")
+    (project / ".lanebench" / "baseline").mkdir(parents=True)
+    (project / ".lanebench" / "baseline" / "lanebench-results.json").write_text("{}\n")
+    git_run(project, "add", "-f", ".lanebench")
+    git_run(project, "commit", "-qm", "committed by mistake")
+    git_run(project, "checkout", "-q", "feature")
+    assert not (project / ".lanebench").exists()  # git removed what that branch tracked
+    proc = lanebench("pr", "--lane", "docs", cwd=project)  # measures nothing, reads the baseline
+    assert proc.returncode == 0, proc.stderr
+    assert f"baseline: {(project / STORE).resolve()}" in proc.stdout.splitlines()
+
+
+def test_a_baseline_where_older_versions_kept_it_is_read_and_carried_forward(project: Path) -> None:
+    assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
+    old = project / ".lanebench" / "baseline" / "lanebench-results.json"
+    old.parent.mkdir(parents=True)
+    (project / STORE).rename(old)
+    proc = lanebench("pr", "--lane", "docs", cwd=project)
+    assert f"baseline: {old.resolve()} (where older versions kept it" in proc.stdout, proc.stdout
+    assert (project / ".lanebench" / ".gitignore").exists()  # the old folder stays out of git too
+    proc = lanebench("baseline", "-n", "3", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert f"(the older copy at {old.resolve()} is no longer read)" in proc.stdout
+    assert len(json.loads((project / STORE).read_text())["history"]) == 2  # carried over
+    assert old.exists()  # never deleted
+
+
 def test_local_baseline_carries_the_main_run_history_forward(project: Path) -> None:
     for _ in range(2):
         assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
-    stored = json.loads((project / ".lanebench" / "baseline" / "lanebench-results.json").read_text())
+    stored = json.loads((project / STORE).read_text())
     assert len(stored["history"]) == 2
 
 

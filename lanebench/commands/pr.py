@@ -17,9 +17,10 @@ change set comes from `git diff BASE...HEAD`: BASE is --base, else the --paired 
 else the branch a pull request would merge into (the remote's default branch,
 origin/HEAD, else origin/main, origin/master, main or master; the output says which),
 and when HEAD has no commits of its own on top of it, every benchmark runs. The
-baseline comes from the local baseline directory (.lanebench/baseline/ under the
-project root, written by `lanebench baseline`) or --baseline FILE. Reports (comment.md,
-summary.md, HTML, CSV, JSON) are written under --output-dir/report/.
+baseline comes from the local baseline `lanebench baseline` wrote (in the git
+directory, .git/lanebench/baseline/<project folder>/; outside git .lanebench/baseline/
+under the project root) or --baseline FILE. Reports (comment.md, summary.md, HTML, CSV,
+JSON) are written under --output-dir/report/.
 
 exit status:
   0 the gate passes (or the lane was skipped, or there is no baseline yet), 1 the gate
@@ -63,7 +64,7 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     )
     p.add_argument(
         "--baseline", type=Path, metavar="PATH",
-        help="baseline results file or directory (default: .lanebench/baseline/ in the project)",
+        help="baseline results file or directory (default: the one `lanebench baseline` stores)",
     )
     p.add_argument(
         "--results", type=Path, metavar="FILE",
@@ -100,6 +101,9 @@ def load_baseline(path: Path | None, root: Path) -> tuple[Any, str]:
     doc = store.load()
     if doc is None:
         return None, f"no baseline at {store.path}: create one with `lanebench baseline`"
+    if store.previous_path is not None:
+        return doc, (f"{store.previous_path} (where older versions kept it; the next "
+                     f"`lanebench baseline` stores it in {store.directory}/)")
     return doc, str(store.path)
 
 

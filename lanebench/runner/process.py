@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from lanebench.output_dir import make_output_dir
 from lanebench.runner import sampler, spawn_server, spawner, tree
 from lanebench.runner.interrupt import critical
 
@@ -186,7 +187,7 @@ def measure_once(
     """
     cwd = Path(cwd)
     if not log_dir.is_dir():
-        log_dir.mkdir(parents=True, exist_ok=True)
+        make_output_dir(log_dir)
     out_path = log_dir / f"{log_name}.stdout"
     err_path = log_dir / f"{log_name}.stderr"
     if not cwd.is_dir():
