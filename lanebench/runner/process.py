@@ -243,8 +243,10 @@ def _measure_spawned(
                     started = server.read_started()
                 if isinstance(started, spawner.StartFailed):
                     break
+                # The timeout counts from the spawn, as the wall time does: a spawner slow to
+                # answer on a busy machine must not cut the command's time short.
                 watch = sampler.new_watch(
-                    started.pid, sample_interval, timeout, sent_ns, reaper=server.pid
+                    started.pid, sample_interval, timeout, started.t0_ns, reaper=server.pid
                 )
             watch.tick()
             due_ns = watch.next_tick_ns
