@@ -25,6 +25,8 @@ import pytest
 from tests.github_fake import DEFAULT_REPO, DEFAULT_TOKEN, RemoteFakeGitHub, make_zip
 from tests.github_fake.state import not_accessible, secondary_rate_limit, server_error
 
+pytestmark = pytest.mark.slow  # the action's job as a real process against the fake GitHub server
+
 pytest_plugins = ["tests.github_fake.fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -124,6 +124,7 @@ def test_git_no_changes_gives_an_empty_complete_change_set(repo: Path) -> None:
     assert cs.files == () and cs.complete is True
 
 
+@pytest.mark.slow
 def test_git_more_than_3000_files(repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "big")
     for i in range(3200):
@@ -175,6 +176,7 @@ file_names = st.text(
 ).filter(lambda n: n not in (".", "..") and n.lower() != ".git" and len(n.encode()) < 200)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(file_names, min_size=1, max_size=6, unique_by=str.casefold))
 def test_any_file_name_comes_back_exactly(tmp_path_factory: pytest.TempPathFactory, names: list[str]) -> None:

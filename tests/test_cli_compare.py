@@ -221,6 +221,7 @@ def test_terminal_tables_show_brackets_in_names_as_written(
     assert "parse[fast]" in out and "x[bold]y[/bold]" in out
 
 
+@pytest.mark.slow
 def test_real_process_and_help(files: dict[str, Path], tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "lanebench", "compare", str(files["base"]), str(files["slow"]),

@@ -18,6 +18,8 @@ from lanebench.errors import ConfigError
 from lanebench.results import read_results
 from tests.helpers import cli_env
 
+pytestmark = pytest.mark.slow  # `lanebench run` subprocesses measuring real benchmarks
+
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 

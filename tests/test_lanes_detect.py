@@ -179,6 +179,7 @@ def test_pr_files_input(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 2 and "expected a JSON list of PR file entries, got dict" in err
 
 
+@pytest.mark.slow
 def test_cli_process_exit_code_for_a_shallow_clone(repo: Path, tmp_path: Path) -> None:
     commit_files(repo, {"src/app.py": "x = 4\n"}, "one")
     commit_files(repo, {"src/app.py": "x = 5\n"}, "two")

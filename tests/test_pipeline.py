@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # `lanebench` subprocesses measuring real benchmarks
+
 CONFIG = """\
 benchmarks:
   - name: quick

@@ -19,6 +19,8 @@ import pytest
 from lanebench.config import LaneSettings, config_from_dict
 from lanebench.runner import IterationRecord, measure_once, run_benchmarks, spawn_server, spawner
 
+pytestmark = pytest.mark.slow  # real commands and the spawner process
+
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 MiB = 1024 * 1024
