@@ -4,12 +4,12 @@ The local store is the default for the CLI: `lanebench/baseline/<project folder>
 the repository's git directory (`.git/`), where no checkout, `git add -A` or `git clean`
 reaches it and every worktree of the repository finds it; `.lanebench/baseline/` under the
 project root outside a git checkout (and where older versions kept it, still read). In the
-action, the baseline is the results file that a run on the
-main branch uploaded as an artifact; it is downloaded and extracted here with limits,
-because an artifact is input from outside: total and per-file size, number of entries,
-no absolute paths, no `..`, no symlinks or other special files. Anything wrong is one
-`BaselineError` line naming the artifact and the fix, never a traceback. No baseline at
-all is `None`: whether that is fine is the caller's decision.
+action, the baseline is the results file that a run on the main branch uploaded as an
+artifact; it is downloaded and extracted here with limits, because an artifact is input
+from outside: total and per-file size, number of entries, no absolute paths, no `..`, no
+symlinks or other special files. Anything wrong is one `BaselineError` line naming the
+artifact and the fix, never a traceback. No baseline at all is `None`: whether that is
+fine is the caller's decision.
 
 A baseline also carries the summaries of the last main-branch runs (`history`, see
 `append_history`), from which `compare` learns how much a run's medians move from one

@@ -124,7 +124,9 @@ def _carried_over(base: ResultsDocument | None, planned: Planned) -> BenchmarkRe
     """The baseline's samples stand in for a benchmark this change does not affect."""
     source = base.benchmark(planned.spec.name) if base is not None else None
     if source is None:
-        return _skipped(planned, "no changed file matches its paths, and there is no baseline to carry over")
+        return _skipped(
+            planned, "no changed file matches its paths, and there is no baseline to carry over"
+        )
     carried = copy.deepcopy(source)
     carried.status = "carried_over"
     carried.notes = [planned.reason]

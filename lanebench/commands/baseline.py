@@ -16,11 +16,12 @@ Measures every benchmark (a lane named `baseline` if the config has one, else th
 widest lane's max_iterations, fixed: a `max_iterations` under `defaults:` caps the
 built-in lanes, heavy included) and stores the results as the local baseline, which
 `lanebench pr` compares against: in a git checkout inside the git directory,
-.git/lanebench/baseline/<project folder>/lanebench-results.json, where no checkout, `git
-add -A` or `git clean` reaches it and every worktree finds it; outside git in
+.git/lanebench/baseline/<project folder>/lanebench-results.json, where no checkout,
+`git add -A` or `git clean` reaches it and every worktree finds it; outside git in
 .lanebench/baseline/ under the project root; or in --store DIR. Results and reports go
-to --output-dir, which keeps itself out of git with a .gitignore. On GitHub the action does the same on a push to
-the default branch and the workflow uploads the results directory as an artifact.
+to --output-dir, which keeps itself out of git with a .gitignore. On GitHub the action
+does the same on a push to the default branch and the workflow uploads the results
+directory as an artifact.
 
 examples:
   lanebench baseline --config examples/demo/.github/lanebench.yml

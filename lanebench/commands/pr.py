@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=make_progress(sys.stderr),
             comparison="paired" if args.paired else None,
-            paired_base=base,
+            paired_base=args.paired or base,  # --paired REF is measured, whatever --base says
         )
     )
     if result.comparison is not None and result.comparison.settings.get("comparison") == "paired":
