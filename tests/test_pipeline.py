@@ -183,6 +183,16 @@ def test_a_baseline_where_older_versions_kept_it_is_read_and_carried_forward(pro
     assert old.exists()  # never deleted
 
 
+def test_a_baseline_directory_named_on_the_command_line_is_used_as_given(project: Path) -> None:
+    proc = lanebench("baseline", "-n", "3", "--store", "shared/main", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    stored = project / "shared" / "main" / "lanebench-results.json"
+    assert f"baseline stored: {Path('shared/main/lanebench-results.json')}" in proc.stdout
+    assert stored.exists() and not (project / STORE).exists()
+    proc = lanebench("pr", "--lane", "docs", "--baseline", "shared/main", cwd=project)
+    assert "baseline: shared/main/lanebench-results.json" in proc.stdout.splitlines(), proc.stdout
+
+
 def test_local_baseline_carries_the_main_run_history_forward(project: Path) -> None:
     for _ in range(2):
         assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
