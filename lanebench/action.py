@@ -45,6 +45,7 @@ from lanebench.github import (
     GitHubPermissionError,
     truncate_text,
 )
+from lanebench.output_dir import make_output_dir
 
 if TYPE_CHECKING:
     from lanebench.changes import ChangeSet
@@ -427,7 +428,7 @@ class ActionRun:
             )
             return None, f"no artifact {name!r} from {branch} yet"
         self.baseline_run_id = fetched.artifact.run_id
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        make_output_dir(self.output_dir)
         shutil.copyfile(fetched.path, self.output_dir / "baseline-results.json")
         return fetched.document, fetched.describe()
 
@@ -572,10 +573,10 @@ class ActionRun:
         return self.client.upsert_comment(number, body, marker)
 
     def create_check(self, result: PipelineResult, head_sha: str) -> str:
-        from lanebench.report import render_summary, status_line
+        from lanebench.report import headline, render_summary
 
         conclusion = check_conclusion(result)
-        title = status_line(_read(result.reports.get("comment"))) or f"lanebench: {result.status}"
+        title = headline(result.context)
         run_url = self.context.run_url
         footer = f"\n\n[Full report in the job summary]({run_url})\n" if run_url else ""
         summary = _with_notes(_read(result.reports.get("summary")), self.notes)

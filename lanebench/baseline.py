@@ -1,12 +1,15 @@
 """Where baselines live: a local directory, or a workflow artifact on GitHub.
 
-The local store is the default for the CLI (`.lanebench/baseline/lanebench-results.json`
-under the project root). In the action, the baseline is the results file that a run on the
-main branch uploaded as an artifact; it is downloaded and extracted here with limits,
-because an artifact is input from outside: total and per-file size, number of entries,
-no absolute paths, no `..`, no symlinks or other special files. Anything wrong is one
-`BaselineError` line naming the artifact and the fix, never a traceback. No baseline at
-all is `None`: whether that is fine is the caller's decision.
+The local store is the default for the CLI: `lanebench/baseline/<project folder>/` inside
+the repository's git directory (`.git/`), where no checkout, `git add -A` or `git clean`
+reaches it and every worktree of the repository finds it; `.lanebench/baseline/` under the
+project root outside a git checkout (and where older versions kept it, still read). In the
+action, the baseline is the results file that a run on the main branch uploaded as an
+artifact; it is downloaded and extracted here with limits, because an artifact is input
+from outside: total and per-file size, number of entries, no absolute paths, no `..`, no
+symlinks or other special files. Anything wrong is one `BaselineError` line naming the
+artifact and the fix, never a traceback. No baseline at all is `None`: whether that is
+fine is the caller's decision.
 
 A baseline also carries the summaries of the last main-branch runs (`history`, see
 `append_history`), from which `compare` learns how much a run's medians move from one
@@ -31,13 +34,15 @@ from lanebench.calibration import calibration_of
 from lanebench.environment import MACHINE_KEYS
 from lanebench.errors import ResultsError
 from lanebench.locking import FileLock
+from lanebench.output_dir import make_output_dir
 from lanebench.results import ResultsDocument, read_results, write_results
 
 if TYPE_CHECKING:
     from lanebench.github import ArtifactInfo, GitHubClient
 
 RESULTS_FILENAME = "lanebench-results.json"
-DEFAULT_BASELINE_DIR = Path(".lanebench") / "baseline"
+DEFAULT_BASELINE_DIR = Path(".lanebench") / "baseline"  # under the project root, outside git
+GIT_BASELINE_DIR = Path("lanebench") / "baseline"  # under the git directory
 # Storing takes milliseconds; a store busy for longer is held by something stuck.
 STORE_WAIT_SECONDS = 60.0
 
@@ -50,24 +55,52 @@ class BaselineError(ResultsError):
 
 
 class LocalBaselineStore:
-    """A baseline results file kept in a directory (`lanebench-results.json` inside)."""
+    """A baseline results file kept in a directory (`lanebench-results.json` inside).
 
-    def __init__(self, directory: Path | str = DEFAULT_BASELINE_DIR) -> None:
+    `previous` is where an older version kept the same baseline: read while the directory
+    has none yet, never written, never deleted.
+    """
+
+    def __init__(self, directory: Path | str = DEFAULT_BASELINE_DIR, *,
+                 previous: Path | str | None = None) -> None:
         self.directory = Path(directory)
+        self.previous = Path(previous) if previous is not None else None
 
     @classmethod
     def in_project(cls, root: Path | str) -> LocalBaselineStore:
-        return cls(Path(root) / DEFAULT_BASELINE_DIR)
+        """The project's own store: in the git directory when the project is in a git
+        checkout (a branch switch, `git add -A` and `git clean -fdx` leave it alone, and
+        linked worktrees share it), else `.lanebench/baseline/` under the project root."""
+        from lanebench.changes import git_directories
+
+        root = Path(root).resolve()
+        legacy = root / DEFAULT_BASELINE_DIR
+        found = git_directories(root)
+        if found is None:
+            return cls(legacy)
+        top, common = found
+        return cls(common / GIT_BASELINE_DIR / root.relative_to(top.resolve()), previous=legacy)
 
     @property
     def path(self) -> Path:
         return self.directory / RESULTS_FILENAME
 
+    @property
+    def previous_path(self) -> Path | None:
+        """The older location's file while it is the one `load` reads, else None."""
+        if self.previous is None or self.path.exists():
+            return None
+        old = self.previous / RESULTS_FILENAME
+        return old if old.exists() else None
+
     def load(self) -> ResultsDocument | None:
         """The stored baseline, or None when there is none yet."""
-        if not self.path.exists():
+        source = self.previous_path or self.path
+        if not source.exists():
             return None
-        return read_results(self.path)
+        if source.parent == self.previous:
+            make_output_dir(source.parent)  # `.lanebench/` of an older version: out of git too
+        return read_results(source)
 
     def save(self, doc: ResultsDocument, *, keep: int | None = None) -> Path:
         """Store `doc` as the baseline (atomically: readers never see half a file).
@@ -82,6 +115,7 @@ class LocalBaselineStore:
             hint=f"try again when it is done, or store elsewhere with --store (waited up to "
             f"{STORE_WAIT_SECONDS:g} s)",
         )
+        make_output_dir(self.directory)
         with lock.acquire(wait=STORE_WAIT_SECONDS):
             if keep is not None:
                 doc = append_history(self.load(), doc, keep)

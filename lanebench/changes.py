@@ -387,3 +387,42 @@ def change_set_from_git(
         {"base": base, "head": head, "base_sha": base_sha, "head_sha": head_sha, "merge_base": merge_base},
         top,
     )
+
+
+def git_directories(path: Path | str) -> tuple[Path, Path] | None:
+    """The working tree's top folder and the repository's common git directory (`.git` of
+    the main checkout, shared by its linked worktrees) for `path`; None outside a git
+    checkout, or without git."""
+    if shutil.which("git") is None or not Path(path).is_dir():
+        return None
+    proc = _git(Path(path), "rev-parse", "--show-toplevel", "--git-common-dir", check=False)
+    lines = _decode(proc.stdout).splitlines()
+    if proc.returncode != 0 or len(lines) != 2:
+        return None  # not a repository, a bare one, or one git refuses to read
+    top = Path(lines[0])
+    return top, (Path(path) / lines[1]).resolve()  # git prints the common dir relative to `path`
+
+
+# Where a pull request from a local branch would go: the remote's default branch, as the
+# action's pull request has it, else the usual names of one.
+BASE_CANDIDATES = ("origin/main", "origin/master", "main", "master")
+
+
+def default_base(repo: Path | str) -> tuple[str | None, str]:
+    """The ref a local branch's changes are measured from when no base is named, and how it
+    was found: `origin/HEAD` (the remote's default branch, set by `git clone`), else the
+    first of origin/main, origin/master, main, master that exists. (None, why) when there
+    is none, or no git repository at all: then no change set is known."""
+    repo = Path(repo)
+    try:
+        _check_repo(repo)
+    except (ConfigError, ExternalError) as exc:
+        return None, exc.message
+    proc = _git(repo, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False)
+    if proc.returncode == 0 and proc.stdout.strip():
+        return proc.stdout.decode().strip(), "the remote's default branch, origin/HEAD"
+    for ref in BASE_CANDIDATES:
+        found = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        if found.returncode == 0:
+            return ref, "no origin/HEAD; the first found of " + ", ".join(BASE_CANDIDATES)
+    return None, "no origin/HEAD and none of " + ", ".join(BASE_CANDIDATES) + " exists"

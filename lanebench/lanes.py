@@ -461,6 +461,8 @@ PlanStatus = Literal["run", "skipped", "not in lane", "not affected"]
 class Planned:
     """Whether one benchmark runs in this change's lane, and why.
 
+    `reason` is said after the status (`not affected: <reason>`), so it never repeats it.
+
     `status` "not affected" means the benchmark's `paths` miss every changed file:
     the pipeline reuses the baseline samples ("carried over") instead of measuring.
     """
@@ -507,11 +509,11 @@ def plan_benchmarks(
     for spec in config.benchmarks:
         if not lane.run:
             plan.append(
-                Planned(spec, False, f"skipped ({decision.lane} lane): the lane runs no benchmarks", "skipped")
+                Planned(spec, False, f"the {decision.lane} lane runs no benchmarks", "skipped")
             )
         elif selected is not None and spec.name not in selected:
             plan.append(
-                Planned(spec, False, f"not in the {decision.lane} lane's benchmarks list", "not in lane")
+                Planned(spec, False, f"the {decision.lane} lane's benchmarks list leaves it out", "not in lane")
             )
         elif not spec.paths:
             plan.append(Planned(spec, True, "runs on every change (no `paths`)"))
@@ -532,7 +534,7 @@ def plan_benchmarks(
                     Planned(
                         spec,
                         False,
-                        "not affected: no changed file matches its paths; baseline carried over",
+                        "no changed file matches its paths; baseline carried over",
                         "not affected",
                     )
                 )

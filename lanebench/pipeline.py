@@ -20,6 +20,7 @@ from lanebench.config import Config, LaneSettings
 from lanebench.config.model import MAX_ITERATIONS, checked_override
 from lanebench.errors import ConfigError
 from lanebench.lanes import LaneDecision, Planned, decide_lane, plan_benchmarks
+from lanebench.output_dir import make_output_dir
 from lanebench.report import ReportContext, write_reports
 from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, read_results, write_results
 from lanebench.runner import Progress, run_benchmarks
@@ -125,7 +126,9 @@ def _carried_over(base: ResultsDocument | None, planned: Planned) -> BenchmarkRe
     """The baseline's samples stand in for a benchmark this change does not affect."""
     source = base.benchmark(planned.spec.name) if base is not None else None
     if source is None:
-        return _skipped(planned, planned.reason + "; no baseline to carry over")
+        return _skipped(
+            planned, "no changed file matches its paths, and there is no baseline to carry over"
+        )
     carried = copy.deepcopy(source)
     carried.status = "carried_over"
     carried.notes = [planned.reason]
@@ -168,7 +171,7 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
     lane = _with_iterations(decision.settings, request.iterations)
     plan = plan_benchmarks(config, decision, change_set)
     output_dir = request.output_dir
-    output_dir.mkdir(parents=True, exist_ok=True)
+    make_output_dir(output_dir)
     results_path = output_dir / RESULTS_FILE
     base = request.baseline
     run_info = copy.deepcopy(request.run_info)
@@ -285,13 +288,12 @@ def _check_head_covers(head: ResultsDocument, specs: list, path: Path) -> None:
 def _finish_skipped(
     request: PipelineRequest, decision: LaneDecision, plan: list[Planned], output_dir: Path
 ) -> PipelineResult:
-    reason = f"skipped ({decision.lane} lane): {decision.reason}"
     context = ReportContext(
         head=None,
         lane=decision.to_dict(),
         links=dict(request.links),
         skipped={p.spec.name: p.reason for p in plan},
-        skip_reason=reason,
+        skip_reason=decision.reason,  # the headline already says "skipped (<lane> lane)"
         key=request.report_key,
     )
     return _finish(decision, plan, context, output_dir, None, "skipped")
@@ -319,7 +321,7 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
     lane_name, lane = baseline_lane(config)
     lane = _with_iterations(lane, request.iterations)
     output_dir = request.output_dir
-    output_dir.mkdir(parents=True, exist_ok=True)
+    make_output_dir(output_dir)
     results_path = output_dir / RESULTS_FILE
     run_info = copy.deepcopy(request.run_info)
     run_info.lane = lane_name

@@ -26,6 +26,8 @@ import pytest
 from tests.github_fake import DEFAULT_REPO, DEFAULT_TOKEN, RemoteFakeGitHub, make_zip
 from tests.github_fake.state import not_accessible, secondary_rate_limit, server_error
 
+pytestmark = pytest.mark.slow  # the action's job as a real process against the fake GitHub server
+
 pytest_plugins = ["tests.github_fake.fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -425,6 +427,10 @@ def test_docs_only_pr_is_skipped_and_the_check_succeeds(fake: RemoteFakeGitHub, 
     assert run.outputs["results-path"] == ""
     (check,) = check_runs(fake)
     assert check["conclusion"] == "success"
+    # a check run's title is plain text: no Markdown escapes, the lane said once
+    assert check["title"] == (
+        "⏭️ skipped (docs lane) · all 2 changed files match (**/*.md 1, docs/** 1)"
+    )
     assert "No benchmarks ran" in fake.comments_on(PR_NUMBER)[0]["body"]
     # nothing to compare, so no baseline was even looked up
     assert fake.requests_for("actions/list-artifacts-for-repo") == []

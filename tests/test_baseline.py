@@ -6,6 +6,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,24 @@ def test_local_store_is_empty_then_round_trips(tmp_path: Path) -> None:
     loaded = store.load()
     assert loaded is not None and loaded.run.commit == "c0ffee"
     assert loaded.benchmark("startup").samples["wall"] == [0.10, 0.11, 0.12]
+
+
+def test_in_a_git_checkout_the_store_lives_in_the_git_directory_shared_by_worktrees(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "services" / "api").mkdir(parents=True)
+    (repo / "services" / "api" / "app.py").write_text("x = 1\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"],
+                 ["worktree", "add", "-q", str(tmp_path / "second"), "-b", "second"]):
+        subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
+    store = LocalBaselineStore.in_project(repo / "services" / "api")  # one store per project folder
+    assert store.path == repo.resolve() / ".git" / "lanebench" / "baseline" / "services" / "api" / RESULTS_FILENAME
+    store.save(results_doc("c0ffee"))
+    loaded = LocalBaselineStore.in_project(tmp_path / "second" / "services" / "api").load()
+    assert loaded is not None and loaded.run.commit == "c0ffee"  # the other worktree sees it
+    assert LocalBaselineStore.in_project(repo).load() is None  # the top project has its own
 
 
 def test_local_store_reports_a_truncated_file(tmp_path: Path) -> None:

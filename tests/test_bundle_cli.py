@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lanebench.bundle import BUNDLE_FILE, read_untrusted_bundle
 from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, write_results
+
+pytestmark = pytest.mark.slow  # `lanebench bundle` subprocesses
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WEBHOOKS = REPO_ROOT / "tests" / "fixtures" / "github" / "webhooks"

@@ -61,6 +61,7 @@ def row(comparison, metric: str = "wall"):
 LANE = LaneSettings()
 
 
+@pytest.mark.slow
 def test_lanebench_run_records_the_reference_workload(tmp_path: Path) -> None:
     config = tmp_path / ".github" / "lanebench.yml"
     config.parent.mkdir()

@@ -15,6 +15,7 @@ from lanebench.changes import (
     ChangeSet,
     change_set_from_git,
     change_set_from_pr_files,
+    default_base,
     label_names,
 )
 from lanebench.errors import EXIT_EXTERNAL, EXIT_USAGE, ConfigError, ExternalError
@@ -123,6 +124,7 @@ def test_git_no_changes_gives_an_empty_complete_change_set(repo: Path) -> None:
     assert cs.files == () and cs.complete is True
 
 
+@pytest.mark.slow
 def test_git_more_than_3000_files(repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "big")
     for i in range(3200):
@@ -174,6 +176,7 @@ file_names = st.text(
 ).filter(lambda n: n not in (".", "..") and n.lower() != ".git" and len(n.encode()) < 200)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(file_names, min_size=1, max_size=6, unique_by=str.casefold))
 def test_any_file_name_comes_back_exactly(tmp_path_factory: pytest.TempPathFactory, names: list[str]) -> None:
@@ -331,3 +334,31 @@ def test_bare_repository_works_without_a_root(repo: Path, tmp_path: Path) -> Non
     subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], env=GIT_ENV, check=True)
     cs = change_set_from_git(bare, "main", "feature")
     assert cs.paths == ["feature.py"] and cs.root is None
+
+
+def test_default_base_is_the_remotes_default_branch_then_the_usual_names(
+    repo: Path, tmp_path: Path
+) -> None:
+    git(repo, "branch", "-m", "main", "trunk")  # a default branch with an unusual name
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    git(clone, "checkout", "-q", "-b", "feature")
+    assert default_base(clone) == ("origin/trunk", "the remote's default branch, origin/HEAD")
+    git(clone, "remote", "set-head", "origin", "--delete")
+    git(clone, "branch", "-q", "master", "origin/trunk")
+    ref, how = default_base(clone)
+    assert ref == "master" and how.startswith("no origin/HEAD")
+    git(clone, "branch", "-q", "main", "origin/trunk")
+    assert default_base(clone)[0] == "main"  # main before master
+    git(repo, "branch", "-q", "main", "trunk")
+    git(clone, "fetch", "-q", "origin")
+    assert default_base(clone)[0] == "origin/main"  # the remote's before local branches
+    assert default_base(repo)[0] == "main"
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    git(alone, "init", "-q", "-b", "dev")
+    assert default_base(alone) == (None, "no origin/HEAD and none of origin/main, origin/master, main, master exists")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    ref, how = default_base(plain)
+    assert ref is None and "not a git repository" in how

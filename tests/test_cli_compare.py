@@ -203,6 +203,25 @@ def test_rich_table_on_a_terminal(files: dict[str, Path], tmp_path: Path, capsys
     assert "regression" in out and "render" in out
 
 
+def test_terminal_tables_show_brackets_in_names_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rich reads "[...]" as markup unless told otherwise: "parse[fast]" would print as "parse"
+    monkeypatch.setenv("COLUMNS", "200")  # no wrapping inside a name
+    base = results(tmp_path / "base.json", {"parse[fast]": 1.0, "x[bold]y[/bold]": 1.0}, 1)
+    head = results(tmp_path / "head.json", {"parse[fast]": 1.0, "x[bold]y[/bold]": 1.0}, 11)
+    run_cli([base, head, "-o", tmp_path / "c.json"], capsys)
+    print_comparison(read_comparison(tmp_path / "c.json"), tty=True)
+    out = capsys.readouterr().out
+    assert "parse[fast]" in out and "x[bold]y[/bold]" in out
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["show", str(head)]) == 0
+    out = capsys.readouterr().out
+    assert "┃" in out or "│" in out  # the rich table
+    assert "parse[fast]" in out and "x[bold]y[/bold]" in out
+
+
+@pytest.mark.slow
 def test_real_process_and_help(files: dict[str, Path], tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "lanebench", "compare", str(files["base"]), str(files["slow"]),

@@ -18,6 +18,8 @@ from lanebench.errors import ConfigError
 from lanebench.results import read_results
 from tests.helpers import cli_env
 
+pytestmark = pytest.mark.slow  # `lanebench run` subprocesses measuring real benchmarks
+
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
@@ -179,6 +181,8 @@ def test_demo_project_runs_and_shows(tmp_path: Path) -> None:
     assert doc.benchmark("file-io").samples["write_chars"][0] >= 16 * 1024 * 1024
     assert doc.run.lane == "standard"
     assert doc.run.commit is not None  # the repository is a git checkout
+    # the command logs lanebench keeps beside the results stay out of the user's git
+    assert (tmp_path / ".lanebench" / ".gitignore").read_text().splitlines()[-1] == "*"
     shown = lanebench("show", "demo.json", "--metric", "wall", "--metric", "tree_rss", cwd=tmp_path)
     assert shown.returncode == 0
     lines = shown.stdout.splitlines()

@@ -11,6 +11,7 @@ import pytest
 
 from lanebench.config import (
     ConfigError,
+    builtin_config,
     config_from_dict,
     json_schema,
     load_config,
@@ -40,6 +41,29 @@ def test_minimal_config_gets_default_lanes(tmp_path: Path) -> None:
     assert cfg.lanes["heavy"].budget == 1200.0
     assert cfg.lanes["standard"].budget == 900.0
     assert cfg.root == tmp_path.resolve()
+
+
+def test_defaults_win_over_the_built_in_lanes_values() -> None:
+    from lanebench.pipeline import baseline_lane
+
+    one = [{"name": "a", "command": ["true"]}]
+    cfg = config_from_dict({"benchmarks": one, "defaults": {"max_iterations": 20, "budget": "8min"}})
+    assert {n: (lane.max_iterations, lane.budget) for n, lane in cfg.lanes.items()} == {
+        "docs": (20, 480.0), "heavy": (20, 480.0), "standard": (20, 480.0)
+    }
+    assert cfg.lanes["heavy"].min_iterations == 15  # not written by the user: still heavy's
+    assert cfg.lanes["docs"].run is False  # a lane's `run` is what makes it the docs lane
+    name, lane = baseline_lane(cfg)  # `lanebench baseline` and the action's baseline job
+    assert (name, lane.min_iterations, lane.max_iterations) == ("baseline", 20, 20)
+    # a built-in bound never contradicts the user's other one
+    low = config_from_dict({"benchmarks": one, "defaults": {"max_iterations": 12}})
+    assert (low.lanes["heavy"].min_iterations, low.lanes["heavy"].max_iterations) == (12, 12)
+    # asking for the built-in heavy lane's values anyway: `extend: heavy`
+    own = config_from_dict({
+        "benchmarks": one, "defaults": {"max_iterations": 20},
+        "lanes": {"heavy": {"extend": "heavy", "when": {"min_files": 6}}, "standard": {}},
+    })
+    assert (own.lanes["heavy"].max_iterations, own.lanes["standard"].max_iterations) == (60, 20)
 
 
 def test_durations_sizes_percentages_are_typed(tmp_path: Path) -> None:
@@ -138,3 +162,11 @@ def test_cli_validate_exit_code_2_on_bad_config(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert 'benchmarks[0].timeout: expected a duration like "90s", got "fast"' in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_builtin_config_has_the_lanes_a_config_without_lanes_gets(tmp_path: Path) -> None:
+    loaded = config_from_dict({"benchmarks": [{"name": "a", "command": ["true"]}]})
+    builtin = builtin_config(tmp_path)
+    assert builtin.lanes == loaded.lanes
+    assert (builtin.docs_patterns, builtin.label_prefix) == (loaded.docs_patterns, loaded.label_prefix)
+    assert builtin.benchmarks == [] and builtin.path is None and builtin.root == tmp_path.resolve()

@@ -164,11 +164,3 @@ def test_quoted_messages_exist_in_the_code() -> None:
         assert chunks, f"no quotable message in: {bullet[:80]}"
         for chunk in chunks:
             assert any(chunk in s for s in constants), f"not in the code: {chunk!r}"
-
-
-@pytest.mark.parametrize("doc", [ACTION_DOC, FORK_DOC, WORKFLOWS_DOC])
-def test_docs_link_to_files_that_exist(doc: Path) -> None:
-    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
-        if target.startswith("http"):
-            continue
-        assert (doc.parent / target).exists(), f"{doc.name}: broken link {target}"

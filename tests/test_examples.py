@@ -230,6 +230,7 @@ def pr_checkout(tmp_path: Path) -> tuple[Path, str]:
     return checkout, git(checkout, "rev-parse", "HEAD")
 
 
+@pytest.mark.slow
 def test_fork_safe_measure_job_produces_a_bundle_the_report_side_accepts(
     tmp_path: Path, pr_checkout: tuple[Path, str]
 ) -> None:

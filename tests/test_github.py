@@ -67,6 +67,7 @@ def test_pull_request_files_are_paginated_100_at_a_time(fake_github: FakeGitHub,
                                            {"per_page": "100", "page": "3"}]
 
 
+@pytest.mark.slow
 def test_pull_request_with_more_than_3000_files_is_truncated(fake_github: FakeGitHub,
                                                              client: GitHubClient) -> None:
     fake_github.add_pull(6, files=3001)
@@ -260,6 +261,7 @@ def test_secondary_rate_limit_waits_for_retry_after(fake_github: FakeGitHub, cli
     assert [r["status"] for r in fake_github.requests_for("pulls/list-files")] == [403, 200]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [403, 429])
 def test_primary_rate_limit_waits_for_the_reset(fake_github: FakeGitHub, client: GitHubClient,
                                                 status: int) -> None:
@@ -282,6 +284,7 @@ def test_rate_limit_longer_than_the_budget_fails_at_once(fake_github: FakeGitHub
     assert "asked to wait 600s" in str(err.value) and "retry budget of 5s" in str(err.value)
 
 
+@pytest.mark.slow
 def test_persistent_5xx_gives_up_within_the_budget(fake_github: FakeGitHub) -> None:
     client = make_client(fake_github, max_retry_seconds=3)
     fake_github.add_pull(5)

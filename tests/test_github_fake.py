@@ -180,6 +180,7 @@ def test_seeding_from_a_real_webhook_payload(fake_github: FakeGitHub) -> None:
     assert info.from_fork is False
 
 
+@pytest.mark.slow
 def test_standalone_process_serves_and_exposes_state() -> None:
     remote = start_fake_github_process()
     try:

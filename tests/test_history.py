@@ -98,6 +98,7 @@ def test_history_survives_a_write_and_read(tmp_path: Path) -> None:
     assert [e["commit"] for e in history_of(back)] == ["a", "b"]
 
 
+@pytest.mark.slow
 def test_measure_baseline_carries_the_previous_history(tmp_path: Path) -> None:
     config = config_from_dict({
         "benchmarks": [{"name": "b", "command": [sys.executable, "-c", "pass"]}],
@@ -231,6 +232,7 @@ def false_verdict_share(trials: int, seed: int, *, defences: bool, change: float
     return any_false / trials, detected / trials
 
 
+@pytest.mark.slow
 def test_simulated_runner_noise_false_alarms_stay_within_alpha_with_history() -> None:
     trials = 200
     share, _ = false_verdict_share(trials, seed=20, defences=True)
@@ -240,6 +242,7 @@ def test_simulated_runner_noise_false_alarms_stay_within_alpha_with_history() ->
     assert undefended > 0.5, undefended  # the same runners without the defences: mostly alarms
 
 
+@pytest.mark.slow
 def test_simulated_real_change_on_a_tracking_benchmark_is_still_found() -> None:
     share, detected = false_verdict_share(60, seed=22, defences=True, change=1.3)
     assert detected >= 0.9, detected

@@ -86,7 +86,17 @@ def test_docs_only_branch_explained(repo: Path, capsys: pytest.CaptureFixture[st
     assert "-> docs      matched" in out
     assert "     when[0] all_match: yes — all 2 changed files match (**/*.md 1, docs/** 1)" in out
     assert "   heavy     not evaluated: an earlier lane (docs) matched" in out
-    assert "  parser  skipped: skipped (docs lane): the lane runs no benchmarks" in out
+    assert "  parser  skipped: the docs lane runs no benchmarks" in out
+    assert "skipped: skipped" not in out
+
+
+def test_explain_says_each_benchmarks_status_once(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    commit_files(repo, {"src/app.py": "x = 2\n"}, "code")
+    code, out, _ = detect(capsys, "--base", "main", "--explain")
+    assert code == 0
+    assert "  parser  not affected: no changed file matches its paths; baseline carried over" in out
+    assert "  e2e     run: runs on every change (no `paths`)" in out
+    assert "not affected: not affected" not in out
 
 
 def test_json_has_trace_and_plan(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,6 +138,30 @@ def test_errors_are_one_line_with_exit_codes(repo: Path, tmp_path: Path, capsys:
     assert code == 2 and "lanes.only: the last lane is the fallback and must have no `when`" in err
 
 
+def test_a_project_without_a_config_gets_the_built_in_lanes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "plain"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    commit_files(root, {"src/app.py": "x = 1\n"}, "base")
+    commit_files(root, {"README.md": "# App\n"}, "docs")
+    monkeypatch.chdir(root)
+    code, out, err = detect(capsys, "--base", "HEAD~1", "--explain")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "lane: docs — the changed file matches (**/*.md 1)"
+    assert lines[1].startswith("config: no .github/lanebench.yml in the current folder, so the built-in lanes")
+    assert "-> docs      matched" in out and out.rstrip().endswith("benchmarks: none configured")
+    commit_files(root, {"pyproject.toml": "[project]\n"}, "manifest")
+    code, out, _ = detect(capsys, "--base", "HEAD~1", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["lane"] == "heavy" and data["config"] is None and data["plan"] == []
+    # a config named on the command line must exist
+    code, _, err = detect(capsys, "--base", "HEAD~1", "--config", "missing.yml")
+    assert code == 2 and "missing.yml: config file not found" in err
+
+
 def test_pr_files_input(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     entries = [
         {"filename": f"src/parser/m{i}.py", "status": "modified", "additions": 1, "deletions": 1, "changes": 2}
@@ -145,6 +179,7 @@ def test_pr_files_input(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 2 and "expected a JSON list of PR file entries, got dict" in err
 
 
+@pytest.mark.slow
 def test_cli_process_exit_code_for_a_shallow_clone(repo: Path, tmp_path: Path) -> None:
     commit_files(repo, {"src/app.py": "x = 4\n"}, "one")
     commit_files(repo, {"src/app.py": "x = 5\n"}, "two")

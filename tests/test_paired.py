@@ -87,6 +87,7 @@ def verdicts(comparison: dict) -> dict[tuple[str, str], str]:
     return {(m["benchmark"], m["metric"]): m["verdict"] for m in comparison["metrics"]}
 
 
+@pytest.mark.slow
 def test_paired_run_finds_a_10ms_regression_and_removes_its_worktree(repo: Path) -> None:
     proc = lanebench("run", "--paired", "main", "-o", "paired.json", cwd=repo)
     assert proc.returncode == 0, proc.stderr
@@ -122,6 +123,7 @@ def test_paired_run_finds_a_10ms_regression_and_removes_its_worktree(repo: Path)
     assert "paired with main" in judged.stdout
 
 
+@pytest.mark.slow
 def test_pr_paired_measures_and_judges_in_one_go(repo: Path) -> None:
     proc = lanebench("pr", "--paired", "main", "--lane", "standard", cwd=repo)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -131,19 +133,25 @@ def test_pr_paired_measures_and_judges_in_one_go(repo: Path) -> None:
     assert len(worktrees(repo)) == 1
 
 
+@pytest.mark.slow
 def test_lane_setting_paired_uses_the_base_ref(repo: Path) -> None:
     config = repo / ".github" / "lanebench.yml"
     config.write_text(config.read_text() + "  comparison: paired\n")
     git(repo, "commit", "-qam", "paired lane")
-    proc = lanebench("pr", "--base", "main", "--lane", "standard", cwd=repo)
+    # no --base: the base is found as a pull request would have it (here: main)
+    proc = lanebench("pr", "--lane", "standard", cwd=repo)
     assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "base: main (no origin/HEAD" in proc.stdout
     comparison = json.loads((repo / "lanebench-results" / "report" / "comparison.json").read_text())
     assert comparison["settings"]["comparison"] == "paired"
+    assert comparison["head_run"]["paired"]["base_ref"] == "main"
+    git(repo, "branch", "-m", "main", "trunk")  # no branch a base can be guessed from
     missing = lanebench("pr", "--lane", "standard", cwd=repo)
     assert missing.returncode == 2
     assert "compares paired, but no base commit is known" in missing.stderr
 
 
+@pytest.mark.slow
 def test_failing_setup_is_one_line_and_leaves_no_worktree(repo: Path) -> None:
     config = repo / ".github" / "lanebench.yml"
     config.write_text(config.read_text() + 'setup: "echo broken >&2; exit 3"\n')
@@ -154,6 +162,7 @@ def test_failing_setup_is_one_line_and_leaves_no_worktree(repo: Path) -> None:
     assert len(worktrees(repo)) == 1
 
 
+@pytest.mark.slow
 def test_setup_runs_in_each_tree(repo: Path) -> None:
     config = repo / ".github" / "lanebench.yml"
     config.write_text(config.read_text() + 'setup: "git rev-parse HEAD > setup-ran.txt"\n')
@@ -164,6 +173,7 @@ def test_setup_runs_in_each_tree(repo: Path) -> None:
     assert read_results(repo / "paired.json").run.extra["paired"]["setup"] is True
 
 
+@pytest.mark.slow
 def test_unknown_ref_says_how_to_fix(repo: Path) -> None:
     proc = lanebench("run", "--paired", "no-such-branch", cwd=repo)
     assert proc.returncode == 2
@@ -171,6 +181,7 @@ def test_unknown_ref_says_how_to_fix(repo: Path) -> None:
     assert "fetch-depth: 0" in proc.stderr
 
 
+@pytest.mark.slow
 def test_benchmark_new_in_head_is_measured_alone_and_not_compared(repo: Path) -> None:
     config = repo / ".github" / "lanebench.yml"
     config.write_text(config.read_text().replace(
@@ -193,6 +204,7 @@ def test_benchmark_new_in_head_is_measured_alone_and_not_compared(repo: Path) ->
     assert verdicts(comparison)[("fresh", "wall")] == "no baseline"
 
 
+@pytest.mark.slow
 def test_sigterm_removes_the_worktree_and_writes_partial_results(repo: Path) -> None:
     (repo / "bench" / "sleepy.sh").write_text(SLEEP.format(0.5))
     git(repo, "commit", "-qam", "slow")
@@ -230,16 +242,27 @@ def test_exact_null_distribution_matches_scipy() -> None:
         assert ours == pytest.approx(theirs, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_signed_rank_p_with_ties_and_zeros_is_scipys_exact_permutation_p() -> None:
     # up to 13 differences scipy enumerates every sign flip when there are ties: the exact
     # answer; without ties its exact method. Ours must give both, at any n up to 50.
+    # Each n from 3 to 13 once (scipy's enumeration costs 2^n), and the tie and zero
+    # patterns by name: all tied, zeros with tied signs, one difference left, the most ties.
     rng = np.random.default_rng(4)
-    for _ in range(100):
-        d = np.round(rng.normal(0.3, 1.0, int(rng.integers(3, 14))), 1)  # ties and zeros
-        if np.all(d == 0):
-            continue
+    cases = [np.round(rng.normal(0.3, 1.0, n), 1) for n in range(3, 13)]  # 13: the last one
+    cases += [np.array(d) for d in (
+        [0.5, 0.5, 0.5],
+        [0.0, 0.0, 0.4, -0.4, 0.4],
+        [0.0, 0.0, 0.0, 0.0, 0.3],
+        [0.0, 0.1, -0.1, 0.1, 0.2, 0.2, -0.2, 0.3, 0.3, 0.3, -0.5, 0.5, 1.0],
+    )]
+    with_ties = [d for d in cases if len(set(np.abs(d[d != 0]))) < np.count_nonzero(d)]
+    assert {len(d) for d in cases} == set(range(3, 14))
+    assert any((d == 0).any() for d in with_ties) and any(not (d == 0).any() for d in with_ties)
+    assert any(len(set(np.abs(d))) == len(d) for d in cases)  # and no ties at all
+    for d in cases:
         expected = sps.wilcoxon(d, zero_method="wilcox", method="auto").pvalue
-        assert signed_rank_p(d) == pytest.approx(expected, rel=1e-9)
+        assert signed_rank_p(d) == pytest.approx(expected, rel=1e-9), d
     for n in (14, 30, 50):
         d = rng.normal(0.3, 1.0, n)
         assert signed_rank_p(d) == pytest.approx(sps.wilcoxon(d, method="exact").pvalue, rel=1e-9)
@@ -295,6 +318,7 @@ def adaptive_run(repo: Path, max_pairs: int, budget: str) -> BenchmarkResult:
     return bench
 
 
+@pytest.mark.slow
 def test_undecided_benchmark_gets_more_pairs_up_to_the_maximum(repo: Path) -> None:
     # 4-8 pairs can never reach a significant signed-rank p across 5 metrics: stage 2 runs
     # to max_iterations, and the file records the plan compare must spend α by
@@ -312,6 +336,7 @@ def test_undecided_benchmark_gets_more_pairs_up_to_the_maximum(repo: Path) -> No
     assert "look 4 of 4 at n = 8" in json.dumps(comparison)
 
 
+@pytest.mark.slow
 def test_more_pairs_stop_at_the_lane_budget(repo: Path) -> None:
     # a pair costs about 0.11 s: the first 4 pairs and their warmup leave room for about 7
     # more in 1.5 s, before the second look (16 pairs) could stop the benchmark, and far
@@ -355,6 +380,7 @@ def test_paired_stopper_stops_clear_and_hopeless_cases_at_the_first_look_only() 
     assert patient.history["b"][-1][1]["wall"] == "inconclusive"
 
 
+@pytest.mark.slow
 def test_paired_stopper_keeps_false_alarms_within_alpha_over_its_looks() -> None:
     # A/A, noise at the threshold's size: stopping at the first decided look must not turn
     # four chances into four times α (seeded; 300 trials, 6 comparisons each)

@@ -105,6 +105,7 @@ def test_write_reports_for_head_only_and_skipped_runs(tmp_path: Path) -> None:
     assert set(write_reports(docs_skipped_context(), tmp_path / "s")) == {"comment", "summary", "html"}
 
 
+@pytest.mark.slow
 def test_cli_all_formats_from_results_files(results: tuple[Path, Path], tmp_path: Path) -> None:
     base, head = results
     out = tmp_path / "report"
@@ -125,6 +126,7 @@ def test_cli_all_formats_from_results_files(results: tuple[Path, Path], tmp_path
     }
 
 
+@pytest.mark.slow
 def test_cli_head_only_prints_the_comment(results: tuple[Path, Path], tmp_path: Path) -> None:
     _, head = results
     proc = lanebench("report", str(head), cwd=tmp_path)
@@ -133,6 +135,7 @@ def test_cli_head_only_prints_the_comment(results: tuple[Path, Path], tmp_path: 
     assert proc.stdout.rstrip().endswith(COMMENT_MARKER)
 
 
+@pytest.mark.slow
 def test_cli_json_without_baseline_is_one_clear_error(results: tuple[Path, Path], tmp_path: Path) -> None:
     _, head = results
     proc = lanebench("report", str(head), "--format", "json", cwd=tmp_path)
@@ -141,18 +144,21 @@ def test_cli_json_without_baseline_is_one_clear_error(results: tuple[Path, Path]
     assert "no baseline" in proc.stderr and "give a baseline results file" in proc.stderr
 
 
+@pytest.mark.slow
 def test_cli_missing_file_is_one_clear_error(tmp_path: Path) -> None:
     proc = lanebench("report", "nope.json", "--format", "html", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "lanebench: error: nope.json: results file not found"
 
 
+@pytest.mark.slow
 def test_cli_demo_writes_html(tmp_path: Path) -> None:
     proc = lanebench("report", "--demo", "--format", "html", "--output", "demo.html", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "demo.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+@pytest.mark.slow
 def test_cli_lane_decision_is_shown(results: tuple[Path, Path], tmp_path: Path) -> None:
     base, head = results
     decision = {"lane": "heavy", "reasons": ["7 code files changed (threshold 6)"], "trace": []}

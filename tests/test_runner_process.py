@@ -18,6 +18,8 @@ from lanebench.config import BenchmarkSpec
 from lanebench.runner import benchmark_environment, measure_once, spawner
 from lanebench.runner.process import STDERR_TAIL_BYTES
 
+pytestmark = pytest.mark.slow  # real commands measured
+
 MB = 1000 * 1000
 PY = sys.executable
 

@@ -16,6 +16,8 @@ from lanebench.results import RunInfo, read_results
 from lanebench.runner import run_benchmarks
 from lanebench.runner.progress import GitHubProgress, PlainProgress, RichProgress, make_progress
 
+pytestmark = pytest.mark.slow  # real commands measured
+
 PY = sys.executable
 
 

@@ -12,11 +12,14 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lanebench.config import LaneSettings, config_from_dict
 from lanebench.runner import IterationRecord, measure_once, run_benchmarks, spawn_server, spawner
+
+pytestmark = pytest.mark.slow  # real commands and the spawner process
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -237,12 +240,32 @@ def signal_report(tmp_path: Path) -> list[str]:
     return measure(tmp_path, [PY, "-c", SIGNALS]).stdout_path.read_text().split("\n")[:2]
 
 
-def test_commands_get_the_signal_dispositions_a_direct_spawn_gives(tmp_path: Path) -> None:
-    handlers, ignored = signal_report(tmp_path)
-    spawner.use_spawner(False)
-    direct_handlers, direct_ignored = signal_report(tmp_path)
-    assert handlers == direct_handlers
-    assert "default_int_handler" in handlers  # SIGINT is not ignored in the command
+@pytest.mark.parametrize(
+    ("parent", "expected"),
+    [
+        # lanebench started normally: the spawner's own SIG_IGN must not reach the command
+        ((signal.default_int_handler, signal.SIG_DFL), (signal.default_int_handler, signal.SIG_DFL)),
+        # lanebench started with SIGINT/SIGTERM ignored (`nohup`, a shell's `cmd &`): a
+        # direct spawn passes that on, and so must the spawner
+        ((signal.SIG_IGN, signal.SIG_IGN), (signal.SIG_IGN, signal.SIG_IGN)),
+    ],
+    ids=["handled", "ignored"],
+)
+def test_commands_get_the_signal_dispositions_a_direct_spawn_gives(
+    tmp_path: Path, parent: tuple[Any, Any], expected: tuple[Any, Any]
+) -> None:
+    # Set here, not inherited from however pytest was started, and before the spawner starts.
+    spawner.stop()
+    before = signal.signal(signal.SIGINT, parent[0]), signal.signal(signal.SIGTERM, parent[1])
+    try:
+        handlers, ignored = signal_report(tmp_path)
+        spawner.use_spawner(False)
+        direct_handlers, direct_ignored = signal_report(tmp_path)
+    finally:
+        spawner.stop()
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
+    assert handlers == direct_handlers == " ".join(map(str, expected))  # as SIGNALS prints them
     # the standard signals 1-31; glibc's posix_spawn leaves its two internal real-time
     # signals (32, 33) ignored, which the new program's libc takes over when it uses them
     standard = (1 << 31) - 1

@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from lanebench.cli import main
 from lanebench.results import BenchmarkResult, Failure, ResultsDocument, RunInfo, write_results
+
+pytestmark = pytest.mark.slow  # `lanebench check` subprocesses
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {"cpu_model": "Test CPU", "cpu_count": 2, "machine": "x86_64"}
@@ -152,9 +156,20 @@ def test_failed_iterations_break_the_default_rule(tmp_path: Path) -> None:
     assert "[failures <= 0] build: 2 of 22 iterations failed (9%; exit code 2 ×2)" in proc.stdout
 
 
-def test_input_errors_exit_2_with_one_line(tmp_path: Path) -> None:
+def check_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`lanebench check` in this process: the same entry point without a new interpreter,
+    for answers that need no measuring."""
+    code = main(["check", *args])
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["lanebench", "check", *args], code, out, err)
+
+
+def test_input_errors_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # restored afterwards
     base = write_run(tmp_path / "base.json", 1.0)
-    missing = check(tmp_path, str(base), "nope.json")
+    missing = check_here(capsys, str(base), "nope.json")
     assert missing.returncode == 2
     assert missing.stderr.strip() == "lanebench: error: nope.json: results file not found"
 
@@ -164,16 +179,16 @@ def test_input_errors_exit_2_with_one_line(tmp_path: Path) -> None:
         "defaults:\n  sla: [{rule: \"wall.p95 <= 1s\", benchmarks: [biuld]}]\n",
         encoding="utf-8",
     )
-    typo = check(tmp_path, str(base), str(base), "--config", str(cfg))
+    typo = check_here(capsys, str(base), str(base), "--config", str(cfg))
     assert typo.returncode == 2
     assert 'lanes.standard.sla[0].benchmarks: "biuld" matches no benchmark (known: build)' in typo.stderr
 
-    lane = check(tmp_path, str(base), str(base), "--config", str(cfg), "--lane", "fast")
+    lane = check_here(capsys, str(base), str(base), "--config", str(cfg), "--lane", "fast")
     assert lane.returncode == 2
     assert 'unknown lane "fast"' in lane.stderr and "docs, heavy, standard" in lane.stderr
 
     cfg.write_text("benchmarks: [{name: build, command: [\"true\"]}]\ndefaults:\n  sla: [\"wall.p95 < soon\"]\n")
-    bad = check(tmp_path, str(base), str(base), "--config", str(cfg))
+    bad = check_here(capsys, str(base), str(base), "--config", str(cfg))
     assert bad.returncode == 2
     assert 'defaults.sla[0]: expected a rule like "wall.p95 <= 2s", got "wall.p95 < soon"' in bad.stderr
 

@@ -17,6 +17,8 @@ from lanebench.config.model import LaneSettings, StatsSettings
 from lanebench.stats import compare, mann_whitney, sequential_stopper
 from lanebench.stats.simulate import timings, wall_results
 
+pytestmark = pytest.mark.slow  # simulations of thousands of comparisons
+
 K = 20  # benchmarks per virtual run
 ALPHA = 0.05
 

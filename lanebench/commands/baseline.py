@@ -13,10 +13,15 @@ ORDER = 6
 
 EPILOG = """\
 Measures every benchmark (a lane named `baseline` if the config has one, else the
-widest lane's max_iterations, fixed) and stores the results as the local baseline
-(.lanebench/baseline/lanebench-results.json under the project root, or --store DIR),
-which `lanebench pr` compares against. On GitHub the action does the same on a push to
-the default branch and the workflow uploads the results directory as an artifact.
+widest lane's max_iterations, fixed: a `max_iterations` under `defaults:` caps the
+built-in lanes, heavy included) and stores the results as the local baseline, which
+`lanebench pr` compares against: in a git checkout inside the git directory,
+.git/lanebench/baseline/<project folder>/lanebench-results.json, where no checkout,
+`git add -A` or `git clean` reaches it and every worktree finds it; outside git in
+.lanebench/baseline/ under the project root; or in --store DIR. Results and reports go
+to --output-dir, which keeps itself out of git with a .gitignore. On GitHub the action
+does the same on a push to the default branch and the workflow uploads the results
+directory as an artifact.
 
 examples:
   lanebench baseline --config examples/demo/.github/lanebench.yml
@@ -34,7 +39,8 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     )
     add_common_arguments(p)
     p.add_argument("--store", type=Path, metavar="DIR",
-                   help="baseline directory (default: .lanebench/baseline/ in the project)")
+                   help="baseline directory (default: .git/lanebench/baseline/<project folder>/, "
+                   "or .lanebench/baseline/ in a project outside git)")
     p.add_argument("--no-store", action="store_true", help="write the results only to --output-dir")
     p.set_defaults(func=run)
 
@@ -48,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     check_common_arguments(args)
     config = load_config(args.config)
     store = LocalBaselineStore(args.store) if args.store else LocalBaselineStore.in_project(config.root)
+    older_copy = store.previous_path  # where an older version kept it, while it is the one read
     result = measure_baseline(
         PipelineRequest(
             config=config,
@@ -63,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"results: {result.results_path}")
     if not args.no_store:
         keep = baseline_lane(config)[1].history.keep
-        print(f"baseline stored: {store.save(result.head, keep=keep)}")
+        moved = f" (the older copy at {older_copy} is no longer read)" if older_copy else ""
+        print(f"baseline stored: {store.save(result.head, keep=keep)}{moved}")
     failed = [b.name for b in result.head.benchmarks if b.status in ("failed", "timeout")]
     if failed:
         print(f"failed benchmarks: {', '.join(failed)}", file=sys.stderr)

@@ -230,13 +230,15 @@ def print_comparison(comparison: Any, *, tty: bool) -> None:
     if tty:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_header=True, header_style="bold")
         for i, h in enumerate(HEADERS):
             table.add_column(h, justify="right" if 2 <= i <= 6 else "left")
         for row in rows:
-            style = VERDICT_STYLE.get(row[-1], "")
-            table.add_row(*row[:-1], f"[{style}]{row[-1]}[/]" if style else row[-1])
+            # Text, not strings: rich would read "[...]" in a benchmark name as its markup
+            cells = [Text(cell) for cell in row[:-1]]
+            table.add_row(*cells, Text(row[-1], style=VERDICT_STYLE.get(row[-1], "")))
         console = Console()
         console.print(table)
         for line in notes(comparison):

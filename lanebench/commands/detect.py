@@ -16,7 +16,8 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         help="decide the lane of a change (docs, standard, heavy, or your own)",
         formatter_class=formatter,
         description="Decide the lane of the change from BASE to HEAD the way a pull request\n"
-        "sees it (the files changed since the merge base), using the config's lanes.\n"
+        "sees it (the files changed since the merge base), using the config's lanes\n"
+        "(the built-in docs, heavy and standard lanes when there is no config file).\n"
         "Prints the lane and the main reason; --explain shows every lane's conditions\n"
         "and which benchmarks the lane would run (see docs/lanes.md).\n"
         "Exit 0; 2 for a bad config, ref or lane name; 3 when git fails.",
@@ -35,7 +36,10 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         help="a JSON list of GitHub PR files API entries instead of a git diff",
     )
     p.add_argument("--head", default="HEAD", metavar="REF", help="the change's tip (default: HEAD)")
-    p.add_argument("--config", type=Path, metavar="PATH", help="config file (default: .github/lanebench.yml)")
+    p.add_argument(
+        "--config", type=Path, metavar="PATH",
+        help="config file (default: .github/lanebench.yml if it exists, else the built-in lanes)",
+    )
     p.add_argument(
         "--repo", type=Path, metavar="DIR", help="git checkout (default: the config's project root)"
     )
@@ -63,10 +67,14 @@ def _pr_files(path: Path) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     from lanebench.changes import change_set_from_git, change_set_from_pr_files
-    from lanebench.config import load_config
+    from lanebench.commands._lane import optional_config
+    from lanebench.config import DEFAULT_CONFIG_PATH, builtin_config
     from lanebench.lanes import decide_lane, plan_benchmarks
 
-    config = load_config(args.config)
+    # The built-in lanes need no benchmarks, so a project without a config still gets a lane.
+    found = optional_config(args.config)
+    root = found.root if found is not None else (args.repo or Path.cwd())
+    config = found or builtin_config(root)
     if args.pr_files is not None:
         change_set = change_set_from_pr_files(_pr_files(args.pr_files), args.label)
     else:
@@ -76,12 +84,16 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_benchmarks(config, decision, change_set)
     if args.json:
         out = decision.to_dict()
+        out["config"] = str(found.path) if found is not None else None
         out["plan"] = [item.to_dict() for item in plan]
         if args.explain:
             out["files"] = [f.to_dict() for f in change_set.files]
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     print(f"lane: {decision.lane} — {decision.reason}")
+    if found is None:
+        print(f"config: no {DEFAULT_CONFIG_PATH} in the current folder, so the built-in lanes decided "
+              f"({', '.join(config.lanes)}); pass --config PATH to use another")
     if args.explain:
         print(_explain(decision, plan))
     return 0
@@ -126,7 +138,7 @@ def _explain(decision: Any, plan: list[Any]) -> str:
         f"lane settings: run={str(settings.run).lower()}, iterations {settings.min_iterations}"
         f"-{settings.max_iterations}, warmup {settings.warmup}, budget {format_duration(settings.budget)}"
     )
-    lines.append("benchmarks:")
+    lines.append("benchmarks:" if plan else "benchmarks: none configured")
     if plan:
         width = max(len(p.spec.name) for p in plan)
         for item in plan:

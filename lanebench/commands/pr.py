@@ -12,10 +12,14 @@ from lanebench.config import DEFAULT_CONFIG_PATH
 ORDER = 5
 
 EPILOG = """\
-The same job the GitHub Action runs on a pull request, with no GitHub involved: the
-change set comes from `git diff BASE...HEAD` (--base), the baseline from the local
-baseline directory (.lanebench/baseline/ under the project root, written by
-`lanebench baseline`) or --baseline FILE. Reports (comment.md, summary.md, HTML, CSV,
+The same job the GitHub Action runs on a pull request, with no GitHub involved. The
+change set comes from `git diff BASE...HEAD`: BASE is --base, else the --paired ref,
+else the branch a pull request would merge into (the remote's default branch,
+origin/HEAD, else origin/main, origin/master, main or master; the output says which),
+and when HEAD has no commits of its own on top of it, every benchmark runs. The
+baseline comes from the local baseline `lanebench baseline` wrote (in the git
+directory, .git/lanebench/baseline/<project folder>/; outside git .lanebench/baseline/
+under the project root) or --baseline FILE. Reports (comment.md, summary.md, HTML, CSV,
 JSON) are written under --output-dir/report/.
 
 exit status:
@@ -46,7 +50,11 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         epilog=EPILOG,
     )
     add_common_arguments(p)
-    p.add_argument("--base", metavar="REF", help="git ref the change is based on (lane detection)")
+    p.add_argument(
+        "--base", metavar="REF",
+        help="git ref the change is based on, for the lane (default: --paired REF, else the "
+        "remote's default branch origin/HEAD, else origin/main, origin/master, main, master)",
+    )
     p.add_argument("--head", metavar="REF", default="HEAD", help="git ref of the change (default HEAD)")
     p.add_argument("--label", action="append", default=[], metavar="LABEL", help="a PR label (repeatable)")
     p.add_argument("--lane", metavar="NAME", help="force a lane instead of detecting it")
@@ -56,7 +64,7 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     )
     p.add_argument(
         "--baseline", type=Path, metavar="PATH",
-        help="baseline results file or directory (default: .lanebench/baseline/ in the project)",
+        help="baseline results file or directory (default: the one `lanebench baseline` stores)",
     )
     p.add_argument(
         "--results", type=Path, metavar="FILE",
@@ -103,20 +111,20 @@ def load_baseline(path: Path | None, root: Path) -> tuple[Any, str]:
     doc = store.load()
     if doc is None:
         return None, f"no baseline at {store.path}: create one with `lanebench baseline`"
+    if store.previous_path is not None:
+        return doc, (f"{store.previous_path} (where older versions kept it; the next "
+                     f"`lanebench baseline` stores it in {store.directory}/)")
     return doc, str(store.path)
 
 
 def run(args: argparse.Namespace) -> int:
-    from lanebench.changes import change_set_from_git
     from lanebench.config import load_config
     from lanebench.pipeline import PipelineRequest, judge_change
     from lanebench.runner import local_run_info, make_progress
 
     check_common_arguments(args)
     config = load_config(args.config)
-    change_set = None
-    if args.base:
-        change_set = change_set_from_git(config.root, args.base, args.head)
+    change_set, base, base_line = branch_change_set(args, config.root)
     if args.label:
         from lanebench.changes import ChangeSet
 
@@ -137,24 +145,50 @@ def run(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=make_progress(sys.stderr),
             comparison="paired" if args.paired else None,
-            paired_base=args.paired or args.base,
+            paired_base=args.paired or base,  # --paired REF is measured, whatever --base says
         )
     )
     if result.comparison is not None and result.comparison.settings.get("comparison") == "paired":
         paired = result.comparison.head_run.get("paired") or {}
         source = f"paired with {paired.get('base_ref') or args.paired} ({str(paired.get('base_commit'))[:12]})"
-    print_outcome(result, baseline_note=source if baseline is None else f"baseline: {source}")
+    print_outcome(result, base_line=base_line,
+                  baseline_note=source if baseline is None else f"baseline: {source}")
     return result.exit_code
 
 
-def print_outcome(result: Any, *, baseline_note: str) -> None:
-    """The first lines of the comment on stdout, then where the reports are."""
-    from lanebench.report import status_line
+def branch_change_set(args: argparse.Namespace, root: Path) -> tuple[Any, str | None, str]:
+    """The change set the lane is decided from, the base ref, and a line saying which base
+    was used and why. The base is --base, else --paired's ref, else the branch a pull request
+    would merge into, found as the action's pull request has it (the remote's default branch)."""
+    from lanebench.changes import change_set_from_git, default_base
 
-    comment = result.reports.get("comment")
-    if comment is not None:
-        print(status_line(Path(comment).read_text(encoding="utf-8")))
-    print(f"lane: {result.decision.lane if result.decision else '-'} ({result.decision.reason if result.decision else ''})")
+    if args.base or args.paired:
+        base = args.base or args.paired
+        change_set = change_set_from_git(root, base, args.head)
+        how = "--base" if args.base else "--paired"
+        return change_set, base, f"base: {base} ({how}; merge base {change_set.refs['merge_base'][:12]})"
+    base, how = default_base(root)
+    if base is None:
+        return None, None, f"base: none found ({how}), so every benchmark runs; pass --base REF"
+    change_set = change_set_from_git(root, base, args.head)
+    merge_base = change_set.refs["merge_base"]
+    if merge_base == change_set.refs["head_sha"]:
+        # The head is on the base branch itself: there is no branch to judge, only code to measure.
+        return None, base, (f"base: {base} ({how}), but {args.head} has no commits of its own, "
+                            "so every benchmark runs; pass --base REF to judge a branch")
+    return change_set, base, f"base: {base} ({how}; merge base {merge_base[:12]})"
+
+
+def print_outcome(result: Any, *, base_line: str, baseline_note: str) -> None:
+    """The report's headline on stdout, in plain text, then the base and lane, the baseline,
+    and where the reports are."""
+    from lanebench.report import headline
+    from lanebench.report.escape import plain_line
+
+    print(headline(result.context))
+    print(plain_line(base_line))
+    decision = result.decision
+    print(plain_line(f"lane: {decision.lane} ({decision.reason})" if decision else "lane: -"))
     print(baseline_note)
     if result.results_path is not None:
         print(f"results: {result.results_path}")

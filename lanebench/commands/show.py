@@ -119,12 +119,14 @@ def run(args: argparse.Namespace) -> int:
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title, title_justify="left")
+        # Text, not strings: rich would read "[...]" in a name or path as its markup
+        table = Table(title=Text(title), title_justify="left")
         for i, header in enumerate(HEADERS):
             table.add_column(header, justify="right" if i >= 2 else "left")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         console = Console()
         console.print(table)
         for line in footer:

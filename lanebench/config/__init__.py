@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from lanebench.config.lanes import LaneSpec, When
+from lanebench.config.lanes import LaneSpec, When, resolve_lanes
 from lanebench.config.model import BenchmarkSpec, LaneSettings, StatsSettings, Thresholds
 from lanebench.config.root import Config
 from lanebench.errors import ConfigError
@@ -43,6 +43,7 @@ __all__ = [
     "StatsSettings",
     "Thresholds",
     "When",
+    "builtin_config",
     "config_from_dict",
     "json_schema",
     "load_config",
@@ -119,6 +120,16 @@ def _check_shape(data: Any, source: str) -> None:
                 "each time they are used)"
             )
         stack.extend((v, depth + 1) for v in values if isinstance(v, (dict, list)))
+
+
+def builtin_config(root: Path) -> Config:
+    """The built-in lanes, patterns and settings, with no benchmarks: what deciding a lane
+    needs in a project without a config file. Not a config a run could use (a config file
+    names at least one benchmark), so it is built here rather than loaded."""
+    lanes = {name: LaneSpec.model_validate(raw) for name, raw in resolve_lanes(None, {}).items()}
+    config = Config.model_construct(benchmarks=[], lanes=lanes)
+    config._root = root.resolve()
+    return config
 
 
 def config_from_dict(data: Any, *, source: str = "<config>") -> Config:

@@ -4,7 +4,9 @@ A lane is a LaneSettings plus the conditions that select it. Lanes are evaluated
 file order (the built-ins: docs, heavy, standard); the first whose `when` matches wins,
 and the last lane, which has no `when`, is the fallback. A `lanes:` key replaces the
 built-ins entirely. `defaults:` at the top level and `extend:` are merged at the dict
-level before validation, so every resolved lane is a complete LaneSettings.
+level before validation, so every resolved lane is a complete LaneSettings. What the
+user wrote wins over what lanebench suggests: `defaults:` over a built-in lane's values,
+a lane's own keys over `defaults:` and `extend:`.
 """
 
 from __future__ import annotations
@@ -194,6 +196,25 @@ def _string_list(value: Any) -> list[str] | None:
     return None
 
 
+def _under_defaults(lane: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """A built-in lane with what the user wrote under `defaults:` over its own values.
+
+    The built-in values are suggestions: `defaults: {max_iterations: 20}` means 20 in every
+    lane, heavy included. Only `run` stays the lane's (a docs lane that ran would not be
+    one). A built-in iteration bound that would contradict the user's other bound moves to
+    it. Asking for the built-in values anyway: define `lanes:` with `extend: heavy`.
+    """
+    mine = {k: v for k, v in defaults.items() if k != "run"}
+    merged = _merge(_merge(defaults, lane), mine)
+    low, high = merged.get("min_iterations"), merged.get("max_iterations")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        if "max_iterations" in mine and "min_iterations" not in mine:
+            merged["min_iterations"] = high
+        elif "min_iterations" in mine and "max_iterations" not in mine and "max_iterations" in lane:
+            merged["max_iterations"] = low
+    return merged
+
+
 def resolve_lanes(
     raw_lanes: Any,
     defaults: dict[str, Any],
@@ -213,7 +234,8 @@ def resolve_lanes(
             "put the patterns in a lane's `when: {any_match: [...]}`"
         )
     if raw_lanes is None:
-        raw_lanes = default_lanes(_string_list(docs_patterns), _string_list(critical_paths))
+        builtin = default_lanes(_string_list(docs_patterns), _string_list(critical_paths))
+        return {name: _under_defaults(lane, defaults) for name, lane in builtin.items()}
     if not isinstance(raw_lanes, dict) or not all(isinstance(v, dict) for v in raw_lanes.values()):
         return raw_lanes
     builtins = default_lanes()

@@ -13,9 +13,9 @@ from lanebench.report.markdown import (
     comment_marker,
     render_comment,
     render_summary,
-    status_line,
 )
 from lanebench.report.tables import render_csv_samples, render_csv_summary, render_json
+from lanebench.report.view import headline
 
 __all__ = [
     "COMMENT_LIMIT",
@@ -26,7 +26,7 @@ __all__ = [
     "TrendPoint",
     "comment_marker",
     "render_comment",
-    "status_line",
+    "headline",
     "render_csv_samples",
     "render_csv_summary",
     "render_html",

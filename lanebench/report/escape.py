@@ -97,6 +97,12 @@ def escape_csv_cell(text: object) -> str:
     return s
 
 
+def plain_line(text: object) -> str:
+    """Text for a terminal or a plain-text field (a check run's title): one line, no
+    control bytes (no terminal escape sequences), no Markdown escapes."""
+    return _NEWLINES.sub(" ", _plain(text)).replace("\t", " ")
+
+
 def strip_for_html(text: object) -> str:
     """Text for the HTML dashboard; Jinja2 autoescape does the escaping, this drops control bytes."""
     return _plain(text)

@@ -164,14 +164,6 @@ def _render(view: ReportView, opt: Options) -> str:
     )
 
 
-def status_line(comment: str) -> str:
-    """The report's headline (`### ✅ pass ...`) without its Markdown."""
-    for line in comment.splitlines():
-        if line.startswith("#"):
-            return line.lstrip("#").strip()
-    return ""
-
-
 def _omitted_note(view: ReportView, n: int) -> Markup | None:
     if n <= 0:
         return None

@@ -17,7 +17,7 @@ from lanebench.advice import Recommendation
 from lanebench.metrics import METRICS
 from lanebench.metrics import metric as catalog_metric
 from lanebench.report.context import ReportContext
-from lanebench.report.escape import escape_markdown_url
+from lanebench.report.escape import escape_markdown_url, plain_line
 from lanebench.report.formatting import (
     DASH,
     format_change,
@@ -231,6 +231,13 @@ def describe(values: list[float]) -> Summary | None:
 
 
 # --- building the view -------------------------------------------------------------------
+
+
+def headline(ctx: ReportContext) -> str:
+    """The report's status line as plain text, for a terminal or a check run's title
+    (the comment's first line is the same, escaped for Markdown)."""
+    status = build_view(ctx).status
+    return plain_line(f"{status.icon} {status.text}")
 
 
 def build_view(ctx: ReportContext) -> ReportView:

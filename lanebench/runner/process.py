@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from lanebench.output_dir import make_output_dir
 from lanebench.runner import sampler, spawn_server, spawner, tree
 from lanebench.runner.interrupt import critical
 
@@ -186,7 +187,7 @@ def measure_once(
     """
     cwd = Path(cwd)
     if not log_dir.is_dir():
-        log_dir.mkdir(parents=True, exist_ok=True)
+        make_output_dir(log_dir)
     out_path = log_dir / f"{log_name}.stdout"
     err_path = log_dir / f"{log_name}.stderr"
     if not cwd.is_dir():
@@ -242,8 +243,10 @@ def _measure_spawned(
                     started = server.read_started()
                 if isinstance(started, spawner.StartFailed):
                     break
+                # The timeout counts from the spawn, as the wall time does: a spawner slow to
+                # answer on a busy machine must not cut the command's time short.
                 watch = sampler.new_watch(
-                    started.pid, sample_interval, timeout, sent_ns, reaper=server.pid
+                    started.pid, sample_interval, timeout, started.t0_ns, reaper=server.pid
                 )
             watch.tick()
             due_ns = watch.next_tick_ns
