@@ -148,3 +148,16 @@ def test_estimated_cycles_is_iai_callgrinds_formula() -> None:
     totals = dict(zip(("Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw"),
                       (96, 24, 18, 6, 0, 2, 6, 0, 2), strict=True))
     assert estimated_cycles(totals) == 410
+
+
+def test_a_distribution_wrapper_script_is_bypassed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wrapper = tmp_path / "valgrind"
+    wrapper.write_text('#!/bin/sh\nexport GLIBCXX_FORCE_NEW=1\nexec "$0.bin" "$@"\n')
+    wrapper.chmod(0o755)
+    launcher = tmp_path / "valgrind.bin"
+    launcher.write_bytes(b"\x7fELF")
+    launcher.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_valgrind() == str(launcher)
+    wrapper.write_bytes(b"\x7fELF")  # a real binary named valgrind is used as it is
+    assert find_valgrind() == str(wrapper)

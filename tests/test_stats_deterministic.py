@@ -85,3 +85,11 @@ def test_fingerprint_differences_look_inside_and_skip_what_does_not_change_count
 def test_no_values_is_a_usage_error() -> None:
     with pytest.raises(ValueError):
         compare([], [1.0])
+
+
+def test_the_instrument_metrics_are_in_the_catalog_but_not_recorded_by_every_run() -> None:
+    from lanebench.metrics import METRICS, metric
+
+    assert metric("instructions").label == "Instructions"
+    assert metric("estimated_cycles").unit == "count"
+    assert "instructions" not in METRICS  # the time instrument does not record it

@@ -5,8 +5,8 @@ JSON for instructions alone); a results file keeps one per benchmark, and every 
 request downloads the baseline's. So a stored profile keeps:
 
 - the functions with the largest instruction counts, as many as fit `max_bytes` once
-  compressed (gzip, then base64 for JSON), and at least those that make up 99.9% of the
-  total when that fits;
+  compressed (gzip, then base64 for JSON); `kept_share` says which part of the total
+  they hold;
 - one "(other functions)" row with the sum of the rest, so totals still add up;
 - `folded_below`: every function left out counted fewer than this, so a diff against a
   full profile can say "fewer than N" for a function missing here instead of "0".
@@ -29,8 +29,7 @@ from lanebench.profile.diff import normalise_file
 
 FORMAT = "lanebench-profile/1"
 OTHER = ("", "(other functions)")
-DEFAULT_MAX_BYTES = 24 * 1024
-COVERAGE = 0.999
+DEFAULT_MAX_BYTES = 16 * 1024
 
 
 def _encode(rows: list[list[Any]]) -> str:
@@ -58,13 +57,6 @@ def compact_profile(
         rest = [sum(c[k] for _, c in ranked[n:]) for k in range(len(events))]
         return kept + ([[*OTHER, *rest]] if n < len(ranked) else [])
 
-    # the fewest functions covering COVERAGE of the total, then as many more as fit
-    covering, running = len(ranked), 0
-    for i, (_, counts) in enumerate(ranked):
-        running += counts[ir]
-        if running >= COVERAGE * total:
-            covering = i + 1
-            break
     low, high = 0, len(ranked)
     while low < high:  # the largest n whose encoding fits
         mid = (low + high + 1) // 2
@@ -81,7 +73,7 @@ def compact_profile(
         "processes": profile.processes,
         "functions": len(ranked),
         "kept": n,
-        "covers_999": n >= covering,
+        "kept_share": round(sum(c[ir] for _, c in ranked[:n]) / total, 6),
         "folded_below": ranked[n][1][ir] + 1 if n < len(ranked) else 0,
         "encoding": "gzip+base64",
         "data": data,

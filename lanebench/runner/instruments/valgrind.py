@@ -101,12 +101,29 @@ class AslrProbe:
 
 
 def find_valgrind(name: str = "valgrind") -> str:
-    """The valgrind executable's path, or an InstrumentError naming the fix."""
+    """The valgrind launcher's path, or an InstrumentError naming the fix.
+
+    Debian's and Ubuntu's `valgrind` is a shell script that sets LD_LIBRARY_PATH and
+    GLIBCXX_FORCE_NEW=1 in the measured program's environment before running
+    `valgrind.bin`; the instrument runs `valgrind.bin` itself, so a program counts the same
+    under a distribution's valgrind as under the image's or a source build's.
+    """
     path = shutil.which(name)
     if path is None:
         raise InstrumentError(f"`instrument: instructions` needs valgrind, and {name!r} is not on PATH",
                               hint=INSTALL_HINT)
+    launcher = Path(os.path.realpath(path)).with_name("valgrind.bin")
+    if launcher.is_file() and os.access(launcher, os.X_OK) and _is_script(path):
+        return str(launcher)
     return path
+
+
+def _is_script(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return False
 
 
 @functools.lru_cache(maxsize=8)
