@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -106,15 +107,43 @@ def plain_wall(argv: Sequence[str], runs: int, cwd: Path) -> float:
 def row(label: str, values: list[int], reference: int | None = None) -> str:
     distinct = sorted(set(values))
     spread = (max(values) - min(values)) / min(values) * 100
-    shown = ", ".join(f"{v:,}" for v in distinct[:4]) + (" …" if len(distinct) > 4 else "")
+    shown = ", ".join(f"{v:,}" for v in distinct[:3]) + (f" … {distinct[-1]:,}" if len(distinct) > 3 else "")
     delta = "" if reference is None else f"{values[0] - reference:+,}"
-    return f"| {label} | {len(values)} | {len(distinct)} | {shown} | {spread:.3f}% | {delta} |"
+    return f"| {label} | {len(values)} | {len(distinct)} | {shown} | {spread:.2g}% | {delta} |"
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cost(label: str, argv: Sequence[str], runs: int, work: Path, settings: ValgrindSettings | None = None) -> str:
+    """Median wall and CPU (user+sys of the tree) of plain runs and of runs under cachegrind."""
+    plain_wall, plain_cpu, vg_wall, vg_cpu = [], [], [], []
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    for _ in range(runs):
+        before, start = cpu_seconds(), time.perf_counter()
+        subprocess.run(argv, cwd=work, env=env, check=True, stdout=subprocess.DEVNULL)
+        plain_wall.append(time.perf_counter() - start)
+        plain_cpu.append(cpu_seconds() - before)
+        out = Path(tempfile.mkdtemp(dir=work))
+        before = cpu_seconds()
+        run = run_counted(argv, out, settings=settings, env=env, cwd=work)
+        vg_cpu.append(cpu_seconds() - before)
+        vg_wall.append(run.wall)
+        shutil.rmtree(out)
+    pw, pc = statistics.median(plain_wall), statistics.median(plain_cpu)
+    vw, vc = statistics.median(vg_wall), statistics.median(vg_cpu)
+    return (f"| {label} | {pw:.3f} s / {pc:.3f} s | {vw:.2f} s / {vc:.2f} s | "
+            f"{vw / pw:.0f}x / {vc / pc:.0f}x |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--probe-runs", type=int, default=2, help="runs per stack-input probe")
+    parser.add_argument("--only", default="", help="run only the rows whose label contains this")
+    parser.add_argument("--cost-runs", type=int, default=3, help="alternating plain/cachegrind runs for the cost table")
     args = parser.parse_args()
     n, k = args.runs, args.probe_runs
     work = Path(tempfile.mkdtemp(prefix="lanebench-determinism-"))
@@ -127,53 +156,59 @@ def main() -> None:
                        env=go_env, check=True)
         env0 = {**os.environ, "PYTHONHASHSEED": "0"}
         aslr_on = ValgrindSettings(aslr_off=False)
-        py = [PY, "-c", LOOP]
-        c = [str(work / "cprog")]
-        lines = ["| workload, condition | runs | distinct | counts | spread | vs first row |",
-                 "| --- | ---: | ---: | --- | ---: | ---: |"]
-        py_ref, py_walls = counts(py, n, work, env=env0)
-        lines.append(row("py-loop, PYTHONHASHSEED=0, ASLR off", py_ref))
-        lines.append(row("py-loop, PYTHONHASHSEED=0, ASLR on", counts(py, n, work, env=env0, settings=aslr_on)[0], py_ref[0]))
-        lines.append(row("py-loop, random hash seed, ASLR off",
-                         counts(py, n, work, env={**os.environ, "PYTHONHASHSEED": "random"})[0]))
-        noise_neighbour.HOGS = 2
-        with noise_neighbour.neighbour(True, seconds=300):
-            busy = counts(py, n, work, env=env0)[0]
-        lines.append(row("py-loop, PYTHONHASHSEED=0, ASLR off, beside 2 busy loops", busy, py_ref[0]))
-        sim, sim_walls = counts(py, max(3, n // 3), work, env=env0, settings=ValgrindSettings(cache_sim=True))
-        lines.append(row("py-loop, as the first row, --cache-sim=yes", sim, py_ref[0]))
+        sim = ValgrindSettings(cache_sim=True)
+        py, c, child, perl = [PY, "-c", LOOP], [str(work / "cprog")], [PY, "-c", CHILD], ["perl", "-e", PERL]
+        go = [str(work / "gomap")]
         long_dir = work / ("a-much-longer-working-directory-name-" + "x" * 40)
         long_dir.mkdir()
-        lines.append(row("py-loop, working directory path +80 characters", counts(py, k, work, env=env0, cwd=long_dir)[0], py_ref[0]))
-        lines.append(row("py-loop, one more environment variable (100 bytes)",
-                         counts(py, k, work, env={**env0, "LANEBENCH_PROBE": "x" * 100})[0], py_ref[0]))
-        lines.append(row("py-loop, same variables, reversed order",
-                         counts(py, k, work, env=dict(reversed(list(env0.items()))))[0], py_ref[0]))
-        lines.append(row("py-loop, one more argv entry", counts([*py, "extra"], k, work, env=env0)[0], py_ref[0]))
-        child, child_walls = counts([PY, "-c", CHILD], n, work, env=env0)
-        lines.append(row("py-child (a python that runs a python), PYTHONHASHSEED=0, ASLR off", child))
-        c_ref, c_walls = counts(c, n, work, env=env0)
-        lines.append(row("c-program, ASLR off", c_ref))
-        lines.append(row("c-program, ASLR on", counts(c, n, work, env=env0, settings=aslr_on)[0], c_ref[0]))
-        lines.append(row("c-program, working directory path +80 characters", counts(c, k, work, env=env0, cwd=long_dir)[0], c_ref[0]))
-        lines.append(row("c-program, one more environment variable (100 bytes)",
-                         counts(c, k, work, env={**env0, "LANEBENCH_PROBE": "x" * 100})[0], c_ref[0]))
-        lines.append(row("c-program, one more argv entry", counts([*c, "extra"], k, work, env=env0)[0], c_ref[0]))
-        perl = ["perl", "-e", PERL]
-        lines.append(row("perl-hash, random hash seed", counts(perl, 3, work, env=env0)[0]))
-        lines.append(row("perl-hash, PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0",
-                         counts(perl, 3, work, env={**env0, "PERL_HASH_SEED": "0", "PERL_PERTURB_KEYS": "0"})[0]))
-        lines.append(row("go-map (go 1.19), GOMAXPROCS unset", counts([str(work / "gomap")], 3, work, env=env0)[0]))
-        lines.append(row("go-map, GOMAXPROCS=1", counts([str(work / "gomap")], 3, work, env={**env0, "GOMAXPROCS": "1"})[0]))
-        print("\n".join(lines))
-        print()
-        print("| workload | plain wall (median of 3) | under cachegrind, --cache-sim=no | ratio |")
-        print("| --- | ---: | ---: | ---: |")
-        for label, argv, walls in (("py-loop", py, py_walls), ("py-child", [PY, "-c", CHILD], child_walls),
-                                   ("c-program", c, c_walls), ("py-loop, --cache-sim=yes", py, sim_walls)):
-            plain = plain_wall(argv, 3, work)
-            under = statistics.median(walls)
-            print(f"| {label} | {plain:.3f} s | {under:.2f} s | {under / plain:.0f}x |")
+        probe = {**env0, "LANEBENCH_PROBE": "x" * 100}
+        reversed_env = dict(reversed(list(env0.items())))
+        perl_seeded = {**env0, "PERL_HASH_SEED": "0", "PERL_PERTURB_KEYS": "0"}
+
+        def busy() -> list[int]:
+            noise_neighbour.HOGS = 2
+            with noise_neighbour.neighbour(True, seconds=300):
+                return counts(py, n, work, env=env0)[0]
+
+        rows = [  # label, thunk, reference row (its first count is the "vs" column's zero)
+            ("py-loop, PYTHONHASHSEED=0, ASLR off", lambda: counts(py, n, work, env=env0)[0], None),
+            ("py-loop, PYTHONHASHSEED=0, ASLR on", lambda: counts(py, n, work, env=env0, settings=aslr_on)[0], "py-loop, PYTHONHASHSEED=0, ASLR off"),
+            ("py-loop, random hash seed, ASLR off", lambda: counts(py, n, work, env={**os.environ, "PYTHONHASHSEED": "random"})[0], None),
+            ("py-loop, PYTHONHASHSEED=0, ASLR off, beside 2 busy loops", busy, "py-loop, PYTHONHASHSEED=0, ASLR off"),
+            ("py-loop, as the first row, --cache-sim=yes", lambda: counts(py, max(3, n // 3), work, env=env0, settings=sim)[0], "py-loop, PYTHONHASHSEED=0, ASLR off"),
+            ("py-loop, working directory path +80 characters", lambda: counts(py, k, work, env=env0, cwd=long_dir)[0], "py-loop, PYTHONHASHSEED=0, ASLR off"),
+            ("py-loop, one more environment variable (100 bytes)", lambda: counts(py, k, work, env=probe)[0], "py-loop, PYTHONHASHSEED=0, ASLR off"),
+            ("py-loop, same variables, reversed order", lambda: counts(py, k, work, env=reversed_env)[0], "py-loop, PYTHONHASHSEED=0, ASLR off"),
+            ("py-loop, one more argv entry", lambda: counts([*py, "extra"], k, work, env=env0)[0], "py-loop, PYTHONHASHSEED=0, ASLR off"),
+            ("py-child (a python that runs a python), PYTHONHASHSEED=0, ASLR off", lambda: counts(child, n, work, env=env0)[0], None),
+            ("c-program, ASLR off", lambda: counts(c, n, work, env=env0)[0], None),
+            ("c-program, ASLR on", lambda: counts(c, n, work, env=env0, settings=aslr_on)[0], "c-program, ASLR off"),
+            ("c-program, working directory path +80 characters", lambda: counts(c, k, work, env=env0, cwd=long_dir)[0], "c-program, ASLR off"),
+            ("c-program, one more environment variable (100 bytes)", lambda: counts(c, k, work, env=probe)[0], "c-program, ASLR off"),
+            ("c-program, one more argv entry", lambda: counts([*c, "extra"], k, work, env=env0)[0], "c-program, ASLR off"),
+            ("perl-hash, random hash seed", lambda: counts(perl, 3, work, env=env0)[0], None),
+            ("perl-hash, PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0", lambda: counts(perl, 3, work, env=perl_seeded)[0], None),
+            ("go-map (go 1.19), GOMAXPROCS unset", lambda: counts(go, 3, work, env=env0)[0], None),
+            ("go-map, GOMAXPROCS=1", lambda: counts(go, 3, work, env={**env0, "GOMAXPROCS": "1"})[0], None),
+        ]
+        seen: dict[str, list[int]] = {}
+        print("| workload, condition | runs | distinct | counts | spread | vs its reference row |")
+        print("| --- | ---: | ---: | --- | ---: | ---: |")
+        for label, thunk, reference in rows:
+            if args.only and args.only not in label and (reference is None or args.only not in label):
+                continue
+            if reference is not None and reference not in seen:
+                seen[reference] = dict((lbl, t) for lbl, t, _ in rows)[reference]()
+            seen[label] = thunk()
+            print(row(label, seen[label], seen[reference][0] if reference else None), flush=True)
+        if args.cost_runs:
+            print()
+            print("| workload | plain: wall / CPU | under cachegrind: wall / CPU | ratio: wall / CPU |")
+            print("| --- | ---: | ---: | ---: |")
+            for label, argv, settings in (("py-loop", py, None), ("py-child", child, None), ("c-program", c, None),
+                                          ("py-loop, --cache-sim=yes", py, sim)):
+                if not args.only or args.only in label:
+                    print(cost(label, argv, args.cost_runs, work, settings), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -68,14 +68,12 @@ elif _mode.startswith("monitoring-"):
     mon.register_callback(TOOL, event, _hit)
     mon.set_events(TOOL, event)
 
-    def _fold():
+def _dump():
+    if _mode.startswith("monitoring-"):
         mon.set_events(TOOL, 0)
         for code, n in per_code.items():
             k = _key(code)
             _counts[k] = _counts.get(k, 0) + n
-    atexit.register(_fold)
-
-def _dump():
     if _out:
         with open(os.path.join(_out, f"counts.{os.getpid()}.json"), "w") as f:
             json.dump(_counts, f)
@@ -86,11 +84,11 @@ if _mode:
 WORKLOAD = r'''
 import tomlx
 doc = "\n".join(
-    f'[section_{i}]\nname = "value number {i} with some text"\nitems = ["a{i}", "b{i}", "c{i}"]\n'
+    f'[section_{i}]\nname = "value number {i} {"with some longer text " * 12}"\nitems = ["a{i}", "b{i}", "c{i}"]\n'
     f'count = {i}\nnested = {{ key = "k{i}", flag = true }}\n'
     for i in range(150)
 )
-for _ in range(8):
+for _ in range(6):
     tomlx.loads(doc)
 '''
 
@@ -154,7 +152,7 @@ def main() -> None:
         for mode in ("setprofile", "monitoring-calls", "monitoring-lines", "monitoring-instructions"):
             (w1, b1), (_, b2) = run_python(python, roots["base"], mode), run_python(python, roots["base"], mode)
             _, s1 = run_python(python, roots["slowed"], mode)
-            total = (sum(s1.values()) - sum(b1.values())) / sum(b1.values()) * 100
+            total = (sum(s1.values()) - sum(b1.values())) / max(1, sum(b1.values())) * 100
             print(f"| {mode} | {w1 / plain:.1f}x | {'yes' if b1 == b2 else 'no'} | {total:+.1f}% | "
                   f"{top_changes(b1, s1)} |")
         env = {**os.environ, "PYTHONPATH": "", "PYTHONHASHSEED": "0"}

@@ -128,9 +128,12 @@ def _is_script(path: str) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def valgrind_version(valgrind: str) -> str:
-    """`3.19.0` from `valgrind --version`; InstrumentError when the binary does not run."""
+    """`3.19.0` from `valgrind --tool=cachegrind --version` (the tool named: the launcher
+    starts its default tool, memcheck, even for --version, and the image has only
+    cachegrind); InstrumentError when it does not run."""
     try:
-        done = subprocess.run([valgrind, "--version"], capture_output=True, text=True, timeout=30)
+        done = subprocess.run([valgrind, "--tool=cachegrind", "--version"], capture_output=True,
+                              text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as err:
         raise InstrumentError(f"{valgrind} --version failed: {err}", hint=INSTALL_HINT) from None
     match = re.search(r"(\d+\.\d+(?:\.\d+)?)", done.stdout)
