@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--probe-runs", type=int, default=2, help="runs per stack-input probe")
     parser.add_argument("--only", default="", help="run only the rows whose label contains this")
+    parser.add_argument("--cost-only", action="store_true", help="only the cost table")
     parser.add_argument("--cost-runs", type=int, default=3, help="alternating plain/cachegrind runs for the cost table")
     args = parser.parse_args()
     n, k = args.runs, args.probe_runs
@@ -194,7 +195,7 @@ def main() -> None:
         seen: dict[str, list[int]] = {}
         print("| workload, condition | runs | distinct | counts | spread | vs its reference row |")
         print("| --- | ---: | ---: | --- | ---: | ---: |")
-        for label, thunk, reference in rows:
+        for label, thunk, reference in [] if args.cost_only else rows:
             if args.only and args.only not in label and (reference is None or args.only not in label):
                 continue
             if reference is not None and reference not in seen:
