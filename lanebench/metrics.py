@@ -76,10 +76,32 @@ METRICS: dict[str, Metric] = {
 
 COMPARED_BY_DEFAULT: tuple[str, ...] = tuple(n for n, m in METRICS.items() if m.compared)
 
+# Measured only by the instructions instrument (lanebench.runner.instruments.valgrind), so
+# kept apart from METRICS, whose every entry the time instrument records for every run.
+INSTRUMENT_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("instructions", "count", "count", "Instructions",
+               "valgrind --tool=cachegrind: Ir (instructions executed) summed over every "
+               "process of the tree (--trace-children=yes); a process that execs keeps only "
+               "its last program's count", compared=True, positive=True),
+        Metric("l1_misses", "count", "count", "L1 cache misses (simulated)",
+               "cachegrind with --cache-sim=yes and pinned cache geometry: I1mr + D1mr + D1mw "
+               "over the tree", compared=False, positive=False),
+        Metric("ll_misses", "count", "count", "Last-level cache misses (simulated)",
+               "cachegrind with --cache-sim=yes: ILmr + DLmr + DLmw over the tree", compared=False, positive=False),
+        Metric("estimated_cycles", "count", "count", "Estimated cycles",
+               "iai-callgrind's formula on the simulated caches: L1 hits + 5 x LL hits + 35 x "
+               "RAM hits, over every instruction and data access", compared=False, positive=True),
+    )
+}
+
 
 def metric(name: str) -> Metric:
     """The catalog entry; unknown names (from newer files) get a neutral description."""
     if name in METRICS:
         return METRICS[name]
+    if name in INSTRUMENT_METRICS:
+        return INSTRUMENT_METRICS[name]
     return Metric(name, "count", "count", name, "unknown to this lanebench version",
                   compared=False, positive=False)
