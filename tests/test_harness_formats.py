@@ -243,6 +243,13 @@ def test_go_verbose_name_lines_are_skipped() -> None:
     assert out.cases[0].primary.samples == approx([568.9e-9, 560.5e-9])
 
 
+def test_go_text_that_only_starts_with_benchmark_is_not_a_result(tmp_path: Path) -> None:
+    f = tmp_path / "bench.txt"
+    f.write_text("Benchmarks will start now\n" + (FIX / "go" / "verbose.txt").read_text())
+    assert [c.name for c in harness.read(f, "go").cases] == [
+        "example.com/demo/textproc.BenchmarkSplit/words=10"]
+
+
 def test_go_failed_benchmark_is_a_failed_case_with_its_message() -> None:
     out = harness.read(FIX / "go" / "failing.txt")
     failed = out.case("example.com/demo/textproc.BenchmarkNeedsInput")

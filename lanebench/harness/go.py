@@ -32,7 +32,10 @@ _STANDARD: dict[str, tuple[str, str, float, Direction]] = {
     "allocs/op": ("allocs", "count", 1.0, "smaller"),
 }
 
-_RESULT = re.compile(r"^Benchmark\S*\s+\S")
+# `go test` runs BenchmarkXxx functions only: no lower-case letter after the prefix, so
+# a line like "Benchmarks done" printed by a test is not a result.
+_NAME = re.compile(r"^Benchmark(?![a-z])\S*")
+_RESULT = re.compile(r"^Benchmark(?![a-z])\S*\s+\S")
 _CONFIG = re.compile(r"^([a-z][^\s:A-Z]*):(?:[ \t]+(.*))?$")
 _FAIL = re.compile(r"^\s*--- FAIL: (Benchmark\S*)")
 _ORPHAN = re.compile(r"^\s+\d+\s+[0-9.eE+-]+ \S+/op\b")
@@ -71,7 +74,7 @@ def parse(doc: Document) -> HarnessOutput:
                 failed[failing] = line.strip()  # the first log line says why
                 continue
             failing = None
-        if line.startswith("Benchmark"):
+        if _NAME.match(line):
             fields = line.split()
             if len(fields) == 1:
                 continue  # `go test -v` prints each name alone before its result
