@@ -1,0 +1,64 @@
+"""A harness's cases as benchmark entries of today's results document (schema 1.x).
+
+Today's entries carry raw samples per metric and nothing about units or directions, so
+each entry here keeps the samples the schema can hold (`samples`, every metric of one
+count) and puts the rest in a `harness` block that readers of schema 1.x keep untouched:
+the format and version, the case's selector and parameters, and per metric its unit,
+direction, evidence, the harness's summary or single value. When the results schema
+carries direction and unit itself, this block is where they come from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lanebench.harness.model import Case, HarnessOutput
+
+
+def benchmark_dicts(output: HarnessOutput, command: list[str] | str = "") -> list[dict[str, Any]]:
+    """One results-document benchmark entry per case, in the harness's order."""
+    return [_entry(output, case, command) for case in output.cases]
+
+
+def _entry(output: HarnessOutput, case: Case, command: list[str] | str) -> dict[str, Any]:
+    primary = case.primary
+    count = len(primary.samples) if primary is not None and primary.samples else None
+    samples: dict[str, list[float]] = {}
+    metrics: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
+    for m in case.metrics:
+        info: dict[str, Any] = {"unit": m.unit, "direction": m.direction, "evidence": m.evidence}
+        if m.summary is not None:
+            info["summary"] = m.summary.to_dict()
+        if m.reported is not None:
+            info["reported"] = m.reported
+        if m.samples:
+            if len(m.samples) == count:
+                samples[m.name] = list(m.samples)
+            else:  # the schema wants one count per benchmark: keep it beside, say so
+                info["samples"] = list(m.samples)
+                notes.append(f"{m.name}: {len(m.samples)} samples where {primary.name} has "
+                             f"{count}; kept under harness.metrics")
+        if m.note:
+            notes.append(f"{m.name}: {m.note}")
+        metrics[m.name] = info
+    status = "ok"
+    if case.error is not None:
+        notes.insert(0, f"the harness reports a failure: {case.error}")
+        status = "failed" if not samples else "ok"
+    return {
+        "name": case.name,
+        "command": command,
+        "samples": samples,
+        "status": status,
+        "notes": notes,
+        "harness": {
+            "format": output.format,
+            "harness": output.harness,
+            "version": output.version,
+            "selector": case.selector,
+            "params": case.params,
+            "metrics": metrics,
+            "extra": case.extra,
+        },
+    }
