@@ -6,7 +6,8 @@
   it lies in: the last run before it measured `last_good`, the first run after it measured
   `first_bad`, so the change came with a commit in (last_good, first_bad];
 - a drift per series whose last run moved from the run `window` runs before beyond the
-  threshold (`stats.drift`) with no single change point that explains it.
+  threshold (`stats.drift`) once the level shifts of the change points that are alerts of
+  their own are taken out: what no single step explains.
 
 Each finding has a verdict from the same rule as a pull request's (`verdict.decide`):
 significant and able to reach the practical threshold δ of the metric's kind (config
@@ -157,19 +158,19 @@ class ChangeFinding:
 @dataclass(frozen=True)
 class DriftFinding:
     series: Series
-    drift: Drift
+    drift: Drift  # measured after the level shifts of `removed` were taken out
     since: str  # commit of the window's first run
     until: str  # commit of its last run
     threshold: float
     verdict: Verdict
     reason: str
-    explained_by: ChangeFinding | None  # a change point inside the window that is an alert itself
+    removed: tuple[ChangeFinding, ...]  # alerted change points inside the window, reported on their own
     largest_step: ChangeFinding | None  # the largest change point inside the window, if any
 
     @property
     def reported(self) -> bool:
-        """A drift worth its own alert: beyond the threshold and no one step explains it."""
-        return self.verdict in ALERTS and self.explained_by is None
+        """Beyond the threshold even without the steps that are alerts of their own."""
+        return self.verdict in ALERTS
 
 
 @dataclass(frozen=True)
@@ -279,24 +280,42 @@ def _change_finding(
     )
 
 
+def without_steps(values: Sequence[float], changes: Sequence[ChangeFinding], runs: int) -> list[float]:
+    """`values` with the level shift of every alerted change point taken out: what is left
+    is the drift no one step explains. Each shift is measured locally, as the ratio of the
+    medians of the `runs` runs on either side of the change, not as the change's size
+    (which compares whole segments, and so would count a drift that follows the step into
+    the step and take it out too)."""
+    out = list(values)
+    for c in changes:
+        i = c.change.index
+        if c.verdict not in ALERTS:
+            continue
+        before = statistics.median(out[max(0, i - runs):i])
+        after = statistics.median(out[i:i + runs])
+        if before > 0 and after > 0:
+            out[i:] = [v * before / after for v in out[i:]]
+    return out
+
+
 def _drift_finding(
-    series: Series, found: Drift, changes: Sequence[ChangeFinding], threshold: float, settings: DriftSettings
-) -> DriftFinding:
+    series: Series, changes: Sequence[ChangeFinding], threshold: float, settings: TrendSettings
+) -> DriftFinding | None:
+    values = without_steps(series.values, changes, settings.changepoint.min_size)
+    found = drift(values, scale=series.scale, settings=settings.drift)
+    if found is None:
+        return None
     verdict, reason = decide(
-        found.ratio, found.ci_low, found.ci_high, found.p_value, alpha=settings.alpha,
+        found.ratio, found.ci_low, found.ci_high, found.p_value, alpha=settings.drift.alpha,
         threshold=threshold, confidence=found.confidence,
         shift_sign=(found.slope > 0) - (found.slope < 0),
     )
     inside = [c for c in changes if found.start < c.change.index < found.stop]
-    direction = (found.slope > 0) - (found.slope < 0)
-    explained = next(
-        (c for c in inside if c.verdict in ALERTS and c.change.direction == direction), None
-    )
     largest = max(inside, key=lambda c: abs(math.log(c.change.ratio or 1.0)), default=None)
     return DriftFinding(
         series=series, drift=found, since=series.commits[found.start], until=series.commits[-1],
-        threshold=threshold, verdict=verdict, reason=reason, explained_by=explained,
-        largest_step=largest,
+        threshold=threshold, verdict=verdict, reason=reason,
+        removed=tuple(c for c in inside if c.verdict in ALERTS), largest_step=largest,
     )
 
 
@@ -308,11 +327,10 @@ def analyse_series(history: History, series: Series, settings: TrendSettings) ->
     )
     alpha = detection.settings.significance
     changes = tuple(_change_finding(history, series, c, threshold, alpha) for c in detection.change_points)
-    found = drift(series.values, scale=series.scale, settings=settings.drift)
-    drift_finding = (
-        _drift_finding(series, found, changes, threshold, settings.drift) if found is not None else None
+    return SeriesTrend(
+        series=series, detection=detection, changes=changes,
+        drift=_drift_finding(series, changes, threshold, settings),
     )
-    return SeriesTrend(series=series, detection=detection, changes=changes, drift=drift_finding)
 
 
 def analyse(history: History, settings: TrendSettings | None = None) -> TrendReport:
