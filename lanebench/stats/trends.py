@@ -276,8 +276,14 @@ def _change_finding(
     return ChangeFinding(
         series=series, change=change, last_good=series.commits[change.index - 1],
         first_bad=series.commits[change.index], threshold=threshold, verdict=verdict,
-        reason=reason, notes=_boundary_notes(history, series, change.index),
+        reason=_plain_p(reason), notes=_boundary_notes(history, series, change.index),
     )
+
+
+def _plain_p(reason: str) -> str:
+    # `decide` words its p-value for a pull request's comparison, where it is adjusted
+    # across the run's metrics; a trend's p is each series' own.
+    return reason.replace("adjusted p", "p")
 
 
 def without_steps(values: Sequence[float], changes: Sequence[ChangeFinding], runs: int) -> list[float]:
@@ -314,7 +320,7 @@ def _drift_finding(
     largest = max(inside, key=lambda c: abs(math.log(c.change.ratio or 1.0)), default=None)
     return DriftFinding(
         series=series, drift=found, since=series.commits[found.start], until=series.commits[-1],
-        threshold=threshold, verdict=verdict, reason=reason,
+        threshold=threshold, verdict=verdict, reason=_plain_p(reason),
         removed=tuple(c for c in inside if c.verdict in ALERTS), largest_step=largest,
     )
 
