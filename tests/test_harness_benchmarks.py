@@ -63,3 +63,15 @@ def test_hyperfine_user_and_sys_means_are_not_samples() -> None:
     assert entry["harness"]["metrics"]["user"] == {
         "unit": "s", "direction": "smaller", "evidence": "single",
         "summary": {"n": 4, "mean": 0.000566}}
+
+
+def test_metric_names_become_results_metric_names_and_keep_the_harness_name() -> None:
+    from lanebench.harness.benchmarks import metric_key
+
+    assert metric_key("compares/op") == "compares_per_op"
+    assert metric_key("CacheMisses") == "cachemisses"
+    assert metric_key("9lives") == "m_9lives"
+    out = harness.read(FIX / "go" / "count5.txt")
+    (entry,) = [e for e in benchmark_dicts(out) if e["name"].endswith("BenchmarkSortStrings")]
+    assert entry["samples"]["compares_per_op"] == [856.0] * 5
+    assert entry["harness"]["metrics"]["compares_per_op"]["name"] == "compares/op"

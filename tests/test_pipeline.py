@@ -71,6 +71,7 @@ def test_no_baseline_is_neutral_and_says_how_to_create_one(project: Path) -> Non
     assert "no baseline" in comment.lower()
 
 
+@pytest.mark.timing
 def test_regression_fails_the_gate_and_unaffected_benchmark_is_carried_over(project: Path) -> None:
     assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
     assert (project / STORE).exists()
@@ -122,6 +123,7 @@ def test_without_base_the_lane_comes_from_the_default_branch_and_paired_names_th
         assert not (project / "lanebench-results" / "lanebench-results.json").exists()
 
 
+@pytest.mark.timing
 def test_results_from_elsewhere_give_the_same_verdicts_as_compare(project: Path) -> None:
     assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
     head = project / "head.json"

@@ -70,6 +70,15 @@ class Calibration:
         sd = statistics.stdev(logs) if len(logs) >= 3 else 0.03
         return MEDIAN_SE_FACTOR * sd / math.sqrt(len(logs))
 
+    def swing(self, measure: str = "wall") -> float:
+        """How far the workload's furthest time lies from its median, on the log scale
+        (0.03 ≈ 3%): how much the machine's speed moved within this run, at worst."""
+        values = [v for v in self.values(measure) if v > 0]
+        if not values:
+            return 0.0
+        centre = math.log(statistics.median(values))
+        return max(abs(math.log(v) - centre) for v in values)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "workload": self.workload,
@@ -135,6 +144,9 @@ class RunnerSpeed:
     base_n: int
     head_n: int
     notes: tuple[str, ...] = ()
+    # per measure, the larger of the two runs' `Calibration.swing`: how far the machine's
+    # speed moved within a run, which a benchmark timed in between may have felt
+    swing: dict[str, float] = field(default_factory=dict)
 
     def factor_for(self, metric: str) -> float | None:
         """The factor a time metric is divided by; None for metrics calibration says nothing about."""
@@ -182,16 +194,20 @@ def runner_speed(base: ResultsDocument, head: ResultsDocument) -> RunnerSpeed | 
         return None
     ratio: dict[str, float] = {}
     log_se: dict[str, float] = {}
+    swing: dict[str, float] = {}
     for measure in MEASURES:
         mb, mh = b.median(measure), h.median(measure)
         if not mb or not mh:
             return None
         ratio[measure] = mh / mb
         log_se[measure] = math.hypot(b.log_median_se(measure), h.log_median_se(measure))
+        swing[measure] = max(b.swing(measure), h.swing(measure))
     notes: tuple[str, ...] = ()
     if b.python and h.python and b.python != h.python:
         notes = (
             f"the runs used different Pythons ({b.python} vs {h.python}); the calibration "
             "ratio includes the interpreters' difference",
         )
-    return RunnerSpeed(ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes)
+    return RunnerSpeed(
+        ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes, swing=swing
+    )

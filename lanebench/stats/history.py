@@ -221,6 +221,10 @@ class CrossRun:
                               f"±{history.unknown_runner_bound * 100:g}% of runner difference can gate")
         c = math.log(speed.ratio[measure])
         h = speed.uncertainty(measure)
+        # A benchmark timed while the machine sped up or slowed down within a run may have
+        # felt that swing whatever the medians say (a neighbour that came and went).
+        swing = speed.swing.get(measure, 0.0)
+        unknown = max(unknown, swing)
         se_c = speed.log_se.get(measure, 0.0)
         ratio_text = speed.ratio_text(measure)
         felt_low, felt_high = MAX_FELT * min(0.0, c - h), MAX_FELT * max(0.0, c + h)
@@ -243,7 +247,14 @@ class CrossRun:
                 "difference can gate, with or without the calibration factor",
             )
         if state == "steady":
-            plan = RunnerPlan(0.0, min(felt_low, -drift), max(felt_high, drift), 0.0, "")
+            held = max(drift, swing)
+            plan = RunnerPlan(0.0, min(felt_low, -held), max(felt_high, held), 0.0, "")
+            if held > drift and plan.high <= held + 1e-12 and -plan.low <= held + 1e-12:
+                return dataclasses.replace(plan, sentence=(
+                    f"same machine, runner speed unchanged overall (reference workload "
+                    f"{ratio_text}), but it moved by up to {math.expm1(swing) * 100:.0f}% within "
+                    f"a run: the change may hold a runner effect of "
+                    f"{plan.why.removeprefix('runner ')}"))
             if plan.bound <= history.same_machine_bound + 1e-12:
                 return dataclasses.replace(plan, sentence=(
                     f"same machine, runner speed unchanged (reference workload {ratio_text}): "
@@ -253,7 +264,7 @@ class CrossRun:
                 f"same machine, runner speed unchanged within the calibration's own "
                 f"uncertainty (reference workload {ratio_text}): the change may hold a runner "
                 f"effect of {plan.why.removeprefix('runner ')}"))
-        slack = max(drift, abs(c))
+        slack = max(drift, abs(c), swing)
         shift = c if state == "changed" else 0.0
         plan = RunnerPlan(shift, felt_low - slack, felt_high + slack, 0.0, "")
         if state == "changed":
