@@ -22,7 +22,9 @@ FIX = Path(__file__).parent / "fixtures" / "harness"
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(argv, cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True,
+                          timeout=180)
     assert proc.returncode == 0, f"{argv} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -47,7 +49,9 @@ def require_tool(tool: str, package: str) -> None:
 def test_pytest_benchmark_live(tmp_path: Path) -> None:
     require_module("pytest_benchmark")
     shutil.copy(FIX / "pytest_benchmark" / "bench_demo.py", tmp_path)
-    common = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    # the suite's own pytest-xdist worker variables must not reach the inner pytest:
+    # pytest-benchmark switches itself off under xdist and writes no JSON
+    common = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
               "--benchmark-min-time=0.0001", "--benchmark-max-time=0.001",
               "--benchmark-min-rounds=3", "--benchmark-warmup=off"]
     run([*common, "bench_demo.py", "--benchmark-json=all.json"], tmp_path)
