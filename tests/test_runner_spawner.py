@@ -316,3 +316,40 @@ def test_an_exception_while_waiting_kills_the_command_and_keeps_the_spawner_in_s
     record = measure(tmp_path, ["/bin/sh", "-c", "echo next"])
     assert record.ok and record.stdout_path.read_text() == "next\n"
     assert spawner.get() is server
+
+
+def test_an_exception_before_the_request_is_sent_waits_for_no_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal handler's exception that comes while the command is being sent (the machine
+    was slow to get there) leaves no answer to wait for: the spawner, which may hold half a
+    request, is replaced and the next command runs."""
+    assert measure(tmp_path, ["true"]).ok
+    server = spawner.get()
+    assert server is not None
+
+    class Stop(Exception):
+        pass
+
+    def send(*args: object) -> None:
+        raise Stop()
+
+    monkeypatch.setattr(server, "send", send)
+    with pytest.raises(Stop):
+        measure(tmp_path, ["sleep", "5"])
+    monkeypatch.undo()
+    record = measure(tmp_path, ["/bin/sh", "-c", "echo next"])
+    assert record.ok and record.stdout_path.read_text() == "next\n"
+    assert spawner.get() is not server
+
+
+def test_the_started_answer_is_kept_for_a_second_ask(tmp_path: Path) -> None:
+    """The pipe holds a command's start once; asked again, the spawner answers from memory."""
+    server = spawner.get()
+    assert server is not None
+    with server.lock:
+        server.send(["true"], tmp_path, dict(os.environ), tmp_path / "o", tmp_path / "e")
+        first = server.read_started()
+        assert isinstance(first, spawner.Started)
+        assert server.read_started() is first
+        assert server.read_outcome(None)[0] is first
