@@ -584,12 +584,12 @@ def budget_usage(head: ResultsDocument, lane: LaneSettings) -> tuple[float, floa
     `finished_at`; the sum of measured wall times (which leaves out warmup and setup).
     The allowance is the runner's `budget_seconds`, else the lane's `budget`.
     """
-    extra = head.run.extra
+    run = head.run
     limit = float(lane.budget)
-    if _is_number(extra.get("budget_seconds")) and extra["budget_seconds"] > 0:
-        limit = float(extra["budget_seconds"])
-    if _is_number(extra.get("measuring_seconds")):
-        return float(extra["measuring_seconds"]), limit, "measuring time recorded by the runner"
+    if run.budget_seconds is not None and run.budget_seconds > 0:
+        limit = run.budget_seconds
+    if run.measuring_seconds is not None:
+        return run.measuring_seconds, limit, "measuring time recorded by the runner"
     start, end = _parse_time(head.run.started_at), _parse_time(head.run.finished_at)
     if start is not None and end is not None and end >= start:
         return (end - start).total_seconds(), limit, "run start to finish"
@@ -602,10 +602,6 @@ def budget_usage(head: ResultsDocument, lane: LaneSettings) -> tuple[float, floa
     return total, limit, "sum of measured wall times; warmup and setup not included"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _budget(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> Finding:
     parsed = rule.parsed
     assert parsed.limit is not None
@@ -615,8 +611,8 @@ def _budget(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> Finding
     passed = parsed.holds(observed)
     shown_limit = format_limit(parsed.limit, parsed.limit_unit)
     verdict = "within the limit" if passed else "over the limit"
-    note = head.run.extra.get("budget_note")
-    if isinstance(note, str) and note:
+    note = head.run.budget_note
+    if note:
         verdict += f" ({note})"
     return Finding(
         rule=rule.rule,

@@ -12,7 +12,15 @@ from lanebench.config import LaneSettings
 from lanebench.report import render_comment, render_html
 from lanebench.report.context import ReportContext
 from lanebench.report.formatting import format_p
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo
+from lanebench.results import (
+    AdaptivePlan,
+    BenchmarkResult,
+    PairedBenchmark,
+    PairedRun,
+    ResultsDocument,
+    RunInfo,
+    RunSettings,
+)
 from lanebench.sla import format_p as sla_p
 from lanebench.stats import compare, decide
 from lanebench.stats.paired import paired_baseline
@@ -66,17 +74,16 @@ def paired_docs(n: int = 15, seed: int = 3) -> tuple[ResultsDocument, ResultsDoc
     base = 0.5 * np.exp(drift + rng.normal(0, 0.01, n))
     head = base * 1.22 * np.exp(rng.normal(0, 0.01, n))
     order = ["head-first", "base-first"] * n
-    settings = {"adaptive": {"scheme": "alpha-spending", "spending": "pocock",
-                             "looks": [10, 15, 20, 25], "alpha_fractions": [0.45, 0.23, 0.16, 0.16]}}
+    settings = RunSettings(adaptive=AdaptivePlan(looks=[10, 15, 20, 25],
+                                                 alpha_fractions=[0.45, 0.23, 0.16, 0.16]))
     bench = BenchmarkResult(
         name="parse", command=["true"], settings=settings,
         samples={"wall": list(head), "cpu": list(head * 0.9)},
-        extra={"paired": {"base_samples": {"wall": list(base), "cpu": list(base * 0.9)},
-                          "order": order[:n], "base_status": "ok", "base_failures": [],
-                          "base_notes": []}},
+        paired=PairedBenchmark(base_samples={"wall": list(base), "cpu": list(base * 0.9)},
+                               order=order[:n]),
     )
     head_doc = ResultsDocument(
-        run=RunInfo(commit="h", extra={"paired": {"base_ref": "main", "base_commit": "b" * 40}}),
+        run=RunInfo(commit="h", paired=PairedRun(base_ref="main", base_commit="b" * 40)),
         environment={"cpu_model": "x", "cpu_count": 2, "machine": "x86_64"},
         benchmarks=[bench],
     )

@@ -145,10 +145,10 @@ def test_the_run_records_how_commands_were_spawned(tmp_path: Path) -> None:
     doc = run_benchmarks(
         config, "standard", lane, list(config.benchmarks), output=tmp_path / "r.json"
     )
-    assert doc.run.extra["spawner"] == {"mode": "spawner"}
-    assert doc.run.extra["subreaper"] is True
+    assert doc.run.spawner is not None and doc.run.spawner.to_dict() == {"mode": "spawner"}
+    assert doc.run.subreaper is True
     bench = doc.benchmark("tiny")
-    assert bench.extra["maxrss_floor"] < 20 * MiB
+    assert bench is not None and bench.maxrss_floor is not None and bench.maxrss_floor < 20 * MiB
     # /bin/sleep is smaller than the spawner: the note says maxrss is only an upper bound
     assert any("maxrss is at the size of the process that spawned" in n for n in bench.notes)
 

@@ -40,9 +40,9 @@ def bench(
     )
 
 
-def doc(*benches: BenchmarkResult, lane: str = "standard", **run_extra: Any) -> ResultsDocument:
+def doc(*benches: BenchmarkResult, lane: str = "standard", **run_fields: Any) -> ResultsDocument:
     return ResultsDocument(
-        run=RunInfo(lane=lane, extra=dict(run_extra)), environment={"cpu_count": 2}, benchmarks=list(benches)
+        run=RunInfo(lane=lane, **run_fields), environment={"cpu_count": 2}, benchmarks=list(benches)
     )
 
 

@@ -69,7 +69,7 @@ SUMMARY_OPTIONS = Options("summary", max_findings=500, max_advice=50, max_failur
 
 
 def render_comment(ctx: ReportContext, *, limit: int = COMMENT_LIMIT) -> str:
-    """The sticky PR comment, ending with its hidden marker; at most `limit` characters."""
+    """The sticky PR comment, starting with its hidden marker; at most `limit` characters."""
     return comment_from_view(build_view(ctx), limit=limit)
 
 
@@ -79,9 +79,10 @@ def render_summary(ctx: ReportContext, *, limit: int = SUMMARY_LIMIT) -> str:
 
 
 def comment_from_view(view: ReportView, *, limit: int = COMMENT_LIMIT) -> str:
+    # The marker comes first: a reply quoting the comment then never passes for it.
     marker = comment_marker(view.ctx.key)
-    body = _render_limited(view, COMMENT_OPTIONS, limit - utf16_length(marker) - 1, utf16_length)
-    return f"{body}\n{marker}\n" if not body.endswith("\n") else f"{body}{marker}\n"
+    body = _render_limited(view, COMMENT_OPTIONS, limit - utf16_length(marker) - 2, utf16_length)
+    return f"{marker}\n{body.strip()}\n"
 
 
 def summary_from_view(view: ReportView, *, limit: int = SUMMARY_LIMIT) -> str:

@@ -19,10 +19,10 @@ from lanebench.stats.model import (
 )
 from lanebench.stats.power import noise_check
 from lanebench.stats.sequential import (
-    PairedStopper,
     SequentialStopper,
-    adaptive_policy,
+    adaptive_plan,
     analysis_fraction,
+    paired_stopper,
     sequential_stopper,
 )
 from lanebench.stats.summary import outlier_indices, summarize
@@ -36,12 +36,11 @@ __all__ = [
     "MetricAnalysis",
     "MetricComparison",
     "Noise",
-    "PairedStopper",
     "SequentialStopper",
     "Summary",
     "TwoSampleResult",
     "Verdict",
-    "adaptive_policy",
+    "adaptive_plan",
     "adjust_pvalues",
     "analysis_fraction",
     "analyze_metric",
@@ -51,6 +50,7 @@ __all__ = [
     "mann_whitney",
     "noise_check",
     "outlier_indices",
+    "paired_stopper",
     "read_comparison",
     "sequential_stopper",
     "summarize",

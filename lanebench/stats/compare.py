@@ -10,10 +10,11 @@ in head get those verdicts, one row per metric, so every report lists them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lanebench.atomic_write import write_json_atomic
 from lanebench.config.model import LaneSettings
 from lanebench.environment import machine_differences
 from lanebench.errors import ResultsError
@@ -21,10 +22,8 @@ from lanebench.metrics import COMPARED_BY_DEFAULT, metric
 from lanebench.results import (
     BenchmarkResult,
     ResultsDocument,
-    RunInfo,
     check_major,
     load_json_file,
-    write_json_atomic,
 )
 from lanebench.stats import paired as paired_stats
 from lanebench.stats.adjust import adjust_pvalues
@@ -39,7 +38,7 @@ from lanebench.stats.model import (
     Summary,
 )
 from lanebench.stats.power import noise_check, paired_noise_check
-from lanebench.stats.sequential import analysis_fraction, policy_from_settings
+from lanebench.stats.sequential import analysis_fraction, plan_of
 from lanebench.stats.summary import OUTLIER_RULE, summarize
 
 ESTIMATORS = {
@@ -61,12 +60,6 @@ class _Row:
     analysis: MetricAnalysis | None = None
     base_values: Sequence[float] = ()
     head_values: Sequence[float] = ()
-
-
-def _run_dict(run: RunInfo) -> dict[str, Any]:
-    d = asdict(run)
-    extra = d.pop("extra", {}) or {}
-    return {**d, **extra}
 
 
 def _summary(values: Sequence[float]) -> Summary | None:
@@ -126,9 +119,7 @@ def compare(
 
     # Paired results compare head with its own interleaved base side (stats/paired.py);
     # two separate runs get the cross-run corrections (stats/history.py).
-    paired_run = (
-        paired_stats.is_paired_document(head) and base.run.extra.get(paired_stats.SIDE_KEY) == "base"
-    )
+    paired_run = paired_stats.is_paired_comparison(base, head)
     cross = None if paired_run else CrossRun.from_documents(base, head, lane)
     for hb in head.benchmarks:
         bb = base.benchmark(hb.name)
@@ -166,13 +157,9 @@ def compare(
         if hb.failures:
             outcome.notes.append(f"{len(hb.failures)} failed iterations excluded from the samples")
         fraction, look_note = 1.0, ""
-        try:
-            policy = policy_from_settings(hb.settings, lane)
-            if policy is not None:
-                fraction, look_note = analysis_fraction(policy, hb.n)
-        except ResultsError as exc:
-            raise ResultsError(f"benchmark {hb.name!r}: {exc.message}") from None
-        if policy is not None:
+        plan = plan_of(hb.settings, lane)
+        if plan is not None:
+            fraction, look_note = analysis_fraction(plan, hb.n)
             outcome.notes.append(f"adaptive sampling: {look_note}, spending {fraction:.3g} of α")
         pairs = paired_run and paired_stats.is_paired(bb, hb)
         for name in wanted:
@@ -270,8 +257,8 @@ def compare(
             "verdict_rule": VERDICT_RULE,
             "family_size": family_size,
         },
-        base_run=_run_dict(base.run),
-        head_run=_run_dict(head.run),
+        base_run=base.run.to_dict(),
+        head_run=head.run.to_dict(),
         base_environment=dict(base.environment),
         head_environment=dict(head.environment),
         cross_machine=machine_differences(base.environment, head.environment)

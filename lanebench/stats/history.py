@@ -61,11 +61,10 @@ from scipy import stats as sps
 from lanebench.calibration import NORMALIZED_BY, RunnerSpeed, calibration_of, runner_speed
 from lanebench.config.model import LaneSettings
 from lanebench.environment import same_machine
-from lanebench.results import ResultsDocument
+from lanebench.results import HistoryEntry, PairedRun, ResultsDocument
 from lanebench.stats.evaluate import MetricAnalysis
 from lanebench.stats.twosample import TwoSampleResult
 
-HISTORY_KEY = "history"
 # Without history, a benchmark is assumed to feel between none and this many times the
 # runner difference the calibration workload measured (on the log scale).
 MAX_FELT = 2.0
@@ -79,26 +78,26 @@ class RunSpread:
     runs: int  # runs used
 
 
-def history_entries(doc: ResultsDocument) -> list[dict[str, Any]] | None:
-    """The baseline's history, or None when the file has no history block at all."""
-    entries = doc.extra.get(HISTORY_KEY)
-    if not isinstance(entries, list):
+def history_entries(doc: ResultsDocument) -> list[HistoryEntry] | None:
+    """The baseline's history entries that hold medians, or None when the file has no
+    history block at all."""
+    if doc.history is None:
         return None
-    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("benchmarks"), dict)]
+    return [e for e in doc.history if e.benchmarks is not None]
 
 
 def log_medians(
-    history: Sequence[dict[str, Any]], benchmark: str, metric: str, measure: str | None
+    history: Sequence[HistoryEntry], benchmark: str, metric: str, measure: str | None
 ) -> list[float]:
     """log(median) per history run, divided by that run's calibration median when `measure`."""
     out = []
     for entry in history:
-        value = (entry["benchmarks"].get(benchmark) or {}).get(metric)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        value = ((entry.benchmarks or {}).get(benchmark) or {}).get(metric)
+        if value is None or value <= 0:
             continue
         if measure is not None:
-            cal = (entry.get("calibration") or {}).get(measure)
-            if not isinstance(cal, (int, float)) or cal <= 0:
+            cal = (entry.calibration or {}).get(measure)
+            if cal is None or cal <= 0:
                 continue
             value = value / cal
         out.append(math.log(value))
@@ -106,7 +105,7 @@ def log_medians(
 
 
 def run_spread(
-    history: Sequence[dict[str, Any]], benchmark: str, metric: str, measure: str | None = None
+    history: Sequence[HistoryEntry], benchmark: str, metric: str, measure: str | None = None
 ) -> RunSpread | None:
     """σ_run of a benchmark x metric over the history; None with fewer than 2 usable runs."""
     logs = log_medians(history, benchmark, metric, measure)
@@ -153,7 +152,7 @@ class CrossRun:
 
     lane: LaneSettings
     speed: RunnerSpeed | None
-    history: list[dict[str, Any]]
+    history: list[HistoryEntry]
     same_machine: bool = False
     used: list[tuple[str, str, RunSpread]] = field(default_factory=list)
     bounded: list[tuple[str, str]] = field(default_factory=list)
@@ -485,10 +484,10 @@ UNMODELLED_TRUST = (
 
 
 def paired_trust(head: ResultsDocument) -> str:
-    info = head.run.extra.get("paired") or {}
-    ref = info.get("base_ref") or "base"
-    commit = (info.get("base_commit") or "")[:7]
-    pairs = [len(b.samples.get("wall", [])) for b in head.benchmarks if "paired" in b.extra]
+    info = head.run.paired or PairedRun()
+    ref = info.base_ref or "base"
+    commit = (info.base_commit or "")[:7]
+    pairs = [len(b.samples.get("wall", [])) for b in head.benchmarks if b.paired is not None]
     count = f", {min(pairs)}+ pairs per benchmark" if pairs else ""
     return (
         f"paired A/B on one runner: base {ref}" + (f" ({commit})" if commit else "")
