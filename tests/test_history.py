@@ -254,7 +254,7 @@ def test_simulated_real_change_on_a_tracking_benchmark_is_still_found() -> None:
 
 
 def test_comparison_json_keeps_the_cross_run_numbers(tmp_path: Path) -> None:
-    from lanebench.stats import read_comparison, write_comparison
+    from lanebench.comparison_file import read_comparison, write_comparison
 
     comparison = compare(*pr_pair(1.08, history_with(0.05, 10)), lane=LaneSettings())
     write_comparison(tmp_path / "c.json", comparison)

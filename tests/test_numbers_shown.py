@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lanebench.commands.compare import format_p as terminal_p
-from lanebench.commands.compare import notes as terminal_notes
 from lanebench.config import LaneSettings
+from lanebench.formatting import adjusted_p, format_p, p_text
 from lanebench.report import render_comment, render_html
 from lanebench.report.context import ReportContext
-from lanebench.report.formatting import format_p
+from lanebench.report.terminal import comparison_notes
 from lanebench.results import (
     AdaptivePlan,
     BenchmarkResult,
@@ -21,7 +20,6 @@ from lanebench.results import (
     RunInfo,
     RunSettings,
 )
-from lanebench.sla import format_p as sla_p
 from lanebench.stats import compare, decide
 from lanebench.stats.paired import paired_baseline
 
@@ -30,18 +28,14 @@ from lanebench.stats.paired import paired_baseline
 
 @pytest.mark.parametrize("p", [0.0472, 0.0496, 0.04999, 0.0450001])
 def test_a_significant_p_never_reads_as_alpha(p: float) -> None:
-    from lanebench.stats.verdict import p_text
-
-    for shown in (format_p(p, 0.05), terminal_p(p, 0.05), p_text(p, 0.05)):
+    for shown in (format_p(p, 0.05), p_text(p, 0.05)):
         assert float(shown) < 0.05, shown
-    assert float(sla_p(p, 0.05).split("= ")[1]) < 0.05
+    assert float(adjusted_p(p, 0.05).split("= ")[1]) < 0.05
 
 
 @pytest.mark.parametrize("p", [0.0504, 0.05, 0.0549])
 def test_a_p_at_or_above_alpha_never_reads_below_it(p: float) -> None:
-    from lanebench.stats.verdict import p_text
-
-    for shown in (format_p(p, 0.05), terminal_p(p, 0.05), p_text(p, 0.05)):
+    for shown in (format_p(p, 0.05), p_text(p, 0.05)):
         assert float(shown) >= 0.05, shown
 
 
@@ -51,8 +45,8 @@ def test_usual_p_values_keep_their_short_form() -> None:
     assert format_p(0.0004, 0.05) == "<0.001"
     assert format_p(0.0472, 0.05) == "0.047"
     assert format_p(0.0496, 0.05) == "0.0496"
-    assert terminal_p(0.0472, 0.05) == "0.047"
-    assert terminal_p(0.04996, 0.05) == "0.04996"
+    assert format_p(0.04996, 0.05) == "0.04996"
+    assert adjusted_p(0.0004, 0.05) == "adjusted p < 0.001"  # in a sentence, the same floor
 
 
 def test_the_verdict_reason_shows_a_p_that_matches_its_comparison_with_alpha() -> None:
@@ -106,7 +100,7 @@ def test_paired_comment_names_the_signed_rank_test_and_its_interval_levels() -> 
     assert "median of the per-pair head/base ratios (Hodges-Lehmann), not the ratio of the medians" in small_print
     html = render_html(ReportContext(head=head, base=base, comparison=comparison))
     assert "Wilcoxon signed-rank on pairs" in html and "Mann-Whitney U" not in html
-    tally = terminal_notes(comparison)[-1]
+    tally = comparison_notes(comparison)[-1]
     assert "paired-wilcoxon" in tally and "mann-whitney" not in tally
 
 

@@ -14,10 +14,9 @@ from lanebench.sla import (
     budget_usage,
     evaluate_sla,
     overall_status,
-    sample_statistic,
-    statistic_interval,
 )
 from lanebench.stats.model import Comparison, MetricComparison, Noise, Summary
+from lanebench.stats.statistic import sample_statistic, statistic_interval
 
 MiB = 1024**2
 

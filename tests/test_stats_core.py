@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from lanebench.comparison_file import comparison_from_dict, read_comparison, write_comparison
 from lanebench.config.model import LaneSettings, StatsSettings, Thresholds
 from lanebench.errors import ResultsError
 from lanebench.results import (
@@ -27,16 +28,13 @@ from lanebench.stats import (
     analysis_fraction,
     analyze_metric,
     compare,
-    comparison_from_dict,
     decide,
     mann_whitney,
     noise_check,
     outlier_indices,
-    read_comparison,
     sequential_stopper,
     summarize,
     welch_log,
-    write_comparison,
 )
 from lanebench.stats.sequential import plan_of, planned_looks, spending_fractions
 from lanebench.stats.twosample import hodges_lehmann_interval, min_attainable_p

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _explain(decision: Any, plan: list[Any]) -> str:
-    from lanebench.units import format_duration
+    from lanebench.formatting import format_duration
 
     stats = decision.stats
     lines: list[str] = []

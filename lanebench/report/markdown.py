@@ -15,8 +15,14 @@ from dataclasses import dataclass, replace
 from markupsafe import Markup
 
 from lanebench import __version__
+from lanebench.formatting import (
+    confidence_text,
+    format_change,
+    format_interval,
+    format_p,
+    format_percent,
+)
 from lanebench.report.context import ReportContext
-from lanebench.report.formatting import format_change, format_interval, format_p, format_percent
 from lanebench.report.mermaid import change_chart, trend_chart
 from lanebench.report.templating import markdown_environment
 from lanebench.report.view import (
@@ -28,7 +34,6 @@ from lanebench.report.view import (
     interval_levels,
 )
 from lanebench.stats.model import MetricComparison
-from lanebench.stats.verdict import confidence_text
 
 COMMENT_MARKER = "<!-- lanebench:comment -->"
 COMMENT_LIMIT = 65_536  # characters, GitHub's limit for an issue comment body

@@ -6,9 +6,9 @@ import math
 
 from markupsafe import Markup
 
+from lanebench.formatting import is_number
 from lanebench.report.context import TrendPoint
 from lanebench.report.escape import escape_mermaid_label
-from lanebench.report.formatting import is_number
 from lanebench.report.view import Row
 from lanebench.stats.model import DECIDED
 

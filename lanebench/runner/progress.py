@@ -13,8 +13,8 @@ import statistics
 import sys
 from typing import TextIO
 
+from lanebench.formatting import format_duration, format_size
 from lanebench.runner.sample import Run
-from lanebench.units import format_duration, format_size
 
 TAIL_LINES = 10
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.environment import capture_environment
 from lanebench.errors import LanebenchError
+from lanebench.formatting import format_duration, format_size
 from lanebench.results import (
     AdaptivePlan,
     BenchmarkResult,
@@ -58,7 +59,6 @@ from lanebench.runner.sample import (
     Sample,
     StopRule,
 )
-from lanebench.units import format_duration, format_size
 
 
 class RunInterrupted(LanebenchError):
