@@ -69,7 +69,7 @@ from lanebench.runner import run_benchmarks  # noqa: E402
 from lanebench.runner.paired import run_paired  # noqa: E402
 from lanebench.stats import compare  # noqa: E402
 from lanebench.stats.paired import paired_baseline  # noqa: E402
-from lanebench.stats.sequential import paired_stopper  # noqa: E402
+from lanebench.stats.sequential import SequentialStopper  # noqa: E402
 
 GIT = ["git", "-c", "user.name=noise", "-c", "user.email=noise@example.invalid", "-c", "commit.gpgsign=false"]
 HOG_CODE = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
@@ -280,7 +280,7 @@ def adaptive_paired(rng: random.Random, runs: list[ResultsDocument], lane: LaneS
     """A virtual paired run with adaptive pairs, as `run_paired` measures one: up to
     max_iterations pairs, cut at the first planned look where the paired stopper is satisfied."""
     doc = virtual_paired(rng, runs, lane.max_iterations)
-    stopper = paired_stopper(lane, family_size=len(doc.benchmarks) * len(COMPARED_BY_DEFAULT))
+    stopper = SequentialStopper(lane, family_size=len(doc.benchmarks) * len(COMPARED_BY_DEFAULT))
     for b in doc.benchmarks:
         block = b.paired
         assert block is not None

@@ -114,7 +114,7 @@ N_BENCHMARKS = 20
 
 
 def lane_settings(name: str) -> Any:
-    from lanebench.config.lanes import DEFAULT_LANES
+    from lanebench.config.lane_specs import DEFAULT_LANES
     from lanebench.config.model import LaneSettings
 
     raw = {k: v for k, v in DEFAULT_LANES[name].items() if k in LaneSettings.model_fields}

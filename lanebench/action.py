@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -39,6 +38,7 @@ from lanebench.action_runtime import (
     Workflow,
 )
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
+from lanebench.git import git_output
 from lanebench.github import (
     FORK_SAFE_DOC,
     OUTPUT_FIELD_LIMIT,
@@ -52,7 +52,7 @@ from lanebench.results import RESULTS_FILE_NAME
 if TYPE_CHECKING:
     from lanebench.changes import ChangeSet
     from lanebench.config import Config
-    from lanebench.lanes import LaneDecision
+    from lanebench.lane_decision import LaneDecision
     from lanebench.pipeline import PipelineResult
     from lanebench.results import ResultsDocument, RunInfo
 
@@ -348,7 +348,7 @@ class ActionRun:
     def warn_privileged_checkout(self) -> None:
         """pull_request_target runs with a write token: checking out the PR's code there
         hands that token to whoever opened the PR."""
-        head = git_head(self.project)
+        head = git_output(self.project, "rev-parse", "HEAD")
         pr = self.context.pull_request or {}
         pr_commits = {self.context.pr_head_sha, str(pr.get("merge_commit_sha") or "")} - {""}
         if head and head in pr_commits:
@@ -620,13 +620,3 @@ def check_conclusion(result: PipelineResult) -> str:
     if result.status == "no-baseline":
         return "neutral"
     return "success"
-
-
-def git_head(directory: Path) -> str | None:
-    """`git rev-parse HEAD` in `directory`, or None."""
-    try:
-        done = subprocess.run(["git", "-C", str(directory), "rev-parse", "HEAD"],
-                              capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from lanebench.calibration import calibration_of
 from lanebench.config.model import DEFAULT_HISTORY
-from lanebench.environment import MACHINE_KEYS
 from lanebench.errors import ResultsError
 from lanebench.locking import FileLock
+from lanebench.machine import MACHINE_KEYS
 from lanebench.output_dir import make_output_dir
 from lanebench.results import (
     RESULTS_FILE_NAME,

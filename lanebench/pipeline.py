@@ -25,7 +25,7 @@ from lanebench.changes import ChangeSet
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.config.model import MAX_ITERATIONS, checked_override
 from lanebench.errors import ConfigError
-from lanebench.lanes import LaneDecision, Planned, decide_lane, plan_benchmarks
+from lanebench.lane_decision import LaneDecision, Planned, decide_lane, plan_benchmarks
 from lanebench.metrics import COMPARED_BY_DEFAULT
 from lanebench.output_dir import make_output_dir
 from lanebench.report import ReportContext, headline, render_reports, write_rendered
@@ -41,7 +41,7 @@ from lanebench.runner import Progress, RunInterrupted, run_benchmarks
 from lanebench.runner.paired import run_paired
 from lanebench.runner.sample import StopRule
 from lanebench.sla import FailOn, SlaReport, compared_metrics, evaluate_sla
-from lanebench.stats import Comparison, compare, paired_stopper, sequential_stopper
+from lanebench.stats import Comparison, SequentialStopper, compare, sequential_stopper
 from lanebench.stats.paired import is_paired_document, paired_baseline
 
 Status = Literal["pass", "warn", "fail", "skipped", "no-baseline"]
@@ -254,7 +254,7 @@ def measure_lane(
             raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
         rule: StopRule | None = None
         if adaptive:
-            rule = paired_stopper(lane, family_size=len(specs) * len(COMPARED_BY_DEFAULT))
+            rule = SequentialStopper(lane, family_size=len(specs) * len(COMPARED_BY_DEFAULT))
         return record(output, lambda: run_paired(
             config, lane_name, lane, specs, base_ref=paired_base, output=output, stop_rule=rule,
             progress=progress, run_info=run_info, log_dir=log_dir,

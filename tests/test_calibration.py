@@ -116,8 +116,6 @@ def test_runner_speed_ratio_is_head_over_base_median() -> None:
     assert speed is not None
     assert speed.ratio["wall"] == pytest.approx(1.2)
     assert speed.describe() == "runner 1.20x slower"
-    assert speed.factor_for("wall") == pytest.approx(1.2)
-    assert speed.factor_for("maxrss") is None
     assert runner_speed(base, doc([1.0], None)) is None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lanebench.commands._lane import lane_name_for as choose_lane
+from lanebench.commands._lane_choice import lane_name_for as choose_lane
 from lanebench.config import config_from_dict
 from lanebench.errors import ConfigError
 from lanebench.results import read_results

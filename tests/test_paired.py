@@ -364,10 +364,10 @@ def _pairs(rng: np.random.Generator, n: int, ratio: float, noise: float) -> tupl
 
 
 def test_paired_stopper_stops_clear_and_hopeless_cases_at_the_first_look_only() -> None:
-    from lanebench.stats import paired_stopper
+    from lanebench.stats import SequentialStopper
 
     rng = np.random.default_rng(5)
-    stopper = paired_stopper(_lane(10, 30), family_size=6)
+    stopper = SequentialStopper(_lane(10, 30), family_size=6)
     assert stopper.plan.looks == [10, 17, 23, 30]
     slower = _pairs(rng, 10, 1.30, 0.01)
     assert stopper("b", *slower)  # +30%, 1% noise: a regression at look 1
@@ -379,7 +379,7 @@ def test_paired_stopper_stops_clear_and_hopeless_cases_at_the_first_look_only() 
     assert stopper("b", *noisy)  # 30% noise on each side: 30 pairs cannot decide
     assert stopper.given_up("b") == ["wall", "cpu"]
     # the same pairs with room for 400: an interval a sixth as wide may decide, so go on
-    patient = paired_stopper(_lane(10, 400), family_size=6)
+    patient = SequentialStopper(_lane(10, 400), family_size=6)
     assert not patient("b", *noisy)
     assert patient.history["b"][-1][1]["wall"] == "inconclusive"
 
@@ -388,7 +388,7 @@ def test_paired_stopper_stops_clear_and_hopeless_cases_at_the_first_look_only() 
 def test_paired_stopper_keeps_false_alarms_within_alpha_over_its_looks() -> None:
     # A/A, noise at the threshold's size: stopping at the first decided look must not turn
     # four chances into four times α (seeded; 300 trials, 6 comparisons each)
-    from lanebench.stats import paired_stopper
+    from lanebench.stats import SequentialStopper
     from lanebench.stats.paired import paired_analysis
     from lanebench.stats.sequential import analysis_fraction
 
@@ -396,7 +396,7 @@ def test_paired_stopper_keeps_false_alarms_within_alpha_over_its_looks() -> None
     lane = _lane(10, 30)
     false = 0
     for _ in range(300):
-        stopper = paired_stopper(lane, family_size=6)
+        stopper = SequentialStopper(lane, family_size=6)
         head, base = _pairs(rng, 30, 1.0, 0.05)
         n = next((k for k in stopper.plan.looks
                   if stopper("b", {m: v[:k] for m, v in head.items()}, {m: v[:k] for m, v in base.items()})), 30)

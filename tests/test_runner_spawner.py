@@ -123,7 +123,7 @@ def test_direct_spawning_is_the_fallback_and_carries_the_callers_size(tmp_path: 
     assert record.ok
     assert record.maxrss_floor > 80 * MiB
     assert record.metrics["maxrss"] >= record.maxrss_floor - 1 * MiB
-    assert spawner.describe() == {"mode": "direct", "reason": "spawner disabled by the caller"}
+    assert spawner.describe().to_dict() == {"mode": "direct", "reason": "spawner disabled by the caller"}
 
 
 def test_a_spawner_that_cannot_start_falls_back_to_direct_spawning(
@@ -135,8 +135,8 @@ def test_a_spawner_that_cannot_start_falls_back_to_direct_spawning(
     assert record.ok
     assert record.stdout_path.read_text() == "fine\n"
     how = spawner.describe()
-    assert how["mode"] == "direct"
-    assert "the spawner process could not start" in how["reason"]
+    assert how.mode == "direct"
+    assert "the spawner process could not start" in (how.reason or "")
 
 
 def test_the_run_records_how_commands_were_spawned(tmp_path: Path) -> None:
@@ -157,14 +157,14 @@ def test_a_dead_spawner_is_replaced(tmp_path: Path) -> None:
     assert measure(tmp_path, ["true"]).ok
     first = spawner.get()
     assert first is not None
-    restarts = spawner.describe().get("restarts", 0)
+    restarts = spawner.describe().restarts or 0
     first.proc.kill()
     first.proc.wait()
     record = measure(tmp_path, ["true"])
     assert record.ok
     second = spawner.get()
     assert second is not None and second.pid != first.pid
-    assert spawner.describe()["restarts"] == restarts + 1
+    assert spawner.describe().restarts == restarts + 1
 
 
 def test_spawner_lost_while_the_command_runs_kills_the_command(tmp_path: Path) -> None:

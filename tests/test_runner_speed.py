@@ -53,7 +53,7 @@ def row(comparison, bench: str = "parse", metric: str = "wall"):
 
 
 def test_machine_id_is_this_boot_and_absent_where_unknown(tmp_path: Path) -> None:
-    from lanebench.environment import machine_id, same_machine
+    from lanebench.machine import machine_id, same_machine
 
     boot = tmp_path / "boot_id"
     boot.write_text("a687ee8f-6d5b-489f-92d5-8044bb3ee60d\n")

@@ -84,15 +84,6 @@ class RunnerSpeed:
     # speed moved within a run, which a benchmark timed in between may have felt
     swing: dict[str, float] = field(default_factory=dict)
 
-    def factor_for(self, metric: str) -> float | None:
-        """The factor a time metric is divided by; None for metrics calibration says nothing about."""
-        measure = NORMALIZED_BY.get(metric)
-        return self.ratio.get(measure) if measure else None
-
-    def log_se_for(self, metric: str) -> float:
-        measure = NORMALIZED_BY.get(metric)
-        return self.log_se.get(measure, 0.0) if measure else 0.0
-
     def uncertainty(self, measure: str = "wall") -> float:
         """The 95% half-width of the ratio on the log scale (0.05 ≈ ±5%)."""
         return Z95 * self.log_se.get(measure, math.inf)

@@ -112,7 +112,7 @@ def _metric_list(raw: str | None, base: Any, head: Any) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from lanebench.commands._inputs import read_head
-    from lanebench.commands._lane import lane_for, optional_config
+    from lanebench.commands._lane_choice import lane_for, optional_config
     from lanebench.commands._output import check_output_file
     from lanebench.comparison_file import write_comparison
     from lanebench.report.terminal import print_comparison

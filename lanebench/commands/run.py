@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lanebench.commands._lane import lane_name_for
+from lanebench.commands._lane_choice import lane_name_for
 from lanebench.commands._output import check_output_directory, check_output_file
 from lanebench.config import DEFAULT_CONFIG_PATH, BenchmarkSpec, Config, LaneSettings
 from lanebench.config.model import MAX_ITERATIONS, MAX_WARMUP, checked_override
 from lanebench.errors import EXIT_FAIL, EXIT_OK, ConfigError
 from lanebench.names import shown_names
+from lanebench.results import RESULTS_FILE_NAME
 
 ORDER = 10
 
@@ -83,8 +84,8 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         help="run only this benchmark (repeat for several; default: the lane's)",
     )
     p.add_argument(
-        "--output", "-o", type=Path, default=Path("lanebench-results.json"), metavar="PATH",
-        help="results file to write (default: lanebench-results.json)",
+        "--output", "-o", type=Path, default=Path(RESULTS_FILE_NAME), metavar="PATH",
+        help=f"results file to write (default: {RESULTS_FILE_NAME})",
     )
     p.add_argument(
         "--resume", action="store_true",

@@ -194,7 +194,7 @@ def compare_demo(base: ResultsDocument, head: ResultsDocument, lane: str | None,
         else:
             r.verdict = "inconclusive"
             r.reason = f"the interval crosses the ±{r.threshold:.0%} threshold; more iterations would decide"
-    from lanebench.environment import machine_differences
+    from lanebench.machine import machine_differences
 
     return Comparison(
         lane=lane,

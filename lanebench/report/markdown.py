@@ -22,6 +22,7 @@ from lanebench.formatting import (
     format_p,
     format_percent,
 )
+from lanebench.limits import COMMENT_LIMIT, SUMMARY_LIMIT
 from lanebench.report.context import ReportContext
 from lanebench.report.mermaid import change_chart, trend_chart
 from lanebench.report.templating import markdown_environment
@@ -36,8 +37,6 @@ from lanebench.report.view import (
 from lanebench.stats.model import MetricComparison
 
 COMMENT_MARKER = "<!-- lanebench:comment -->"
-COMMENT_LIMIT = 65_536  # characters, GitHub's limit for an issue comment body
-SUMMARY_LIMIT = 1024 * 1024  # bytes, GitHub's limit for one step's job summary
 _KEY_CHARS = re.compile(r"[^A-Za-z0-9._/-]")
 
 

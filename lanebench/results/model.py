@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from lanebench.results.checks import Checks
 
@@ -104,9 +104,6 @@ def write_parts(obj: Any, out: dict[str, Any]) -> dict[str, Any]:
 
 def _unknown(raw: dict[str, Any], known: set[str]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k not in known}
-
-
-T = TypeVar("T")
 
 
 # --- failures -----------------------------------------------------------------------------
@@ -502,15 +499,16 @@ class RunInfo:
     budget_seconds: float | None = scalar("budget_seconds", Checks.seconds)
     budget_note: str | None = scalar("budget_note", Checks.text)
     resumed_iterations: int | None = scalar("resumed_iterations", Checks.count)
-    subreaper: bool | None = scalar("subreaper", Checks.flag)
+    # how it started commands, and what it could not do
     spawner: SpawnerInfo | None = block("spawner", SpawnerInfo)
+    subreaper: bool | None = scalar("subreaper", Checks.flag)
     calibration_problem: str | None = scalar("calibration_problem", Checks.text)
+    paired: PairedRun | None = block("paired", PairedRun)
     # the GitHub job that ran it (the action)
     event: str | None = scalar("event", Checks.text)
     pr: int | None = scalar("pr", Checks.integer)
     pr_head_sha: str | None = scalar("pr_head_sha", Checks.text)
     run_id: str | None = scalar("run_id", Checks.text)
-    paired: PairedRun | None = block("paired", PairedRun)
     # "base" on the base side of a paired file (`stats.paired.paired_baseline`)
     paired_side: str | None = scalar("paired_side", Checks.text)
     extra: dict[str, Any] = field(default_factory=dict)

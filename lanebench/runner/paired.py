@@ -4,8 +4,9 @@ The base commit is checked out in a temporary git worktree (`lanebench.worktree`
 config's `setup` command runs once in each tree; then the stage loop (`runner.stages`)
 runs with pairs for samples: per benchmark, `warmup` unmeasured runs of each side and
 `min_iterations` measured pairs, then, with a stopping rule (the caller's
-`stats.sequential.paired_stopper`), more pairs up to `max_iterations` for benchmarks whose
-verdicts are still open, within their fair share of the lane's budget. Each pair runs
+`stats.sequential.SequentialStopper` without a baseline), more pairs up to
+`max_iterations` for benchmarks whose verdicts are still open, within their fair share of
+the lane's budget. Each pair runs
 base and head back to back, in an order drawn from a seeded RNG (`stats.seed`) in
 shuffled blocks of two (each block has one base-first and one head-first pair), so that
 neither side goes first more often (a first run can find colder caches) and the order

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lanebench.results import SpawnerInfo
 from lanebench.runner import spawn_server
 from lanebench.runner.tree import IoCounters, Reaped
 
@@ -284,14 +285,11 @@ def use_spawner(enabled: bool) -> None:
     _enabled = enabled
 
 
-def describe() -> dict[str, Any]:
+def describe() -> SpawnerInfo:
     """How commands are being spawned, for the results file's `run.spawner`."""
     if _enabled and _unavailable is None:
-        out: dict[str, Any] = {"mode": "spawner"}
-        if _restarts:
-            out["restarts"] = _restarts
-        return out
-    return {"mode": "direct", "reason": _unavailable or "spawner disabled by the caller"}
+        return SpawnerInfo(mode="spawner", restarts=_restarts or None)
+    return SpawnerInfo(mode="direct", reason=_unavailable or "spawner disabled by the caller")
 
 
 @atexit.register

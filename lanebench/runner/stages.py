@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
-from lanebench.environment import capture_environment
 from lanebench.errors import LanebenchError
 from lanebench.formatting import format_duration, format_size
+from lanebench.machine import capture_environment
 from lanebench.results import (
     AdaptivePlan,
     BenchmarkResult,
@@ -41,9 +42,7 @@ from lanebench.results import (
     ResultsDocument,
     RunInfo,
     RunSettings,
-    RunStatus,
     Samples,
-    SpawnerInfo,
 )
 from lanebench.runner import spawner, tree
 from lanebench.runner.interrupt import Interrupted, catch_signals, critical, shielded
@@ -392,7 +391,8 @@ class Stages:
 
     # --- the results document ------------------------------------------------------------
 
-    def document(self, status: RunStatus, *, skipped: str | None = None) -> ResultsDocument:
+    def document(self, status: Literal["complete", "interrupted"], *,
+                 skipped: str | None = None) -> ResultsDocument:
         run = dataclasses.replace(
             self.run_info,
             lane=self.lane_name,
@@ -406,11 +406,9 @@ class Stages:
             resumed_iterations=self.resumed_iterations,
         )
         if skipped is None:
-            how = spawner.describe()
+            run.spawner = spawner.describe()
             # the spawner is the subreaper of the commands it starts; direct spawns need us
-            run.subreaper = how["mode"] == "spawner" or tree.enable_subreaper()
-            run.spawner = SpawnerInfo(mode=how["mode"], restarts=how.get("restarts"),
-                                      reason=how.get("reason"))
+            run.subreaper = run.spawner.mode == "spawner" or tree.enable_subreaper()
             if self.spent > self.lane.budget:
                 run.budget_note = (
                     f"the minimum iterations alone took {format_duration(self.spent)}, "

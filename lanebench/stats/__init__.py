@@ -22,7 +22,6 @@ from lanebench.stats.sequential import (
     SequentialStopper,
     adaptive_plan,
     analysis_fraction,
-    paired_stopper,
     sequential_stopper,
 )
 from lanebench.stats.summary import outlier_indices, summarize
@@ -49,7 +48,6 @@ __all__ = [
     "mann_whitney",
     "noise_check",
     "outlier_indices",
-    "paired_stopper",
     "sequential_stopper",
     "summarize",
     "two_sample",

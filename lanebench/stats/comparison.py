@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lanebench.config.model import LaneSettings, StatsSettings
-from lanebench.environment import machine_differences
+from lanebench.machine import machine_differences
 from lanebench.metrics import COMPARED_BY_DEFAULT, metric
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.stats import paired as paired_stats

@@ -60,8 +60,8 @@ from scipy import stats as sps
 
 from lanebench.calibration import NORMALIZED_BY, RunnerSpeed, calibration_of, runner_speed
 from lanebench.config.model import LaneSettings
-from lanebench.environment import same_machine
 from lanebench.formatting import format_runner_share
+from lanebench.machine import same_machine
 from lanebench.results import HistoryEntry, PairedRun, ResultsDocument
 from lanebench.stats.evaluate import MetricAnalysis
 from lanebench.stats.twosample import TwoSampleResult

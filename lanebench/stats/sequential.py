@@ -163,8 +163,9 @@ class SequentialStopper:
 
     Plain runs are judged against a baseline document (`sequential_stopper`), paired runs
     against their own base side, passed as `base` with the paired signed-rank analysis
-    `compare` applies to the finished file (`paired_stopper`). Either way it answers only
-    at the plan's looks and spends their shares of α.
+    `compare` applies to the finished file (`SequentialStopper(lane, family_size=...)`:
+    there is no baseline to count the comparisons in). Either way it answers only at the
+    plan's looks and spends their shares of α.
     """
 
     def __init__(
@@ -310,18 +311,3 @@ def sequential_stopper(
     that `compare` spends the same share of α as the look the run stopped at.
     """
     return SequentialStopper(lane, baseline=baseline, metrics=metrics, looks=looks, spending=spending)
-
-
-def paired_stopper(
-    lane: LaneSettings,
-    family_size: int,
-    metrics: Sequence[str] | None = None,
-    *,
-    looks: int = DEFAULT_LOOKS,
-    spending: str = "pocock",
-) -> SequentialStopper:
-    """The stopping rule of a paired run: each benchmark's own base side is its baseline.
-    It looks at the same planned pair counts and spends the same shares of α as
-    `sequential_stopper`, with the paired analysis `compare` applies to the finished file."""
-    return SequentialStopper(lane, family_size=family_size, metrics=metrics, looks=looks,
-                             spending=spending)
