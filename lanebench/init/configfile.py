@@ -33,7 +33,9 @@ class Choice:
 
     @property
     def why_left_out(self) -> str:
-        if self.trial.status == "ok":
+        if self.proposal.duplicate_of is not None:
+            return f"runs what {self.proposal.duplicate_of} runs"
+        if self.trial.status in ("ok", "not-run"):
             return "left out when asked"
         return f"its trial run {self.trial.status}: {self.trial.message}"
 
@@ -59,7 +61,7 @@ def _comment(choice: Choice) -> list[str]:
     elif trial.status == "not-run":
         lines.append(f"  # not run here: {trial.message}")
     for note in proposal.notes:
-        lines += [f"  # {line}" for line in textwrap.wrap(note, 94, subsequent_indent="  ")]
+        lines += [f"  # {line}" for line in textwrap.wrap(note, 94, subsequent_indent="  ", break_on_hyphens=False)]
     if proposal.harness is not None:
         lines.append(f"  # harness: {proposal.harness.format}")
     return lines
@@ -88,7 +90,7 @@ def render_config(choices: list[Choice], plan: Plan | None, path: str) -> str:
             out.append("")
     if plan is not None and plan.defaults:
         for note in plan.notes:
-            out += [f"# {line}" for line in textwrap.wrap(note, 96)]
+            out += [f"# {line}" for line in textwrap.wrap(note, 96, break_on_hyphens=False)]
         out += _dump({"defaults": plan.defaults}).splitlines()
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

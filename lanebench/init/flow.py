@@ -59,7 +59,10 @@ def run_init(options: InitOptions, ask: Prompter, out: TextIO) -> int:
 
     choices = []
     for proposal in detection.proposals:
-        if options.trial:
+        if proposal.duplicate_of is not None:
+            trial = Trial("not-run", message=f"runs what {proposal.duplicate_of} runs")
+            out.write(f"not running {proposal.name}: it runs what {proposal.duplicate_of} runs\n")
+        elif options.trial:
             out.write(f"running {proposal.name} once (limit {options.trial_timeout:g} s): "
                       f"{proposal.command_text}\n")
             out.flush()
@@ -69,7 +72,8 @@ def run_init(options: InitOptions, ask: Prompter, out: TextIO) -> int:
             trial = Trial("not-run", message="--no-trial")
         if trial.ok and trial.wall is not None:
             proposal.timeout = timeout_for(trial.wall)
-        include = ask.yes_no(f"include {proposal.name}?", default=trial.ok or trial.status == "not-run")
+        default = proposal.duplicate_of is None and (trial.ok or trial.status == "not-run")
+        include = ask.yes_no(f"include {proposal.name}?", default=default)
         choices.append(Choice(proposal, trial, include))
     included = [c for c in choices if c.include]
     if not included:

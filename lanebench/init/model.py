@@ -60,6 +60,9 @@ class Proposal:
     # True for a benchmark lanebench made up because the project had none
     fallback: bool = False
     timeout: float | None = None
+    # another proposal that runs the same script (a Makefile target running a pyperf
+    # script): left out by default, so one round does not run the work twice
+    duplicate_of: str | None = None
 
     @property
     def where_text(self) -> str:

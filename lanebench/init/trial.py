@@ -7,6 +7,7 @@ same logs. A proposal whose programs are missing here is not run, and says which
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -20,8 +21,22 @@ DEFAULT_TRIAL_TIMEOUT = 120.0
 SAMPLE_INTERVAL = 0.05
 
 
+# A line that names what went wrong, preferred over the last line of the output.
+ERROR_LINE = re.compile(r"(Error|error:|No module named|not found|No such file|FAIL)")
+
+
 def _first_line(record: IterationRecord) -> str:
-    tail = [line.strip() for line in record.stderr_tail.splitlines() if line.strip()]
+    """The runner's message and the output line that best says why: the last line naming
+    an error in stderr, then stdout (pytest reports there), else stderr's last line."""
+    lines: list[str] = []
+    for path in (record.stdout_path, record.stderr_path):
+        if path is not None and path.is_file():
+            with open(path, "rb") as fh:
+                fh.seek(max(0, path.stat().st_size - 8192))
+                lines += fh.read().decode("utf-8", "replace").splitlines()
+    lines = [line.strip() for line in lines if line.strip()]
+    errors = [line for line in lines if ERROR_LINE.search(line)]
+    tail = errors or [line.strip() for line in record.stderr_tail.splitlines() if line.strip()]
     detail = f": {tail[-1][:200]}" if tail else ""
     return f"{record.message or record.status}{detail}"
 
@@ -53,11 +68,11 @@ def run_once(proposal: Proposal, root: Path, timeout: float = DEFAULT_TRIAL_TIME
             setup_wall = setup.wall
         record = measure_once(spec.argv, root / spec.cwd, env, timeout, SAMPLE_INTERVAL,
                               Path(logs), log_name="trial")
-    if record.ok:
-        return Trial("ok", wall=record.wall, setup_wall=setup_wall)
-    if record.status == "timeout":
-        return Trial("timeout", message=f"still running after {timeout:g} s, stopped")
-    return Trial(_status(record), wall=record.wall, message=_first_line(record))
+        if record.ok:
+            return Trial("ok", wall=record.wall, setup_wall=setup_wall)
+        if record.status == "timeout":
+            return Trial("timeout", message=f"still running after {timeout:g} s, stopped")
+        return Trial(_status(record), wall=record.wall, message=_first_line(record))
 
 
 def _status(record: IterationRecord) -> TrialStatus:

@@ -54,6 +54,7 @@ def detect(project: Project) -> Detection:
         proposals += found
         findings += problems
     _unique_names(proposals)
+    _mark_duplicates(proposals)
     return Detection(project, package, proposals, findings)
 
 
@@ -64,3 +65,20 @@ def _unique_names(proposals: list[Proposal]) -> None:
         seen[proposal.name] = count + 1
         if count:
             proposal.name = f"{proposal.name}-{count + 1}"
+
+
+TASK_RUNNERS = frozenset({"make", "tox", "nox", "package.json"})
+
+
+def _mark_duplicates(proposals: list[Proposal]) -> None:
+    """A task runner's entry that runs a script another proposal runs directly."""
+    direct = {str(w.path): p.name for p in proposals if p.detector not in TASK_RUNNERS
+              for w in p.where}
+    for proposal in proposals:
+        if proposal.detector not in TASK_RUNNERS:
+            continue
+        for path in proposal.paths:
+            if path in direct:
+                proposal.duplicate_of = direct[path]
+                proposal.notes.append(f"runs {path}, which {direct[path]} already measures")
+                break
