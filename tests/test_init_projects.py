@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -33,7 +34,7 @@ def require(path: str | None, name: str) -> str:
     pytest.skip(f"{name} is not installed")
 
 
-def config_of(project: Path) -> dict:  # type: ignore[type-arg]
+def config_of(project: Path) -> dict[str, Any]:
     return yaml.safe_load((project / ".github" / "lanebench.yml").read_text())
 
 
@@ -54,7 +55,7 @@ def lint_workflows(project: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def init_validate_baseline(project: Path, *init_args: str) -> dict:  # type: ignore[type-arg]
+def init_validate_baseline(project: Path, *init_args: str) -> dict[str, Any]:
     proc = lanebench("init", "--yes", *init_args, cwd=project)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     config = config_of(project)

@@ -13,7 +13,7 @@ from lanebench.init.configfile import Choice, check_config, render_config
 from lanebench.init.detectors import Detection, detect
 from lanebench.init.detectors.fallback import ADD_A_BENCHMARK
 from lanebench.init.files import PlannedFile, print_dry_run, refuse_existing, write_all
-from lanebench.init.model import Trial
+from lanebench.init.model import Proposal, Trial
 from lanebench.init.plan import Plan, plan_iterations, timeout_for
 from lanebench.init.project import scan
 from lanebench.init.prompts import Prompter
@@ -23,6 +23,7 @@ from lanebench.init.workflows import (
     WORKFLOW_DIR,
     ActionPin,
     default_kind,
+    parse_action,
     render,
 )
 from lanebench.units import format_duration
@@ -86,8 +87,6 @@ def run_init(options: InitOptions, ask: Prompter, out: TextIO) -> int:
     kind_key = _pick_workflows(options, [c.proposal for c in included], ask)
     pin = options.action
     if kind_key != "none" and not options.action_given and not ask.assume_yes:
-        from lanebench.init.workflows import parse_action
-
         answer = ask.text("lanebench action to pin (OWNER/REPO@full-commit-sha)", pin.ref)
         pin = parse_action(answer) if answer != pin.ref else pin
 
@@ -138,7 +137,7 @@ def _trial_text(trial: Trial) -> str:
     return f"{trial.status}: {trial.message}"
 
 
-def _pick_workflows(options: InitOptions, proposals: list, ask: Prompter) -> str:  # type: ignore[type-arg]
+def _pick_workflows(options: InitOptions, proposals: list[Proposal], ask: Prompter) -> str:
     default = default_kind(proposals)
     if options.workflows is not None:
         if options.workflows != "none":

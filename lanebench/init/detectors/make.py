@@ -33,7 +33,7 @@ def makefile_targets(text: str) -> list[tuple[str, int, list[str]]]:
         current = []
         if match and not line.startswith((" ", ".")) and "=" not in match.group(1):
             for target in match.group(1).split():
-                rule = (target, number, [])
+                rule: tuple[str, int, list[str]] = (target, number, [])
                 rules.append(rule)
                 current.append(rule)
     return rules
