@@ -5,7 +5,6 @@ zizmor pass, and a first `lanebench baseline` that runs. Real processes througho
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,20 +17,12 @@ import yaml
 from lanebench.config import load_config
 from tests.helpers import REPO
 from tests.init_helpers import copy_project, lanebench
+from tests.test_lint import ACTIONLINT, require
 
 pytestmark = pytest.mark.slow
 
-ACTIONLINT = REPO.parent / "shared" / "tools" / "actionlint"
 SCHEMA = json.loads((REPO / "lanebench" / "schema" / "lanebench.schema.json").read_text())
 PIN = "example/lanebench@" + "1234567890abcdef" * 2 + "12345678"
-
-
-def require(path: str | None, name: str) -> str:
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{name} is not installed; .ci/run must install it")
-    pytest.skip(f"{name} is not installed")
 
 
 def config_of(project: Path) -> dict[str, Any]:
