@@ -192,3 +192,17 @@ def test_sharded_is_listed_with_the_reason_it_cannot_be_written() -> None:
     assert "lanebench shard" in (KINDS["sharded"].unavailable() or "")
     for key in ("same-repo", "fork-safe", "runner-toolchain"):
         assert KINDS[key].unavailable() is None
+
+
+def test_a_benchmark_script_without_a_main_guard_is_a_program_and_a_helper_module_is_not(
+    tmp_path: Path,
+) -> None:
+    tree(tmp_path, {
+        "bench/cpu_loop.py": '"""A loop."""\n\ntotal = 0\nfor i in range(10):\n    total += i\nprint(total)\n',
+        "bench/guarded.py": "def main():\n    pass\n\nif __name__ == '__main__':\n    main()\n",
+        "bench/helpers.py": '"""Shared helpers."""\n\nimport os\n\nN = 3\n\ndef work():\n    return N\n',
+    })
+    proposals = found(tmp_path)
+    assert {"script-cpu-loop", "script-guarded"} <= set(proposals)
+    assert "script-helpers" not in proposals
+    assert proposals["script-cpu-loop"].command[-1] == "bench/cpu_loop.py"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 
@@ -127,15 +128,34 @@ BENCH_FOLDER = re.compile(r"(^|/)(bench|benches|benchmark|benchmarks|perf|perfor
 MAIN_GUARD = re.compile(r"^if\s+__name__\s*==\s*[\"']__main__[\"']\s*:", re.M)
 
 
+# Top-level statements that do work when the file runs (a loop, a call), unlike a module
+# of definitions that only a program importing it would run.
+_WORK = (ast.For, ast.While, ast.With, ast.Expr, ast.Try)
+
+
+def runs_as_program(text: str) -> bool:
+    """Whether a file is a program: a `__main__` guard, or work done at its top level
+    (examples/demo/bench/cpu_loop.py is a loop and a print, with no guard)."""
+    if MAIN_GUARD.search(text):
+        return True
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    docstring = 1 if body and isinstance(body[0], ast.Expr) and isinstance(
+        getattr(body[0], "value", None), ast.Constant) else 0
+    return any(isinstance(node, _WORK) for node in body[docstring:])
+
+
 def detect_scripts(
     project: Project, package: PythonPackage | None
 ) -> tuple[list[Proposal], list[Finding]]:
-    """Python scripts in a benchmark folder that run as programs (a `__main__` guard),
+    """Python scripts in a benchmark folder that run as programs (`runs_as_program`),
     other than test files and pyperf scripts."""
     proposals = []
     for rel in project.matching(BENCH_FOLDER.pattern):
         text = project.text(rel) or ""
-        if TEST_FILE.search(rel) or PYPERF_IMPORT.search(text) or not MAIN_GUARD.search(text):
+        if TEST_FILE.search(rel) or PYPERF_IMPORT.search(text) or not runs_as_program(text):
             continue
         stem = posixpath.splitext(posixpath.basename(rel))[0]
         proposal = Proposal(
