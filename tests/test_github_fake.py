@@ -24,7 +24,8 @@ pytest_plugins = ["tests.github_fake.fixtures"]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "github"
 ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = Path("/tmp/npmref/node_modules")
+# Where scripts/extract_github_fixtures.py expects the npm packages (ignored by git).
+NODE_MODULES = FIXTURES / "node_modules"
 
 
 @pytest.fixture
