@@ -522,8 +522,11 @@ def issues_create(call: Call) -> Response:
         return error(422, "Validation Failed", errors=[{"resource": "Issue", "code": "missing_field",
                                                         "field": "title"}])
     author = call.state.identity(call.token)
-    # GitHub creates the labels a new issue names that the repository lacks.
+    # GitHub creates the labels a new issue names that the repository lacks, and drops
+    # them silently when the caller may not push.
     names = [lb if isinstance(lb, str) else lb["name"] for lb in b.get("labels") or []]
+    if call.token in call.state.without_push:
+        names = []
     number = call.state.add_issue(title, b.get("body") or "", repo=call.repo_name, user=author["login"],
                                   user_type=author["type"], labels=names)
     issue = call.state.issues[(call.repo_name, number)]

@@ -205,6 +205,7 @@ class FakeState:
         self.repos: dict[str, Repo] = {}
         self.tokens: dict[str, dict[str, str]] = {DEFAULT_TOKEN: dict(ALL_WRITE)}
         self.identities: dict[str, dict[str, Any]] = {DEFAULT_TOKEN: dict(ACTIONS_BOT)}
+        self.without_push: set[str] = set()  # tokens whose new issues lose their labels
         self.user_ids: dict[str, int] = {ACTIONS_BOT["login"]: ACTIONS_BOT["id"]}
         self.pulls: dict[tuple[str, int], Pull] = {}
         self.comments: dict[int, Comment] = {}
@@ -268,12 +269,18 @@ class FakeState:
             found.has_issues = enabled
 
     def add_token(self, token: str, permissions: dict[str, str] | None = None, *,
-                  login: str = ACTIONS_BOT["login"], user_type: str = "Bot") -> None:
+                  login: str = ACTIONS_BOT["login"], user_type: str = "Bot", push: bool = True) -> None:
         """Register a token; `permissions` like GITHUB_TOKEN's (`{"checks": "read"}`...).
-        It acts as `login` (GITHUB_TOKEN: github-actions[bot]; a personal token: its user)."""
+        It acts as `login` (GITHUB_TOKEN: github-actions[bot]; a personal token: its user).
+        `push=False`: a user who may open issues but not push, whose new issues GitHub
+        opens without the labels asked for."""
         with self.lock:
             self.tokens[token] = dict(ALL_WRITE if permissions is None else permissions)
             self.identities[token] = {"login": login, "type": user_type}
+            if push:
+                self.without_push.discard(token)
+            else:
+                self.without_push.add(token)
 
     def add_pull(
         self,
