@@ -67,7 +67,7 @@ def issue_title(alert: Alert) -> str:
     name = plain_line(alert.benchmark)
     if len(name) > TITLE_NAME_LIMIT:
         name = name[: TITLE_NAME_LIMIT - 1] + "…"
-    what = _lower_first(alert.label)
+    what = plain_line(_lower_first(alert.label))  # an unknown metric's label is its name, from the file
     ratio = _ratio(alert)
     size = f"{(ratio - 1.0) * 100:+.0f}%" if ratio is not None else (
         "up from zero" if alert.direction == "up" else "down")
