@@ -40,12 +40,13 @@ from urllib3 import Retry
 
 from lanebench import __version__
 from lanebench.errors import ExternalError
+from lanebench.limits import CHECK_OUTPUT_LIMIT, COMMENT_LIMIT
 
 DEFAULT_API_URL = "https://api.github.com"
 PR_FILES_LIMIT = 3000  # GitHub lists at most 3,000 files of a pull request
 PER_PAGE = 100  # the most GitHub returns per page
-OUTPUT_FIELD_LIMIT = 65535  # check run output.summary / output.text, in characters
-COMMENT_BODY_LIMIT = 65536  # issue comment body, in characters
+OUTPUT_FIELD_LIMIT = CHECK_OUTPUT_LIMIT  # check run output.summary / output.text, in characters
+COMMENT_BODY_LIMIT = COMMENT_LIMIT  # issue comment body, in characters
 ISSUE_BODY_LIMIT = 65536  # issue body, in characters
 ISSUE_TITLE_LIMIT = 256  # issue title, in characters
 MAX_LABELLED_ISSUES_SCANNED = 5000  # issues carrying one label, listed to find ours

@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from lanebench.config import Config, config_from_dict
+from lanebench.formatting import format_duration
 from lanebench.init.model import Proposal, Trial
 from lanebench.init.plan import Plan
-from lanebench.units import format_duration
 
 HEADER = """\
 # lanebench configuration, proposed by `lanebench init` (docs/init.md).

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from lanebench.config import DEFAULT_CONFIG_PATH
 from lanebench.errors import LanebenchError
+from lanebench.formatting import format_duration
 from lanebench.init.configfile import Choice, check_config, render_config
 from lanebench.init.detectors import Detection, detect
 from lanebench.init.detectors.fallback import ADD_A_BENCHMARK
@@ -26,7 +27,6 @@ from lanebench.init.workflows import (
     parse_action,
     render,
 )
-from lanebench.units import format_duration
 
 
 @dataclass

@@ -19,13 +19,18 @@ from markupsafe import Markup
 
 from lanebench import __version__
 from lanebench.alerts import Alert
+from lanebench.formatting import (
+    confidence_text,
+    format_change,
+    format_percent,
+    format_value,
+    p_text,
+)
 from lanebench.metrics import metric as metric_info
 from lanebench.report.escape import escape_markdown, escape_markdown_url, plain_line
-from lanebench.report.formatting import format_change, format_percent, format_value
 from lanebench.report.templating import markdown_environment
 from lanebench.stats.changepoint import Segment
 from lanebench.stats.trends import ChangeFinding, DriftFinding, Series
-from lanebench.stats.verdict import confidence_text, p_text
 
 TITLE_NAME_LIMIT = 80  # characters of a benchmark name in a title
 _COMMITS_END = "<!-- /lanebench-trend-commits -->"

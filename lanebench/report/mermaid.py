@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 from markupsafe import Markup
 
+from lanebench.formatting import is_number
 from lanebench.history_store import History
 from lanebench.metrics import metric as metric_info
 from lanebench.report.context import TrendPoint
 from lanebench.report.escape import escape_mermaid_label
-from lanebench.report.formatting import is_number
 from lanebench.report.view import Row
 from lanebench.stats.model import DECIDED
 from lanebench.stats.trends import ALERTS, TrendReport

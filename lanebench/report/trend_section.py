@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from lanebench import __version__
+from lanebench.formatting import format_change, format_value, plural
 from lanebench.history_store import History
 from lanebench.metrics import metric as metric_info
 from lanebench.report.escape import escape_markdown_url
-from lanebench.report.formatting import format_change, format_value, plural
 from lanebench.report.svg import TrendLevel, TrendMark, TrendRun, trend_svg
 from lanebench.report.templating import html_environment
 from lanebench.stats.trends import ALERTS, SeriesTrend, TrendReport
