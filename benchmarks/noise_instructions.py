@@ -55,6 +55,10 @@ times under cachegrind, alternating, and prints wall and CPU time (user + system
 process tree) of both, their ratio, the instruction counts each repeat gave, and the
 cost per benchmark at the defaults (time: 1 warmup + 10 iterations; instructions: 3
 repeats).
+
+`blind` shows what a count cannot see, each workload --repeats times plainly and under
+cachegrind: a sleep (0.05 s vs 0.5 s), two threads hashing in parallel (hashlib releases
+the GIL) vs the same two hashes one after the other, and a JIT (node, when installed).
 """
 
 from __future__ import annotations
@@ -327,6 +331,32 @@ def describe(data: dict[str, Any], docs: dict[str, list[ResultsDocument]], args:
 # --- cost -------------------------------------------------------------------------------
 
 
+def plain_and_counted(argv: Sequence[str], repeats: int, work: Path, *, cwd: Path,
+                      env: dict[str, str] | None = None) -> dict[str, list[float]]:
+    """`repeats` plain runs and as many under cachegrind, alternating: wall and CPU time
+    (user + system of the tree) of each, and the counts."""
+    runs: dict[str, list[float]] = {k: [] for k in ("plain_wall", "plain_cpu", "vg_wall", "vg_cpu", "counts")}
+    for _ in range(repeats):
+        before, start = cpu_seconds(), time.perf_counter()
+        subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
+        runs["plain_wall"].append(time.perf_counter() - start)
+        runs["plain_cpu"].append(cpu_seconds() - before)
+        out = Path(tempfile.mkdtemp(dir=work))
+        before = cpu_seconds()
+        run = run_counted(argv, out, cwd=cwd, env=env)
+        runs["vg_cpu"].append(cpu_seconds() - before)
+        runs["vg_wall"].append(run.wall)
+        runs["counts"].append(int(run.reading.metrics["instructions"]))
+        shutil.rmtree(out)
+    return runs
+
+
+def counts_text(values: Sequence[float]) -> str:
+    spread = (max(values) - min(values)) / min(values)
+    shown = f"{len(set(values))} distinct of {len(values)}: " + ", ".join(f"{v:,.0f}" for v in values)
+    return shown + (f" (spread {spread * 100:.2g}%)" if spread else "")
+
+
 def cost(args: argparse.Namespace) -> None:
     config = load_config(REPO / "examples" / "demo" / ".github" / "lanebench.yml")
     root = REPO / "examples" / "demo"
@@ -339,28 +369,47 @@ def cost(args: argparse.Namespace) -> None:
         for spec in config.benchmarks:
             argv = [sys.executable if a == "python3" else a for a in spec.argv]
             env = dict(os.environ) | dict(spec.env)
-            plain_wall, plain_cpu, vg_wall, vg_cpu, values = [], [], [], [], []
-            for _ in range(args.repeats):
-                before, start = cpu_seconds(), time.perf_counter()
-                subprocess.run(argv, cwd=root, env=env, check=True, stdout=subprocess.DEVNULL)
-                plain_wall.append(time.perf_counter() - start)
-                plain_cpu.append(cpu_seconds() - before)
-                out = Path(tempfile.mkdtemp(dir=work))
-                before = cpu_seconds()
-                run = run_counted(argv, out, cwd=root, env=env)
-                vg_cpu.append(cpu_seconds() - before)
-                vg_wall.append(run.wall)
-                values.append(int(run.reading.metrics["instructions"]))
-                shutil.rmtree(out)
-            pw, pc = statistics.median(plain_wall), statistics.median(plain_cpu)
-            vw, vc = statistics.median(vg_wall), statistics.median(vg_cpu)
-            spread = (max(values) - min(values)) / min(values)
-            counts = f"{len(set(values))} distinct of {len(values)}: " + ", ".join(f"{v:,}" for v in values)
-            if spread:
-                counts += f" (spread {spread * 100:.2g}%)"
+            runs = plain_and_counted(argv, args.repeats, work, cwd=root, env=env)
+            pw, pc = statistics.median(runs["plain_wall"]), statistics.median(runs["plain_cpu"])
+            vw, vc = statistics.median(runs["vg_wall"]), statistics.median(runs["vg_cpu"])
             per_bench = f"{11 * pw:.2f} s vs {3 * vw:.2f} s = {3 * vw / (11 * pw):.1f}x"
             print(f"| {spec.name} | {pw:.3f} s / {pc:.3f} s | {vw:.2f} s / {vc:.2f} s | "
-                  f"{vw / pw:.0f}x / {vc / pc:.0f}x | {counts} | {per_bench} |", flush=True)
+                  f"{vw / pw:.0f}x / {vc / pc:.0f}x | {counts_text(runs['counts'])} | {per_bench} |", flush=True)
+    print(f"load average (1 min) at end {nn.load_average()[0]}")
+
+
+THREADS = """import hashlib, sys, threading
+data = b"x" * (16 << 20)
+work = lambda: hashlib.sha256(data).digest()
+if sys.argv[1] == "parallel":
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+else:
+    work(); work()
+"""
+NODE_LOOP = "let s = 0; for (let i = 0; i < 3e6; i++) { s += (i * i) % 7 } console.log(s)"
+
+
+def blind(args: argparse.Namespace) -> None:
+    workloads = [
+        ("sleep 0.05 s", [sys.executable, "-c", "import time; time.sleep(0.05)"]),
+        ("sleep 0.5 s", [sys.executable, "-c", "import time; time.sleep(0.5)"]),
+        ("two sha256 of 16 MiB, one after the other", [sys.executable, "-c", THREADS, "serial"]),
+        ("the same two in two threads at once", [sys.executable, "-c", THREADS, "parallel"]),
+    ]
+    node = shutil.which("node")
+    if node:
+        workloads.append((f"node: a 3M-iteration loop ({node})", [node, "-e", NODE_LOOP]))
+    print(f"load average (1 min) at start {nn.load_average()[0]}")
+    print("| workload | plain: wall / CPU | under cachegrind: wall / CPU | instructions of the repeats |")
+    print("| --- | ---: | ---: | --- |")
+    with tempfile.TemporaryDirectory(prefix="lanebench-instr-blind-") as tmp:
+        for label, argv in workloads:
+            runs = plain_and_counted(argv, args.repeats, Path(tmp), cwd=Path(tmp))
+            print(f"| {label} | {statistics.median(runs['plain_wall']):.3f} s / "
+                  f"{statistics.median(runs['plain_cpu']):.3f} s | {statistics.median(runs['vg_wall']):.2f} s / "
+                  f"{statistics.median(runs['vg_cpu']):.2f} s | {counts_text(runs['counts'])} |", flush=True)
     print(f"load average (1 min) at end {nn.load_average()[0]}")
 
 
@@ -390,8 +439,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     a.add_argument("--seed", type=int, default=1)
     c = sub.add_parser("cost", help="instruction runs vs time runs on examples/demo")
     c.add_argument("--repeats", type=int, default=3)
+    b = sub.add_parser("blind", help="what counts cannot see: sleeps, threads, a JIT")
+    b.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    {"measure": measure, "analyze": analyze, "cost": cost}[args.step](args)
+    {"measure": measure, "analyze": analyze, "cost": cost, "blind": blind}[args.step](args)
 
 
 if __name__ == "__main__":
