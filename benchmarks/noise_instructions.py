@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -338,6 +339,12 @@ def describe(data: dict[str, Any], docs: dict[str, list[ResultsDocument]], args:
     for metric in ("wall", "cpu"):
         ratio = nn.medians(docs["quiet-slower"], BENCH, metric) / nn.medians(docs["quiet"], BENCH, metric)
         print(f"  the change in the quiet time runs: {metric} {ratio:.4f}x")
+    for name in ("paired-same", "paired-slower"):
+        for metric in ("wall", "cpu"):
+            logs = [math.log(h / b) for doc in docs[name] for block in [doc.benchmark(BENCH)] if block and block.paired
+                    for h, b in zip(block.samples[metric], block.paired.base_samples[metric], strict=True)]
+            print(f"  {name}, {metric}: {len(logs)} real pairs, median head/base {math.exp(statistics.median(logs)):.4f}, "
+                  f"SD of the log ratio {statistics.stdev(logs):.3f}")
     hog_vs_quiet = nn.medians(docs["hog"], BENCH, "wall") / nn.medians(docs["quiet"], BENCH, "wall")
     print(f"  the neighbour: cpu-loop wall {hog_vs_quiet:.2f}x (hog main / quiet same)")
 
