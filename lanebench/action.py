@@ -47,7 +47,6 @@ from lanebench.github import (
     truncate_text,
 )
 from lanebench.output_dir import make_output_dir
-from lanebench.report.escape import escape_markdown
 from lanebench.results import RESULTS_FILE_NAME
 
 if TYPE_CHECKING:
@@ -303,15 +302,15 @@ class ActionRun:
         the results are written: whatever GitHub answers, the upload step has them, and
         the exit code does not change."""
         from lanebench.publish_alerts import publish_alerts
+        from lanebench.report.trend_summary import alert_outcome_markdown
 
         outcome = publish_alerts(self.client, trends.report, trends.history,
                                  repository_url=self.repository_url())
         for line in outcome.warnings:
             self.workflow.warning(_one_line(line, self.token), title="lanebench: trend alert issues")
-        lines = outcome.lines()
-        if lines:
-            self.workflow.append_summary(
-                "#### Trend alert issues\n\n" + "\n".join(f"- {escape_markdown(line)}" for line in lines) + "\n")
+        section = alert_outcome_markdown(outcome)
+        if section is not None:
+            self.workflow.append_summary("\n" + section)
 
     def previous_baseline(self) -> Any:
         """The baseline this run replaces: its history of main runs is carried forward.

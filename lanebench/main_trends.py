@@ -57,14 +57,16 @@ def main_trends(
     *,
     metrics: Collection[str] | None = None,
     repository_url: str | None = None,
+    list_findings: bool = True,
     find_new: bool = True,
 ) -> MainTrends:
-    """Analyse `history`; with `find_new`, also say which findings its newest run brought."""
+    """Analyse `history`; with `find_new` (the job's own run is the newest record), also
+    say which findings that run brought."""
     settings = TrendSettings(thresholds=thresholds)
     report = analyse(history, settings, metrics=metrics)
     new = _new_keys(history, report, settings) if find_new else frozenset()
     return MainTrends(history=history, report=report, new=new, repository_url=repository_url,
-                      list_findings=find_new)
+                      list_findings=list_findings)
 
 
 def _new_keys(history: History, report: TrendReport, settings: TrendSettings) -> frozenset[str]:

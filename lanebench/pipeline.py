@@ -365,7 +365,7 @@ def _main_trend_chart(baseline: ResultsDocument | None, lane: LaneSettings,
     if baseline is None or baseline.main_runs is None or len(baseline.main_runs.runs) < 2:
         return None
     return main_trends(baseline.main_runs, lane.thresholds, metrics=("wall",),
-                       repository_url=repository_url, find_new=False)
+                       repository_url=repository_url, list_findings=False, find_new=False)
 
 
 def _finish(
@@ -456,7 +456,11 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
                      "a point of main's trends.")
     trends = None
     if head.main_runs is not None:
-        trends = main_trends(head.main_runs, lane.thresholds, repository_url=request.repository_url)
+        # Findings are new when this run's own record brought them; a run that added no
+        # record (no commit) brings none.
+        added = bool(head.main_runs.runs) and head.main_runs.runs[-1].commit == (head.run.commit or "").lower()
+        trends = main_trends(head.main_runs, lane.thresholds, repository_url=request.repository_url,
+                             find_new=added)
     context = ReportContext(
         head=head, sla=sla, advice=advice, lane={"lane": lane_name, "reasons": ["baseline run"], "trace": []},
         links=dict(request.links), key=request.report_key, title="lanebench baseline",

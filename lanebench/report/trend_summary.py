@@ -7,13 +7,19 @@ Pure: a `MainTrends` in, Markdown out. Names from the repository go through
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from markupsafe import Markup
 
 from lanebench.alerts import Alert
 from lanebench.formatting import change_bounds, format_change, format_p, plural
 from lanebench.main_trends import MainTrends
+from lanebench.report.alert_issue import issue_title
 from lanebench.report.escape import escape_markdown, escape_markdown_url
 from lanebench.stats.trends import ChangeFinding
+
+if TYPE_CHECKING:
+    from lanebench.publish_alerts import AlertsOutcome
 
 MAX_ROWS = 30
 VERDICT_ICON = {"regression": "🔺", "improvement": "🔻"}
@@ -92,3 +98,20 @@ def trend_summary_markdown(trends: MainTrends) -> Markup:
     lines += ["", "<sub>A change point came with a commit after the first and up to the second "
               "(docs/trends.md). Alert issues: the action's `alert-issue` input.</sub>"]
     return Markup("\n".join(lines))
+
+
+def alert_outcome_markdown(outcome: AlertsOutcome) -> Markup | None:
+    """What the alert issues became in this run, each issue linked; None when nothing."""
+    lines = []
+    for what, refs in (("opened", outcome.created), ("updated", outcome.updated),
+                       ("up to date", outcome.unchanged), ("left closed", outcome.closed)):
+        for ref in refs:
+            url = escape_markdown_url(ref.url)
+            number = f"[#{ref.number}]({url})" if url else f"#{ref.number}"
+            lines.append(f"- {what} {number}: {escape_markdown(issue_title(ref.alert))}")
+    lines += [f"- not opened ({escape_markdown(why)}): {escape_markdown(issue_title(alert))}"
+              for alert, why in outcome.held]
+    lines += [f"- no longer found, left open: #{k.number}" for k in outcome.quiet]
+    if not lines:
+        return None
+    return Markup("\n".join(["#### Trend alert issues", "", *lines, ""]))
