@@ -108,6 +108,16 @@ def test_thirty_commits_on_main_the_step_and_the_creep_are_found_with_their_comm
     html = page.read_text(encoding="utf-8")
     assert '<section id="trends"' in html and shas[15][:7] in html
 
+    # The step is new in the first run whose record shows it, and only there.
+    row = f"after `{shas[14][:7]}`, by `{shas[15][:7]}`"
+    summaries = [(tmp_path / f"out-{i}" / "report" / "summary.md").read_text(encoding="utf-8")
+                 for i in range(30)]
+    rows = [next((ln for ln in text.splitlines() if row in ln and "Bytes written" in ln), None)
+            for text in summaries]
+    first = next(i for i, r in enumerate(rows) if r is not None)
+    assert first >= 19  # runs 15 to 19: the five after the step a change point needs at least
+    assert "🆕" in rows[first] and not any("🆕" in r for r in rows[first + 1:] if r is not None)
+
     # the last baseline run's own job summary listed both, with their commits
     summary = (tmp_path / "out-29" / "report" / "summary.md").read_text(encoding="utf-8")
     assert "#### Trends on main" in summary
