@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from lanebench.calibration import calibration_of
 from lanebench.config.model import DEFAULT_HISTORY, DEFAULT_TREND_RUNS
 from lanebench.errors import ResultsError
-from lanebench.history_store import History, RunRecord, append_run
+from lanebench.history_store import COMMIT, History, RunRecord, append_run
 from lanebench.locking import FileLock
 from lanebench.machine import MACHINE_KEYS
 from lanebench.output_dir import make_output_dir
@@ -401,9 +401,9 @@ def append_history(
 
 
 def main_run_of(doc: ResultsDocument) -> RunRecord | None:
-    """`doc`'s record for the trends of main, or None when it has no commit (a run outside
-    git is no point of a series) or no benchmark finished with samples."""
-    if not doc.run.commit:
+    """`doc`'s record for the trends of main, or None when it names no commit SHA (a run
+    outside git is no point of a series) or no benchmark finished with samples."""
+    if not COMMIT.fullmatch((doc.run.commit or "").lower()):
         return None
     record = run_record(doc, runner_fingerprint=environment_digest(doc.environment))
     return record if record.benchmarks else None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lanebench.advice import Recommendation, recommend
-from lanebench.baseline import append_history, append_main_run
+from lanebench.baseline import append_history, append_main_run, main_run_of
 from lanebench.calibration.measure import run_calibrated
 from lanebench.changes import ChangeSet
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
@@ -451,14 +451,15 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
     sla = evaluate_sla(lane, head, None, lane_name=lane_name, fail_on=request.fail_on)
     advice = recommend(None, head, None, sla, None)
     notes = list(request.notes)
-    if not head.run.commit:
-        notes.append("This run measured no known commit (not a git checkout), so it is not "
-                     "a point of main's trends.")
+    if main_run_of(head) is None:
+        notes.append("This run names no commit SHA (not a git checkout) or measured nothing, "
+                     "so it is not a point of main's trends.")
     trends = None
     if head.main_runs is not None:
         # Findings are new when this run's own record brought them; a run that added no
         # record (no commit) brings none.
-        added = bool(head.main_runs.runs) and head.main_runs.runs[-1].commit == (head.run.commit or "").lower()
+        own = main_run_of(head)
+        added = own is not None and head.main_runs.runs[-1].commit == own.commit
         trends = main_trends(head.main_runs, lane.thresholds, repository_url=request.repository_url,
                              find_new=added)
     context = ReportContext(
