@@ -96,8 +96,8 @@ def describe(shas: list[str], results: Path, metrics: tuple[str, ...]) -> list[s
     out = []
     for t in trends.report.trends:
         s = t.series
-        spread = sorted(s.values)
-        cv = (spread[int(0.75 * len(spread))] - spread[int(0.25 * len(spread))]) / 1.349 / spread[len(spread) // 2]
+        before = sorted(s.values[:15])  # the runs before any step: the noise alone
+        cv = (before[11] - before[3]) / 1.349 / before[7]  # IQR / 1.349 over the median
         changes = [(shas.index(c.last_good), shas.index(c.first_bad), c.change.ratio, c.verdict) for c in t.changes]
         step = any(lg == 14 and fb == 15 and v == "regression" for lg, fb, _, v in changes)
         creep_cp = any(fb in CREEP and v == "regression" for _, fb, _, v in changes)
@@ -124,7 +124,7 @@ def main() -> None:
             shas, results, seconds = one_history(args.iterations, args.loop, Path(tmp))
             print(f"\nhistory {r + 1}: 30 baseline runs in {seconds:.0f} s "
                   f"({args.iterations} iterations, loop {args.loop:,})\n")
-            print("| metric | normalised | run-to-run spread (IQR/1.349) | change points (runs, size, verdict) "
+            print("| metric | normalised | run-to-run noise (runs 0-14, IQR/1.349) | change points (runs, size, verdict) "
                   "| drift reported | step 14..15 found | creep 19..27 found as |")
             print("| :-- | :-- | --: | :-- | :-- | :-- | :-- |")
             for line in describe(shas, results, metrics):

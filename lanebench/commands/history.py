@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if args.html is not None and not args.html.parent.resolve().is_dir():
         raise ConfigError(f"--html {args.html}: the directory {args.html.parent} does not exist",
                           hint="create it first, or write the page elsewhere")
-    thresholds = Thresholds()
+    thresholds = Thresholds.model_validate({})  # the built-in thresholds
     if args.config is not None:
         from lanebench.config import load_config
         from lanebench.pipeline import baseline_lane
