@@ -35,18 +35,9 @@ from lanebench.cli import main as lanebench  # noqa: E402
 from lanebench.config.model import Thresholds  # noqa: E402
 from lanebench.main_trends import main_trends  # noqa: E402
 from lanebench.results import read_results  # noqa: E402
+from tests.test_trends_main import GIT, STEPS, WORK  # noqa: E402  (the same project as the test)
 
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-STEPS = {15: 1.05, 19: 1.01, 21: 1.01, 23: 1.01, 25: 1.01, 27: 1.01}
 CREEP = range(19, 28)
-WORK = """\
-import sys
-n = int(open("work.txt").read())
-total = 0
-for i in range(n):
-    total += i * i % 7
-sys.stdout.write("x" * (n // 100))
-"""
 
 
 def config(iterations: int) -> str:

@@ -23,6 +23,7 @@ from lanebench.history_store import History, history_to_dict
 from lanebench.results import read_results
 from tests.github_fake import RemoteFakeGitHub, make_zip
 from tests.test_action import make_workspace, push_event, run_action
+from tests.test_publish_alerts import main_branch
 from tests.trend_histories import step_history
 
 pytestmark = pytest.mark.slow  # the action's job as a real process against the fake GitHub server
@@ -47,14 +48,6 @@ def seed(fake: RemoteFakeGitHub, history: History, age_seconds: float = 0) -> No
                       head_branch="main", head_sha=history.runs[-1].commit, age_seconds=age_seconds)
 
 
-def main_commits(fake: RemoteFakeGitHub, runs: int) -> list[str]:
-    shas = []
-    for i in range(runs):
-        fake.add_pull(100 + i, title=f"Change {i}", state="closed", head_ref=f"change-{i}")
-        shas.append(fake.add_commit(f"Change {i} (#{100 + i})", pulls=[100 + i]))
-    return shas
-
-
 def baseline_job(fake: RemoteFakeGitHub, tmp_path: Path, name: str, **inputs: str) -> Any:
     workspace = make_workspace(tmp_path / name)
     run = run_action(fake, workspace, "push", push_event(fake.url),
@@ -71,7 +64,7 @@ def writes(fake: RemoteFakeGitHub) -> list[str]:
 def test_the_baseline_job_lists_the_step_and_opens_its_issue_once(
         fake_github_process: RemoteFakeGitHub, tmp_path: Path) -> None:
     fake = fake_github_process
-    shas = main_commits(fake, 44)
+    shas = main_branch(fake, 44)
     seed(fake, step_history(40, commits=shas), age_seconds=3600)
 
     run, workspace = baseline_job(fake, tmp_path, "first", **{"alert-issue": "true"})
@@ -115,7 +108,7 @@ def test_the_baseline_job_lists_the_step_and_opens_its_issue_once(
 def test_without_issues_write_the_job_warns_once_and_keeps_its_results(
         fake_github_process: RemoteFakeGitHub, tmp_path: Path) -> None:
     fake = fake_github_process
-    shas = main_commits(fake, 40)
+    shas = main_branch(fake, 40)
     seed(fake, step_history(40, commits=shas))
     fake.add_token("no-issues", {"contents": "read", "actions": "read", "metadata": "read"})
     workspace = make_workspace(tmp_path / "ws")
@@ -133,7 +126,7 @@ def test_without_issues_write_the_job_warns_once_and_keeps_its_results(
 def test_without_the_input_no_issue_is_asked_for(fake_github_process: RemoteFakeGitHub,
                                                  tmp_path: Path) -> None:
     fake = fake_github_process
-    seed(fake, step_history(40, commits=main_commits(fake, 40)))
+    seed(fake, step_history(40, commits=main_branch(fake, 40)))
     run, _ = baseline_job(fake, tmp_path, "ws")
     assert run.returncode == 0, run.log
     assert run.outputs["trend-alerts"] == "1" and "#### Trends on main" in run.summary
