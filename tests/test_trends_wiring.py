@@ -179,3 +179,23 @@ def test_history_to_dict_is_what_the_results_file_holds(tmp_path: Path) -> None:
     history = step_history(3)
     path = write_results(tmp_path / "r.json", with_record(history))
     assert json.loads(path.read_text())["main_runs"] == history_to_dict(history)
+
+
+def test_a_pull_request_judged_against_a_baseline_with_a_record_draws_mains_trend(tmp_path: Path) -> None:
+    from lanebench.config import config_from_dict
+    from lanebench.pipeline import PipelineRequest, judge_change
+
+    config = config_from_dict({"benchmarks": [{"name": "parse", "command": ["true"]}]})
+    history = step_history(40)
+    baseline = with_record(history)
+    baseline.benchmarks = [BenchmarkResult(name="parse", command=["true"],
+                                           samples={"wall": [0.5, 0.51, 0.49] * 4})]
+    head = write_results(tmp_path / "head.json", ResultsDocument(
+        run=RunInfo(commit="f" * 40), environment=dict(ENV),
+        benchmarks=[BenchmarkResult(name="parse", command=["true"], samples={"wall": [0.5, 0.52, 0.5] * 4})]))
+    result = judge_change(PipelineRequest(config=config, output_dir=tmp_path / "out", baseline=baseline,
+                                          head_results=head, forced_lane="standard"))
+    assert result.trends is not None and not result.trends.list_findings
+    assert {t.series.metric for t in result.trends.report.trends} == {"wall"}  # wall alone
+    assert "```mermaid" in result.comment and f"{history.runs[20].commit[:7]} +8% parse" in result.comment
+    assert '<section id="trends"' in result.rendered["html"]
