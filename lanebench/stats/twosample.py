@@ -25,7 +25,6 @@ from scipy import stats as sps
 
 from lanebench.stats.summary import plain_floats, sorted_median
 
-Test = Literal["mann-whitney", "welch-log"]
 Scale = Literal["log", "raw"]
 
 TESTS: tuple[str, ...] = ("mann-whitney", "welch-log")
