@@ -16,26 +16,12 @@ from lanebench.commands._lane_choice import lane_name_for as choose_lane
 from lanebench.config import config_from_dict
 from lanebench.errors import ConfigError
 from lanebench.results import read_results
-from tests.helpers import cli_env
+from tests.helpers import cli_env, lanebench, start_lanebench
 
 pytestmark = pytest.mark.slow  # `lanebench run` subprocesses measuring real benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
-
-
-def lanebench(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True,
-        timeout=timeout,
-    )
-
-
-def start_lanebench(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
 
 
 def write_config(root: Path, text: str) -> Path:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import git, lanebench
 
 pytestmark = pytest.mark.slow  # `lanebench` subprocesses measuring real benchmarks
 
@@ -34,33 +34,23 @@ SLOW = {"DELAY": "0.4"}
 STORE = Path(".git", "lanebench", "baseline", "lanebench-results.json")
 
 
-def lanebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "lanebench", *args], cwd=cwd, capture_output=True, text=True,
-        env=full_env, timeout=300, check=False,
-    )
-
-
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
     (tmp_path / ".github").mkdir()
     (tmp_path / ".github" / "lanebench.yml").write_text(CONFIG.format(py=json.dumps(sys.executable)))
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    git(tmp_path, "init", "-q", "-b", "main")
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "app.py").write_text("x = 1\n")
     (tmp_path / "README.md").write_text("hello\n")
-    subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-qm", "init"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "checkout", "-qb", "feature"], cwd=tmp_path, check=True)
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "init")
+    git(tmp_path, "checkout", "-qb", "feature")
     return tmp_path
 
 
 def commit(project: Path, path: str, text: str) -> None:
     (project / path).write_text(text)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run([*git, "commit", "-qam", f"change {path}"], cwd=project, check=True)
+    git(project, "commit", "-qam", f"change {path}")
 
 
 def test_no_baseline_is_neutral_and_says_how_to_create_one(project: Path) -> None:
@@ -86,9 +76,8 @@ def test_regression_fails_the_gate_and_unaffected_benchmark_is_carried_over(proj
 def test_change_outside_paths_carries_the_baseline_over(project: Path) -> None:
     assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
     (project / "tool.py").write_text("y = 1\n")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run([*git, "add", "tool.py"], cwd=project, check=True)
-    subprocess.run([*git, "commit", "-qm", "tool"], cwd=project, check=True)
+    git(project, "add", "tool.py")
+    git(project, "commit", "-qm", "tool")
     proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.15"})
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1 only if `quick` drew noise
     results = json.loads((project / "lanebench-results" / "lanebench-results.json").read_text())
@@ -150,24 +139,19 @@ def test_baseline_takes_the_iterations_the_config_sets(project: Path) -> None:
     assert {b["name"]: len(b["samples"]["wall"]) for b in results["benchmarks"]} == {"quick": 3, "slowable": 3}
 
 
-def git_run(project: Path, *args: str) -> str:
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    return subprocess.run([*git, *args], cwd=project, check=True, capture_output=True, text=True).stdout
-
-
 def test_git_add_leaves_results_out_and_branch_switches_keep_the_baseline(project: Path) -> None:
     assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
     assert (project / STORE).exists()
     assert (project / "lanebench-results" / ".gitignore").read_text().splitlines()[-1] == "*"
-    git_run(project, "add", "-A")
-    assert git_run(project, "status", "--porcelain", "--untracked-files=all") == ""
+    git(project, "add", "-A")
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
     # a branch that once committed the old baseline folder cannot take the baseline with it
-    git_run(project, "checkout", "-qb", "old")
+    git(project, "checkout", "-qb", "old")
     (project / ".lanebench" / "baseline").mkdir(parents=True)
     (project / ".lanebench" / "baseline" / "lanebench-results.json").write_text("{}\n")
-    git_run(project, "add", "-f", ".lanebench")
-    git_run(project, "commit", "-qm", "committed by mistake")
-    git_run(project, "checkout", "-q", "feature")
+    git(project, "add", "-f", ".lanebench")
+    git(project, "commit", "-qm", "committed by mistake")
+    git(project, "checkout", "-q", "feature")
     assert not (project / ".lanebench").exists()  # git removed what that branch tracked
     proc = lanebench("pr", "--lane", "docs", cwd=project)  # measures nothing, reads the baseline
     assert proc.returncode == 0, proc.stderr
