@@ -138,7 +138,7 @@ benchmarks:
     command: [{PY}, -c, "import sys; sys.exit('cannot open data.csv')"]
   - name: fine
     command: [{PY}, -c, "pass"]
-defaults: {{warmup: 0, min_iterations: 2, max_iterations: 2}}
+defaults: {{warmup: 0, min_iterations: 2, max_iterations: 2, calibration: {{measure: false}}}}
 """,
     )
     done = lanebench("run", "--config", str(config), cwd=tmp_path)

@@ -48,6 +48,14 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def without_calibration(project: Path) -> None:
+    """For tests of where files go and what they carry: the reference workload's ten or more
+    timings per run would measure nothing they check (tests/test_calibration.py does)."""
+    config = project / ".github" / "lanebench.yml"
+    config.write_text(config.read_text() + "  calibration: {measure: false}\n")
+    git(project, "commit", "-qam", "no reference workload")
+
+
 def commit(project: Path, path: str, text: str) -> None:
     (project / path).write_text(text)
     git(project, "commit", "-qam", f"change {path}")
@@ -132,7 +140,8 @@ def test_baseline_takes_the_iterations_the_config_sets(project: Path) -> None:
     # the widest built-in lane (heavy, up to 60) must not override what `defaults:` says
     config = project / ".github" / "lanebench.yml"
     config.write_text(config.read_text().replace("min_iterations: 10\n  max_iterations: 10",
-                                                 "min_iterations: 2\n  max_iterations: 3"))
+                                                 "min_iterations: 2\n  max_iterations: 3")
+                      + "  calibration: {measure: false}\n")
     proc = lanebench("baseline", cwd=project)
     assert proc.returncode == 0, proc.stderr
     results = json.loads((project / "lanebench-results" / "lanebench-results.json").read_text())
@@ -140,6 +149,7 @@ def test_baseline_takes_the_iterations_the_config_sets(project: Path) -> None:
 
 
 def test_git_add_leaves_results_out_and_branch_switches_keep_the_baseline(project: Path) -> None:
+    without_calibration(project)
     assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
     assert (project / STORE).exists()
     assert (project / "lanebench-results" / ".gitignore").read_text().splitlines()[-1] == "*"
@@ -159,6 +169,7 @@ def test_git_add_leaves_results_out_and_branch_switches_keep_the_baseline(projec
 
 
 def test_a_baseline_where_older_versions_kept_it_is_read_and_carried_forward(project: Path) -> None:
+    without_calibration(project)
     assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
     old = project / ".lanebench" / "baseline" / "lanebench-results.json"
     old.parent.mkdir(parents=True)
@@ -174,6 +185,7 @@ def test_a_baseline_where_older_versions_kept_it_is_read_and_carried_forward(pro
 
 
 def test_a_baseline_directory_named_on_the_command_line_is_used_as_given(project: Path) -> None:
+    without_calibration(project)
     proc = lanebench("baseline", "-n", "3", "--store", "shared/main", cwd=project)
     assert proc.returncode == 0, proc.stderr
     stored = project / "shared" / "main" / "lanebench-results.json"
@@ -184,6 +196,7 @@ def test_a_baseline_directory_named_on_the_command_line_is_used_as_given(project
 
 
 def test_local_baseline_carries_the_main_run_history_forward(project: Path) -> None:
+    without_calibration(project)
     for _ in range(2):
         assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
     stored = json.loads((project / STORE).read_text())
