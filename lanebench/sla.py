@@ -203,7 +203,7 @@ def _absolute(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> list[
         if not rule.applies_to(bench.name):
             continue
         values = bench.samples.get(parsed.metric)
-        common = {
+        common: dict[str, Any] = {
             "rule": rule.rule,
             "severity": _severity(rule),
             "benchmark": bench.name,
@@ -264,7 +264,7 @@ def _relative(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
     parsed = rule.parsed
     assert parsed.metric is not None and parsed.limit is not None
     limit_text = f"{parsed.limit * 100:g}%"
-    base = {"rule": rule.rule, "severity": _severity(rule), "metric": parsed.metric,
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "metric": parsed.metric,
             "limit": parsed.limit, "unit": "fraction"}
     if comparison is None:
         return [Finding(passed=True, message=f"{parsed.metric}: not evaluated (no comparison "
@@ -324,7 +324,7 @@ def _relative(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
 def _any_regression(
     rule: SlaRule, comparison: Comparison | None, relative: list[SlaRule]
 ) -> list[Finding]:
-    base = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
     if comparison is None:
         return [Finding(passed=True, message="not evaluated (no comparison with a baseline)",
                         extra={"evaluated": False}, **base)]
@@ -371,7 +371,7 @@ def _any_regression(
 
 
 def _noise(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
-    base = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
     if comparison is None:
         return []
     considered = [m for m in comparison.metrics if m.noise is not None and rule.applies_to(m.benchmark)]
@@ -442,7 +442,7 @@ def _failures(rule: SlaRule, head: ResultsDocument) -> list[Finding]:
     parsed = rule.parsed
     assert parsed.limit is not None
     as_rate = parsed.limit_unit == "fraction"
-    base = {"rule": rule.rule, "severity": _severity(rule),
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule),
             "unit": "fraction" if as_rate else "count", "limit": parsed.limit}
     out: list[Finding] = []
     checked = 0
