@@ -25,6 +25,11 @@ default plan rebuilt from min and max). Paired runs also record `run.spawner`,
 typed and checked when read (run fields such as `measuring_seconds`, a benchmark's
 `settings` and `maxrss_floor`), so a mistyped one is refused with its path instead of
 being ignored.
+
+1.3.0 adds, per benchmark, `instructions`: the instrument fingerprint and the stored
+cachegrind profile of a benchmark measured with `instrument: instructions`, whose samples
+then hold `instructions` (and with cache simulation `l1_misses`, `ll_misses`,
+`estimated_cycles`). A benchmark measured by instructions alone has no `wall` samples.
 """
 
 from lanebench.results.checks import MAX_SAMPLE, MIN_SAMPLE, is_sample, sample_problem
@@ -60,6 +65,7 @@ from lanebench.results.model import (
     Failure,
     FailureStatus,
     HistoryEntry,
+    InstructionCounts,
     PairedBenchmark,
     PairedRun,
     ResultsDocument,
@@ -88,6 +94,7 @@ __all__ = [
     "BenchmarkStatus",
     "Calibration",
     "Failure",
+    "InstructionCounts",
     "FailureStatus",
     "HistoryEntry",
     "PairedBenchmark",

@@ -176,7 +176,7 @@ class Stages:
                 spec,
                 benchmark_settings(lane, spec, adaptive, paired=paired),
                 measure.sides,
-                {side: {m: [] for m in measure.metrics} for side in measure.sides},
+                {side: {m: [] for m in measure.metrics_for(spec)} for side in measure.sides},
                 failures={side: [] for side in measure.sides},
             )
             for spec in benchmarks
