@@ -177,7 +177,7 @@ class CountMeasure:
 
     def run_side(self, spec: BenchmarkSpec, side: str, attempt: Attempt) -> Run:
         settings = ValgrindSettings(cache_sim=cache_sim_for(spec, self.lane))
-        logs = self.log_dir / log_folder_name(spec.name) / "instructions"
+        logs = self.log_dir.absolute() / log_folder_name(spec.name) / "instructions"
         if len(self.sides) > 1:
             logs = logs / side
         out = logs / f"cachegrind-{attempt.number}"
