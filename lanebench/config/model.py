@@ -31,10 +31,7 @@ MAX_ITERATIONS = 100_000
 MAX_WARMUP = 1000
 MAX_REPEATS = 100
 
-InstrumentName = Literal["time", "instructions"]
-# `auto` (what a config naming no instrument gets): time, plus instructions wherever valgrind
-# is installed (docs/instructions.md, "What a config naming no instrument gates on").
-Instrument = Literal["time", "instructions", "auto"] | list[InstrumentName]
+INSTRUMENT_NAMES = ("time", "instructions")
 INSTRUMENT_DESCRIPTION = (
     "What measures the benchmark: `time` (wall, CPU, memory, I/O of the process tree), "
     "`instructions` (instructions counted under valgrind's cachegrind: the same on any runner), "
@@ -44,12 +41,36 @@ INSTRUMENT_DESCRIPTION = (
 
 
 def _check_instrument(value: Any) -> Any:
-    if isinstance(value, list):
-        if not value:
-            raise ValueError("expected at least one instrument: time, instructions")
-        if len(set(value)) != len(value):
-            raise ValueError("an instrument is named twice")
-    return value
+    expected = "expected time, instructions, auto, or a list of time and instructions"
+    if isinstance(value, str):
+        if value in (*INSTRUMENT_NAMES, "auto"):
+            return value
+        raise ValueError(f"{expected}, got {value[:60]!r}")
+    if not isinstance(value, list):
+        raise ValueError(f"{expected}")
+    if not value:
+        raise ValueError("expected at least one instrument: time, instructions")
+    if not all(isinstance(v, str) and v in INSTRUMENT_NAMES for v in value):
+        raise ValueError(f"{expected}, got {value!r:.80}")
+    if len(set(value)) != len(value):
+        raise ValueError("an instrument is named twice")
+    return list(value)
+
+
+# `auto` (what a config naming no instrument gets): time, plus instructions wherever valgrind
+# is installed (docs/instructions.md, "What a config naming no instrument gates on").
+Instrument = Annotated[
+    Any,
+    BeforeValidator(_check_instrument),
+    WithJsonSchema({
+        "anyOf": [
+            {"enum": ["time", "instructions", "auto"]},
+            {"type": "array", "items": {"enum": list(INSTRUMENT_NAMES)}, "minItems": 1,
+             "uniqueItems": True},
+        ],
+        "description": INSTRUMENT_DESCRIPTION,
+    }),
+]
 
 
 class StrictModel(BaseModel):
@@ -134,7 +155,7 @@ class BenchmarkSpec(StrictModel):
         "empty means every change affects it.",
     )
     timeout: Duration | None = Field(None, description="Per-iteration timeout; overrides the lane's.")
-    instrument: Annotated[Instrument | None, AfterValidator(_check_instrument)] = Field(
+    instrument: Instrument | None = Field(
         None, description=INSTRUMENT_DESCRIPTION + " Overrides the lane's."
     )
     cache_sim: bool | None = Field(
@@ -278,7 +299,7 @@ class LaneSettings(StrictModel):
     )
     calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
-    instrument: Annotated[Instrument | None, AfterValidator(_check_instrument)] = Field(
+    instrument: Instrument | None = Field(
         None, description=INSTRUMENT_DESCRIPTION + " Unset: `auto`."
     )
     cache_sim: bool = Field(
