@@ -165,3 +165,38 @@ def test_quick_start_gates_a_cpu_bound_slowdown_after_one_baseline(tmp_path: Pat
     counted = next(m for m in rows if m["metric"] == "instructions")
     assert counted["verdict"] == "regression"
     assert 0.07 < counted["ratio"] - 1 < 0.15
+
+
+# --- paired: the base commit counted in its worktree, beside head ----------------------------
+
+PAIRED_CONFIG = """\
+version: 1
+benchmarks:
+  - name: loop
+    command: [python3, bench.py]
+    instrument: instructions
+    env: {N: "3000"}
+defaults:
+  repeats: 2
+  comparison: paired
+"""
+
+
+def test_a_paired_run_counts_both_sides_and_diffs_them_by_relative_file_names(tmp_path: Path) -> None:
+    root = project(tmp_path / "proj", {"bench.py": LOOP}, PAIRED_CONFIG)
+    change(root, "slower", "bench.py", "total += (i * i) % 7", "total += (i * i * i) % 7 + (i % 3)")
+    done = lanebench(root, "pr", "-c", ".github/lanebench.yml", "--paired", "main")
+    assert done.returncode == 1, done.stderr + done.stdout
+    results = json.loads((root / "lanebench-results" / "lanebench-results.json").read_text())
+    bench = results["benchmarks"][0]
+    assert len(bench["paired"]["base_samples"]["instructions"]) == 2
+    assert "wall" not in bench["samples"]  # counted alone
+    block = bench["instructions"]
+    assert block["base_fingerprint"]["valgrind"] == block["fingerprint"]["valgrind"]
+    rows = json.loads((root / "lanebench-results" / "report" / "comparison.json").read_text())["metrics"]
+    counted = next(m for m in rows if m["metric"] == "instructions")
+    assert counted["verdict"] == "regression" and "fingerprint_differences" not in counted["extra"]
+    # bench.py sits in a temporary worktree on the base side and in the project on head's:
+    # both are named by their path in the project, so the module is one row, not two
+    top = counted["extra"]["python_functions"][0]
+    assert (top["function"], top["file"]) == ("<module>", "bench.py") and top["base"] > 0
