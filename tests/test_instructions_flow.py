@@ -200,3 +200,26 @@ def test_a_paired_run_counts_both_sides_and_diffs_them_by_relative_file_names(tm
     # both are named by their path in the project, so the module is one row, not two
     top = counted["extra"]["python_functions"][0]
     assert (top["function"], top["file"]) == ("<module>", "bench.py") and top["base"] > 0
+
+
+UNDER_VALGRIND_FAILS = """\
+version: 1
+benchmarks:
+  - name: picky
+    command: [python3, -c, "import sys; sys.exit('vgpreload' in open('/proc/self/maps').read())"]
+defaults:
+  min_iterations: 2
+  max_iterations: 2
+  warmup: 0
+"""
+
+
+def test_auto_measures_by_time_alone_a_command_valgrind_cannot_run(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "LANEBENCH_INSTRUMENT"}
+    root = project(tmp_path / "proj", {}, UNDER_VALGRIND_FAILS)
+    done = lanebench(root, "run", "-c", ".github/lanebench.yml", env=env)
+    assert done.returncode == 0, done.stderr + done.stdout
+    bench = json.loads((root / "lanebench-results.json").read_text())["benchmarks"][0]
+    assert bench["status"] == "ok" and len(bench["samples"]["wall"]) == 2
+    assert "instructions" not in bench["samples"] and bench["failures"] == []
+    assert "instructions not counted: the command failed under valgrind" in bench["notes"][-1]

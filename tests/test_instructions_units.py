@@ -260,3 +260,41 @@ def test_an_unchanged_count_shows_no_function_table() -> None:
     comparison = compare(base, document([BASE_TOTAL] * 3, which="base"), lane=LaneSettings())
     assert "Where the instructions went" not in render_comment(ReportContext(head=base, comparison=comparison, base=base))
     assert not [a for a in recommend(comparison, base, base, None) if a.kind == "more-instructions"]
+
+
+# --- auto: counts where valgrind runs the command and the budget allows ------------------------
+
+
+def timed_doc(walls: list[float], *, spent: float) -> ResultsDocument:
+    bench = BenchmarkResult(name="b", command=["true"], samples={"wall": walls})
+    return ResultsDocument(run=RunInfo(measuring_seconds=spent), environment={}, benchmarks=[bench])
+
+
+def test_auto_skips_counting_that_would_exceed_the_budget_and_says_so() -> None:
+    from lanebench.runner.counted import InstrumentChoice, affordable
+
+    lane = LaneSettings(budget=100.0, repeats=3)
+    spec = config_from_dict(config()).benchmarks[0]
+    auto = {"b": InstrumentChoice(True, True, "auto")}
+    assert affordable(timed_doc([0.1] * 5, spent=10.0), [spec], lane, auto) == {}  # ~16 s fits
+    skipped = affordable(timed_doc([1.0] * 5, spent=10.0), [spec], lane, auto)["b"]  # ~160 s does not
+    assert skipped.instructions is False and skipped.time is True
+    assert skipped.note is not None and "exceed the lane's budget" in skipped.note
+    named = {"b": InstrumentChoice(False, True, "instructions")}
+    assert affordable(timed_doc([1.0] * 5, spent=10.0), [spec], lane, named) == {}
+
+
+def test_auto_keeps_the_time_results_of_a_command_valgrind_cannot_run() -> None:
+    from lanebench.results import Failure
+    from lanebench.runner.counted import merge_benchmark
+
+    def timed() -> BenchmarkResult:
+        return BenchmarkResult(name="b", command=["x"], samples={"wall": [0.1, 0.1]})
+
+    counted = BenchmarkResult(name="b", command=["x"], samples={"instructions": []}, status="failed",
+                              failures=[Failure(iteration=1, status="failed", message="under valgrind: exited with code 1")])
+    kept = merge_benchmark(timed(), counted, optional=True)
+    assert kept.status == "ok" and kept.failures == [] and "instructions" not in kept.samples
+    assert "failed under valgrind (under valgrind: exited with code 1)" in kept.notes[-1]
+    named = merge_benchmark(timed(), counted, optional=False)  # `instrument: instructions`: it fails
+    assert named.status == "failed" and named.failures[0].message.startswith("instructions: ")

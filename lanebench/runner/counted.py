@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.errors import ConfigError
+from lanebench.formatting import format_duration
 from lanebench.metrics import INSTRUMENT_METRICS
 from lanebench.profile.cachegrind import Profile, ProfileError
 from lanebench.profile.store import compact_profile
@@ -288,12 +290,20 @@ def count_instructions(
 WORSE = {"ok": 0, "skipped": 0, "carried_over": 0, "interrupted": 1, "timeout": 2, "failed": 3}
 
 
-def merge_benchmark(timed: BenchmarkResult | None, counted: BenchmarkResult | None) -> BenchmarkResult:
-    """One benchmark's result from its time pass and its counted pass (either may be None)."""
+def merge_benchmark(timed: BenchmarkResult | None, counted: BenchmarkResult | None,
+                    *, optional: bool = False) -> BenchmarkResult:
+    """One benchmark's result from its time pass and its counted pass (either may be None).
+    `optional` (instrument `auto`): a command valgrind cannot run keeps its time results,
+    and a note says why it has no counts."""
     if timed is None:
         assert counted is not None
         return counted
     if counted is None:
+        return timed
+    if optional and counted.status in ("failed", "timeout") and timed.status == "ok":
+        last = counted.failures[-1].message if counted.failures else counted.status
+        timed.notes.append(f"instructions not counted: the command failed under valgrind ({last}); "
+                           "measured by time alone")
         return timed
     timed.samples.update(counted.samples)
     timed.instructions = counted.instructions
@@ -321,8 +331,10 @@ def with_counts(
     for spec in specs:
         if spec.name not in by_time and spec.name not in by_count:
             continue
-        bench = merge_benchmark(by_time.get(spec.name), by_count.get(spec.name))
-        note = choices[spec.name].note if spec.name in choices else None
+        choice = choices.get(spec.name)
+        bench = merge_benchmark(by_time.get(spec.name), by_count.get(spec.name),
+                                optional=choice is not None and choice.declared == "auto")
+        note = choice.note if choice is not None else None
         if note and note not in bench.notes:
             bench.notes.append(note)
         merged.append(bench)
@@ -338,6 +350,37 @@ def with_counts(
 def count_metrics_of(bench: BenchmarkResult) -> list[str]:
     """The instrument metrics a benchmark's samples hold."""
     return [m for m in INSTRUMENT_METRICS if m in bench.samples]
+
+
+# Each counted benchmark costs about this many of its plain runs: `repeats` runs at ~35x
+# (docs/instructions.md, "Cost"), plus one bytecode-counting run for Python at ~33x.
+COUNTED_COST_FACTOR = 40
+
+
+def affordable(doc: ResultsDocument, specs: Sequence[BenchmarkSpec], lane: LaneSettings,
+               choices: Mapping[str, InstrumentChoice]) -> dict[str, InstrumentChoice]:
+    """`auto` benchmarks whose counting would not fit what is left of the lane's budget
+    (estimated from the time pass), switched to time alone with a note saying so. A
+    benchmark that names `instructions` is counted whatever it costs."""
+    spent = doc.run.measuring_seconds or 0.0
+    changed: dict[str, InstrumentChoice] = {}
+    for spec in specs:
+        choice, bench = choices[spec.name], doc.benchmark(spec.name)
+        walls = bench.samples.get("wall") if bench is not None else None
+        if choice.declared != "auto" or not walls:
+            continue
+        runs = lane.repeats + 1
+        need = statistics.median(walls) * COUNTED_COST_FACTOR * runs
+        if spent + need > lane.budget:
+            changed[spec.name] = dataclasses.replace(choice, instructions=False, note=(
+                f"instructions not counted: about {format_duration(need)} under valgrind "
+                f"({runs} runs at ~{COUNTED_COST_FACTOR}x the {format_duration(statistics.median(walls))} "
+                f"of one) would exceed the lane's budget of {format_duration(lane.budget)}; "
+                "name `instrument: instructions` to count it anyway"
+            ))
+        else:
+            spent += need
+    return changed
 
 
 def measure_instruments(
@@ -365,6 +408,8 @@ def measure_instruments(
     except RunInterrupted as exc:
         exc.partial = with_counts(exc.partial, None, specs, choices)
         raise
+    choices = {**choices, **affordable(doc, count_specs, lane, choices)}
+    count_specs = [s for s in count_specs if choices[s.name].instructions]
     counted = None
     if count_specs:
         try:
