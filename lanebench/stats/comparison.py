@@ -267,7 +267,7 @@ def _where_counts_went(base: InstructionCounts | None, head: InstructionCounts |
             out[f"{key}_problem"] = err.message
             continue
         out[key] = [
-            {"file": r.file, "function": r.function, "label": r.label, "base": r.base,
+            {"file": r.file, "function": r.function, "label": r.short_label, "base": r.base,
              "head": r.head, "change": r.change, "share": r.share,
              **({"base_below": r.base_below} if r.base_below else {}),
              **({"head_below": r.head_below} if r.head_below else {})}
