@@ -21,7 +21,7 @@ from lanebench.formatting import (
     format_duration,
     format_value,
 )
-from lanebench.metrics import COMPARED_BY_DEFAULT
+from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.stats.model import DECIDED, Comparison, MetricComparison
 from lanebench.stats.statistic import sample_statistic, statistic_interval
@@ -91,7 +91,7 @@ def lane_rules(lane: LaneSettings, lane_name: str | None = None) -> list[SlaRule
 
 def compared_metrics(lane: LaneSettings, lane_name: str | None = None) -> list[str]:
     """The metrics `compare` should test: the defaults plus any a relative rule names."""
-    metrics = list(COMPARED_BY_DEFAULT)
+    metrics = [*COMPARED_BY_DEFAULT, *COUNTS_COMPARED]
     for rule in lane_rules(lane, lane_name):
         named = rule.parsed.metric
         if rule.parsed.kind == "relative" and named is not None and named not in metrics:
@@ -170,6 +170,8 @@ def describe_change(m: MetricComparison, confidence: float, alpha: float = 0.05)
     """`wall +12.3% (95% CI +8.1% to +16.9%, adjusted p = 0.0012)`."""
     if m.change is None:
         return f"{m.metric}: {m.verdict}"
+    if m.method.startswith("counts"):  # exact or range: no interval estimate, no p-value
+        return f"{m.metric} {m.reason}"
     details = []
     if m.ci_low is not None and m.ci_high is not None:
         details.append(f"{confidence_text(confidence)} CI {change_bounds(m.ci_low, m.ci_high)}")

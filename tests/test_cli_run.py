@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -161,8 +162,15 @@ def test_demo_project_runs_and_shows(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     doc = read_results(tmp_path / "demo.json")
-    assert [b.name for b in doc.benchmarks] == ["cpu-loop", "file-io", "memory-alloc"]
+    assert [b.name for b in doc.benchmarks] == ["cpu-loop", "cpu-loop-counted", "file-io", "memory-alloc"]
     assert all(b.n == 2 for b in doc.benchmarks)
+    counted = doc.benchmark("cpu-loop-counted")
+    if shutil.which("valgrind") is not None:  # `instrument: auto` counts where valgrind is
+        assert len(set(counted.samples["instructions"])) == 1 and len(counted.samples["instructions"]) == 3
+        assert counted.instructions is not None and counted.instructions.python_profile is not None
+    else:
+        assert "instructions" not in counted.samples and "valgrind" in counted.notes[-1]
+    assert "instructions" not in doc.benchmark("cpu-loop").samples
     assert doc.benchmark("memory-alloc").samples["tree_rss"][0] >= 140 * 1024 * 1024
     assert doc.benchmark("file-io").samples["write_chars"][0] >= 16 * 1024 * 1024
     assert doc.run.lane == "standard"

@@ -30,6 +30,7 @@ from lanebench.metrics import METRICS
 from lanebench.metrics import metric as catalog_metric
 from lanebench.report.context import ReportContext
 from lanebench.report.escape import escape_markdown_url, plain_line
+from lanebench.report.where import WhereTable, where_tables
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import Finding
 from lanebench.stats.model import MetricComparison, Summary
@@ -210,6 +211,7 @@ class ReportView:
     trust: str | None = None  # which comparison was used and how far its verdict holds
     runner_notes: list[str] = field(default_factory=list)  # runner speed, when it matters
     alpha: float = 0.05  # the comparison's significance level: p-values show enough digits for it
+    where: list[WhereTable] = field(default_factory=list)  # where the instructions went
 
 
 def _trust(ctx: ReportContext) -> str | None:
@@ -297,6 +299,7 @@ def build_view(ctx: ReportContext) -> ReportView:
         trust=_trust(ctx),
         runner_notes=_runner_notes(ctx),
         alpha=alpha,
+        where=where_tables(ctx.comparison),
     )
     view.status = _status(view)
     return view

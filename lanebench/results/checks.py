@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from lanebench.errors import ResultsError
-from lanebench.metrics import METRICS
+from lanebench.metrics import INSTRUMENT_METRICS, METRICS
 from lanebench.results.json_input import ResultsLimitError
 
 # Every sample's magnitude is 0 or within [MIN_SAMPLE, MAX_SAMPLE]: a nanosecond (the
@@ -129,11 +129,12 @@ class Checks:
         return float(value)
 
     def samples(self, raw: Any, where: str) -> dict[str, builtins.list[float]]:
-        """Per metric a list of numbers within the catalog's range, all lists of one length."""
+        """Per metric a list of numbers within the catalog's range, all lists of one instrument
+        of one length (the time instrument's iterations, the instructions instrument's repeats)."""
         if not isinstance(raw, dict):
             raise self.fail(where, "an object", raw)
         samples: dict[str, list[float]] = {}
-        lengths: set[int] = set()
+        lengths: dict[bool, set[int]] = {False: set(), True: set()}  # counted? -> lengths
         for metric_name, values in raw.items():
             if not METRIC_NAME_RE.fullmatch(metric_name):
                 raise ResultsLimitError(
@@ -160,9 +161,10 @@ class Checks:
                         hint="the file was edited or written by something other than lanebench",
                     )
             samples[metric_name] = [float(x) for x in values]
-            lengths.add(len(values))
-        if len(lengths) > 1:
-            raise ResultsError(
-                f"{self.source}: {where}: metrics have different sample counts {sorted(lengths)}"
-            )
+            lengths[metric_name in INSTRUMENT_METRICS].add(len(values))
+        for counts in lengths.values():
+            if len(counts) > 1:
+                raise ResultsError(
+                    f"{self.source}: {where}: metrics have different sample counts {sorted(counts)}"
+                )
         return samples

@@ -25,7 +25,8 @@ TAIL_LINES = 10
 def _iteration_summary(record: Run) -> str:
     m = record.metrics
     shown = [(key, fmt(m[key])) for key, fmt in (("wall", format_duration), ("cpu", format_duration),
-                                                   ("maxrss", format_size)) if key in m]
+                                                   ("maxrss", format_size),
+                                                   ("instructions", "{:,.0f}".format)) if key in m]
     text = ", ".join(f"{key} {value}" for key, value in shown) or f"wall {format_duration(record.seconds)}"
     if record.leftovers:
         text += f", killed {record.leftovers} leftover process(es)"

@@ -68,8 +68,11 @@ class Measure(Protocol):
     (`runner.measure.ProcessMeasure`), a paired run one per side (`runner.paired`)."""
 
     sides: tuple[str, ...]  # ("head",) or ("base", "head"): the loop keeps samples per side
-    metrics: tuple[str, ...]  # the metrics every ok run has: each gets a sample list
     unit: str  # what notes call a sample: "iterations", "pairs"
+
+    def metrics_for(self, spec: BenchmarkSpec) -> tuple[str, ...]:
+        """The metrics every ok run of `spec` has: each gets a sample list."""
+        ...
 
     def label(self, spec: BenchmarkSpec) -> str:
         """The progress label of a benchmark's first stage."""

@@ -32,7 +32,13 @@ import numpy as np
 from scipy import stats as sps
 
 from lanebench.config.model import StatsSettings
-from lanebench.results import BenchmarkResult, PairedRun, ResultsDocument, RunInfo
+from lanebench.results import (
+    BenchmarkResult,
+    InstructionCounts,
+    PairedRun,
+    ResultsDocument,
+    RunInfo,
+)
 from lanebench.stats.evaluate import MetricAnalysis
 from lanebench.stats.twosample import Scale, TwoSampleResult, to_ratio
 
@@ -208,6 +214,15 @@ def is_paired_document(doc: ResultsDocument) -> bool:
     return doc.run.paired is not None
 
 
+def _base_counts(counts: InstructionCounts | None) -> InstructionCounts | None:
+    """The base side's instrument fingerprint and profile, as its own block."""
+    if counts is None or counts.base_fingerprint is None:
+        return None
+    return InstructionCounts(fingerprint=dict(counts.base_fingerprint), profile=counts.base_profile,
+                             repeats=counts.repeats, cache_sim=counts.cache_sim,
+                             python_profile=counts.base_python_profile)
+
+
 def paired_baseline(head: ResultsDocument) -> ResultsDocument:
     """The base side of a paired results file, as a results document `compare` reads."""
     info = head.run.paired or PairedRun()
@@ -237,6 +252,7 @@ def paired_baseline(head: ResultsDocument) -> ResultsDocument:
             failures=list(block.base_failures),
             status=block.base_status,
             notes=list(block.base_notes),
+            instructions=_base_counts(hb.instructions),
         ))
     return ResultsDocument(
         run=run, environment=dict(head.environment), benchmarks=benchmarks,
