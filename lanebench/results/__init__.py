@@ -25,6 +25,12 @@ default plan rebuilt from min and max). Paired runs also record `run.spawner`,
 typed and checked when read (run fields such as `measuring_seconds`, a benchmark's
 `settings` and `maxrss_floor`), so a mistyped one is refused with its path instead of
 being ignored.
+
+1.3.0 added shards (`lanebench.shards`, docs/shards.md): `run.shard` in one part of a
+split suite (which part, the whole split's digest, the config's), top-level `shards` in a
+file merged from them (each shard's run, environment and calibration, and which
+benchmarks it measured), and in a history entry `benchmark_calibration` (per benchmark,
+the calibration medians of the runner that measured it, for a merged run).
 """
 
 from lanebench.results.checks import MAX_SAMPLE, MIN_SAMPLE, is_sample, sample_problem
@@ -67,6 +73,8 @@ from lanebench.results.model import (
     RunSettings,
     RunStatus,
     Samples,
+    ShardInfo,
+    ShardRecord,
     SpawnerInfo,
 )
 
@@ -99,6 +107,8 @@ __all__ = [
     "RunSettings",
     "RunStatus",
     "Samples",
+    "ShardInfo",
+    "ShardRecord",
     "SpawnerInfo",
     "check_json_shape",
     "check_major",
