@@ -111,13 +111,14 @@ class ActionInputs:
     fail_on: str | None  # None: the lane's fail_on
     working_directory: str
     comparison: str
+    shard: str = ""  # "K/N": this matrix job measures part K of N (lanebench.shards)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ActionInputs:
         return cls(
             github_token=input_value(environ, "github-token"),
             config=input_value(environ, "config", ".github/lanebench.yml"),
-            mode=choice(environ, "mode", ("auto", "baseline", "compare", "report"), "auto"),
+            mode=choice(environ, "mode", ("auto", "baseline", "compare", "report", "merge"), "auto"),
             lane=input_value(environ, "lane"),
             iterations=positive_int(environ, "iterations"),
             baseline_artifact=input_value(environ, "baseline-artifact", "lanebench-baseline"),
@@ -129,6 +130,7 @@ class ActionInputs:
             fail_on=choice(environ, "fail-on", ("critical", "warning", "never"), "") or None,
             working_directory=input_value(environ, "working-directory", "."),
             comparison=choice(environ, "comparison", ("artifact", "paired"), ""),
+            shard=input_value(environ, "shard"),
         )
 
 

@@ -137,8 +137,13 @@ class PipelineResult:
         return bool(self.sla and self.sla.gate_failed)
 
     @property
+    def incomplete(self) -> bool:
+        """The run's results are not whole (a shard missing): nothing was judged."""
+        return bool(self.context.incomplete)
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.gate_failed else 0
+        return 1 if self.gate_failed or self.incomplete else 0
 
 
 def _with_iterations(lane: LaneSettings, iterations: int | None) -> LaneSettings:
@@ -493,3 +498,20 @@ def measure_shard(request: PipelineRequest, *, baseline_run: bool) -> PipelineRe
         notes=[*request.notes, f"{split.describe()}; judged once every shard is merged."],
     )
     return _finish(decision, plan, context, output_dir, results_path, sla.status)
+
+
+def report_incomplete(request: PipelineRequest, decision: LaneDecision | None,
+                      problem: str) -> PipelineResult:
+    """The reports of a run whose results are not whole (`problem`: "incomplete: shard 3
+    of 4 missing"): they say so and judge nothing, and the status is a failure."""
+    output_dir = request.output_dir
+    make_output_dir(output_dir)
+    context = ReportContext(
+        head=None,
+        lane=decision.to_dict() if decision is not None else None,
+        links=dict(request.links),
+        incomplete=problem,
+        key=request.report_key,
+        notes=list(request.notes),
+    )
+    return _finish(decision, [], context, output_dir, None, "fail")
