@@ -184,14 +184,14 @@ class ActionRun:
             mode = self.mode()
             if mode == "skip":
                 return self.nothing_to_do()
+            if self.inputs.shard:  # a matrix job: baseline or compare, one part of it
+                return self.run_shard(mode)
             if mode == "baseline":
                 return self.run_baseline()
             if mode == "report":
                 return self.run_report()
             if mode == "merge":
                 return self.run_merge()
-            if self.inputs.shard:
-                return self.run_shard(mode)
             return self.run_compare()
         finally:
             if self._client is not None:

@@ -71,7 +71,7 @@ class ShardedCrossRun:
 
     def pair(self, benchmark: str) -> _Pair:
         b, h = self.base.shard_of(benchmark), self.head.shard_of(benchmark)
-        key = (b.index if b else 0, h.index if h else 0)
+        key = (h.index if h else 0, b.index if b else 0)
         if key not in self.pairs:
             base, head = runner_view(self.base, b), runner_view(self.head, h)
             self.pairs[key] = _Pair(_label(b, h), CrossRun.from_documents(base, head, self.lane),
