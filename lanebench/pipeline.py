@@ -249,8 +249,12 @@ def measure_lane(
     checkpoint: Path | None = None,
     log_dir: Path | None = None,
     finish: Callable[[ResultsDocument], ResultsDocument] | None = None,
+    planned: int | None = None,
 ) -> ResultsDocument:
     """Measure `specs` and write the results to `output` (`record`).
+
+    `planned` is how many benchmarks the whole run measures when `specs` are one shard's
+    part of them: a paired stopping rule tests as large a family as the final comparison.
 
     With `paired_base` the base commit is measured beside head, pair by pair; else head
     alone, with the reference workload timed around and between the benchmarks. Either
@@ -264,7 +268,8 @@ def measure_lane(
             raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
         rule: StopRule | None = None
         if adaptive:
-            rule = SequentialStopper(lane, family_size=len(specs) * len(COMPARED_BY_DEFAULT))
+            family = (planned or len(specs)) * len(COMPARED_BY_DEFAULT)
+            rule = SequentialStopper(lane, family_size=family)
         return record(output, lambda: run_paired(
             config, lane_name, lane, specs, base_ref=paired_base, output=output, stop_rule=rule,
             progress=progress, run_info=run_info, log_dir=log_dir,
@@ -462,7 +467,7 @@ def measure_shard(request: PipelineRequest, *, baseline_run: bool) -> PipelineRe
         specs = [b for b in config.benchmarks if lane.benchmarks == "all" or b.name in lane.benchmarks]
         timings_from = request.previous_baseline
     else:
-        change_set = request.change_set or ChangeSet(files=[], labels=(), source="unknown", complete=False)
+        change_set = request.change_set or ChangeSet(files=(), labels=(), source="unknown", complete=False)
         decision = request.decision or decide(config, request.change_set, request.forced_lane)
         lane_name, lane = decision.lane, decision.settings
         if not lane.run:
@@ -487,6 +492,7 @@ def measure_shard(request: PipelineRequest, *, baseline_run: bool) -> PipelineRe
             config, lane_name, lane, mine, output=results_path, run_info=run_info,
             progress=request.progress, paired_base=request.paired_base if paired else None,
             baseline=timings_from if not paired else None, resume=request.resume,
+            planned=len(specs),
         )
     else:
         head = record(results_path, lambda: ResultsDocument(run=run_info, environment={}, benchmarks=[]))
