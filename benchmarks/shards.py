@@ -1,12 +1,12 @@
 """One job against four shards: how much wall time a split suite saves, and how even the
 split is.
 
-Run by hand (about 5 minutes; the figures go into docs/shards.md):
+Run by hand (about 13 minutes; the figures go into docs/shards.md):
 
     python benchmarks/shards.py --out /tmp/shards.json
 
-A temporary project holds 40 sleep-bound benchmarks (`sleep S` with S from 0.1 to 1.0 s,
-spread unevenly over the list). Sleeping shares one machine fairly: four shards launched
+A temporary project holds 40 sleep-bound benchmarks (`sleep S` with S from 0.2 to 2.0 s,
+spread unevenly over the list), 10 iterations each. Sleeping shares one machine fairly: four shards launched
 at once on this machine behave like four runners, whatever its core count. Measured:
 
 1. single: `lanebench run` of all 40, one process: the suite's wall time, and the
@@ -18,7 +18,9 @@ at once on this machine behave like four runners, whatever its core count. Measu
    comparison with the balanced split;
 
 then `lanebench merge` of the four sharded results, which must hold all 40 benchmarks.
-Every wall time includes each job's fixed costs (start-up, the calibration workload).
+Every wall time includes each job's fixed costs (start-up, and the calibration workload
+timed before, after and between benchmarks). Those are CPU work: four shards pay them at
+once on this machine's shared cores, where four runners would each use their own.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def sleeps(count: int) -> list[float]:
-    """0.1 .. 1.0 s, in an order that puts long and short ones side by side."""
-    return [round(0.1 + 0.9 * ((i * 17) % count) / (count - 1), 3) for i in range(count)]
+    """0.2 .. 2.0 s, in an order that puts long and short ones side by side."""
+    return [round(0.2 + 1.8 * ((i * 17) % count) / (count - 1), 3) for i in range(count)]
 
 
 def write_project(root: Path, count: int, iterations: int) -> Path:
@@ -102,7 +104,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--benchmarks", type=int, default=40)
     parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lanebench-shards-") as tmp:

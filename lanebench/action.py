@@ -429,7 +429,8 @@ class ActionRun:
         directory = self.results_input()
         if directory is None:
             raise ConfigError(
-                "mode merge: no `results:` input naming where the shards' results were downloaded",
+                "mode merge: the results input must name the folder the shards' results were "
+                "downloaded to",
                 hint="download them with actions/download-artifact (pattern: lanebench-shard-*, "
                      "path: lanebench-shards) and set `results: lanebench-shards`",
             )

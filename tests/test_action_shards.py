@@ -92,10 +92,14 @@ def sharded_baseline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     yield merge, (workspace / merge.outputs["results-path"]).read_bytes(), shard_runs
 
 
-def seed(fake: RemoteFakeGitHub, results: bytes) -> None:
-    zip_bytes = make_zip({"lanebench-results.json": results})
+def pull_request(fake: RemoteFakeGitHub, baseline: bytes) -> dict:
+    """A pull request changing src/app.py, and main's sharded baseline as its artifact."""
+    zip_bytes = make_zip({"lanebench-results.json": baseline})
     fake.add_artifact("lanebench-baseline", zip_base64=base64.b64encode(zip_bytes).decode(),
                       head_branch="main", head_sha=BASE_SHA)
+    event = pr_event(fake.url)
+    fake.add_pull_from_event(event, ["src/app.py"])
+    return event
 
 
 def test_main_matrix_merges_into_one_baseline_with_each_runners_calibration(
@@ -121,10 +125,7 @@ def test_main_matrix_merges_into_one_baseline_with_each_runners_calibration(
 def test_pull_request_matrix_then_merge_posts_one_comment_and_one_check(
     fake: RemoteFakeGitHub, tmp_path: Path, sharded_baseline: tuple[Run, bytes, list[Run]],
 ) -> None:
-    _, baseline, _ = sharded_baseline
-    seed(fake, baseline)
-    event = pr_event(fake.url)
-    fake.add_pull_from_event(event, ["src/app.py"])
+    event = pull_request(fake, sharded_baseline[1])
     shard_runs, downloads = run_matrix(fake, tmp_path, "pull_request", event, "refs/pull/7/merge")
     # the shard jobs post nothing; their split came from the baseline's times
     assert fake.comments_on(PR_NUMBER) == [] and check_runs(fake) == []
@@ -154,10 +155,7 @@ def test_pull_request_matrix_then_merge_posts_one_comment_and_one_check(
 def test_a_missing_shard_fails_the_check_as_incomplete(
     fake: RemoteFakeGitHub, tmp_path: Path, sharded_baseline: tuple[Run, bytes, list[Run]],
 ) -> None:
-    _, baseline, _ = sharded_baseline
-    seed(fake, baseline)
-    event = pr_event(fake.url)
-    fake.add_pull_from_event(event, ["src/app.py"])
+    event = pull_request(fake, sharded_baseline[1])
     _, downloads = run_matrix(fake, tmp_path, "pull_request", event, "refs/pull/7/merge",
                               shards=range(1, 5))
     shutil.rmtree(downloads / "lanebench-shard-3")  # its job failed and uploaded nothing
@@ -178,10 +176,7 @@ def test_a_missing_shard_fails_the_check_as_incomplete(
 def test_a_shard_given_twice_is_refused_naming_it(
     fake: RemoteFakeGitHub, tmp_path: Path, sharded_baseline: tuple[Run, bytes, list[Run]],
 ) -> None:
-    _, baseline, _ = sharded_baseline
-    seed(fake, baseline)
-    event = pr_event(fake.url)
-    fake.add_pull_from_event(event, ["src/app.py"])
+    event = pull_request(fake, sharded_baseline[1])
     _, downloads = run_matrix(fake, tmp_path, "pull_request", event, "refs/pull/7/merge",
                               shards=range(1, 3))
     shutil.copytree(downloads / "lanebench-shard-2", downloads / "lanebench-shard-2-again")

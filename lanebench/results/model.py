@@ -510,8 +510,25 @@ class SpawnerInfo:
 # --- shards ----------------------------------------------------------------------------
 
 
+def _shard_position(checks: Checks, s: dict[str, Any], where: str) -> tuple[int, int]:
+    """A shard's `index` K and `count` N, 1 <= K <= N."""
+    index, count = checks.count(s, "index", where), checks.count(s, "count", where)
+    if index is None or count is None or not 1 <= index <= count:
+        raise checks.fail(where, "an index K and a count N with 1 <= K <= N", s.get("index"))
+    return index, count
+
+
+class _ShardLabel:
+    index: int
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"shard {self.index} of {self.count}"
+
+
 @dataclass
-class ShardInfo:
+class ShardInfo(_ShardLabel):
     """`run.shard`: this run measured one part of a split suite (`lanebench.shards`).
 
     `benchmarks` are the part's benchmarks and `positions` their places in the whole
@@ -529,16 +546,10 @@ class ShardInfo:
     timings: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def label(self) -> str:
-        return f"shard {self.index} of {self.count}"
-
     @classmethod
     def read(cls, checks: Checks, raw: Any, where: str) -> ShardInfo:
         s = checks.block(raw, where)
-        index, count = checks.count(s, "index", where), checks.count(s, "count", where)
-        if index is None or count is None or not 1 <= index <= count:
-            raise checks.fail(where, "an index K and a count N with 1 <= K <= N", s.get("index"))
+        index, count = _shard_position(checks, s, where)
         names = checks.strings(s, "benchmarks", where)
         positions = s.get("positions") or []
         if (not isinstance(positions, list) or len(positions) != len(names)
@@ -563,7 +574,7 @@ class ShardInfo:
 
 
 @dataclass
-class ShardRecord:
+class ShardRecord(_ShardLabel):
     """`shards[i]` of a merged file: one shard's run, kept whole except its benchmarks
     (which are in the file's `benchmarks`): where it ran, how fast that runner was, how
     it went. Each of its benchmarks is compared with this runner's calibration."""
@@ -576,16 +587,10 @@ class ShardRecord:
     run: dict[str, Any] = field(default_factory=dict)  # the shard's `run` block, as written
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def label(self) -> str:
-        return f"shard {self.index} of {self.count}"
-
     @classmethod
     def read(cls, checks: Checks, raw: Any, where: str) -> ShardRecord:
         s = checks.block(raw, where)
-        index, count = checks.count(s, "index", where), checks.count(s, "count", where)
-        if index is None or count is None or not 1 <= index <= count:
-            raise checks.fail(where, "an index K and a count N with 1 <= K <= N", s.get("index"))
+        index, count = _shard_position(checks, s, where)
         calibration = s.get("calibration")
         return cls(
             index=index, count=count, benchmarks=checks.strings(s, "benchmarks", where),
