@@ -406,6 +406,8 @@ class ActionRun:
         else:
             number = self.context.pr_number
             head_sha = self.context.pr_head_sha if number is not None else self.context.sha
+            if self.context.event_name == "pull_request_target":
+                self.warn_privileged_checkout()
             change_set = self.pull_request_change_set(number, use_git=True) if number else None
             decision = decide(config, change_set, self.inputs.lane or None)
             request.baseline, _ = self.fetch_baseline(decision, measuring=False)

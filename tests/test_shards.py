@@ -20,6 +20,8 @@ from lanebench.errors import ConfigError
 from lanebench.results import (
     BenchmarkResult,
     Calibration,
+    PairedBenchmark,
+    PairedRun,
     ResultsDocument,
     RunInfo,
     read_results,
@@ -34,6 +36,7 @@ from lanebench.shards import (
     split,
 )
 from lanebench.stats import compare
+from lanebench.stats.paired import paired_baseline
 from tests.helpers import REPO
 
 NAMES = [f"b{i:02d}" for i in range(12)]
@@ -112,9 +115,9 @@ def shards_of(job: ResultsDocument, count: int, base: ResultsDocument | None,
             b.samples = {m: [v * scale for v in vs] for m, vs in b.samples.items()}
             benches.append(b)
         cal = job.calibration
-        assert cal is not None
-        cal = Calibration.from_times([t * scale for t in cal.wall], [t * scale for t in cal.cpu],
-                                     workload=cal.workload, python=cal.python, phases=cal.phases)
+        if cal is not None:
+            cal = Calibration.from_times([t * scale for t in cal.wall], [t * scale for t in cal.cpu],
+                                         workload=cal.workload, python=cal.python, phases=cal.phases)
         run = dataclasses.replace(job.run, shard=plan.info, commit=commit or job.run.commit)
         docs.append(ResultsDocument(run=run, environment=dict(job.environment, runner=f"r{k}"),
                                     benchmarks=benches, calibration=cal))
@@ -222,6 +225,41 @@ def test_the_comparison_says_it_was_sharded_and_names_runner_pairs(baseline: Res
     assert [s["runners"] for s in runner["shards"]] == [f"head shard {k} of 4" for k in range(1, 5)]
     # shard 3's runner had another CPU than the baseline's: said for that pair alone
     assert [line.split(": ")[0] for line in comparison.cross_machine] == ["head shard 3 of 4"]
+
+
+def paired_job(base_commit: str = "b1") -> ResultsDocument:
+    """A paired run of the suite: each benchmark's base side measured beside head."""
+    rng = np.random.default_rng(5)
+    factor = {REGRESSED: 1.5, IMPROVED: 0.6}
+    benches = []
+    for name in NAMES:
+        base = benchmark(name, centre(name), rng)
+        head = benchmark(name, centre(name) * factor.get(name, 1.0), rng)
+        head.paired = PairedBenchmark(base_samples=base.samples,
+                                      order=["base-first", "head-first"] * 6)
+        benches.append(head)
+    run = RunInfo(commit="h1", lane="standard",
+                  paired=PairedRun(base_ref="main", base_commit=base_commit, seed=1))
+    return ResultsDocument(run=run, environment=dict(ENV), benchmarks=benches)
+
+
+def test_paired_shards_give_the_verdicts_of_one_paired_job() -> None:
+    job = paired_job()
+    merged = merge_shards([(str(i), d) for i, d in enumerate(shards_of(job, 4, None))])
+    one = verdicts(paired_baseline(job), job)
+    four = verdicts(paired_baseline(merged), merged)
+    assert four == one and four[(REGRESSED, "wall")][0] == "regression"
+    comparison = compare(paired_baseline(merged), merged, lane=LaneSettings())
+    assert comparison.settings["comparison"] == "paired"
+    assert "each of 4 shards paired on its own runner" in comparison.extra["trust"]
+
+
+def test_shards_paired_with_two_base_commits_are_refused() -> None:
+    first = shards_of(paired_job(), 2, None)
+    second = shards_of(paired_job("b2"), 2, None)
+    with pytest.raises(ShardError) as err:
+        merge_shards([("one.json", first[0]), ("two.json", second[1])])
+    assert one_line(err) == "shard 2 of 2 (two.json) was paired with base b2, shard 1 of 2 (one.json) b1"
 
 
 def test_a_merged_baseline_keeps_each_benchmarks_runner_speed_in_its_history(
