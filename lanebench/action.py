@@ -333,16 +333,11 @@ class ActionRun:
     def run_compare(self, shards: Path | None = None) -> int:
         """The pull request's job; with `shards` (mode merge) the head results are the
         shards' merged, or a failing check says why they could not be."""
-        from lanebench.pipeline import PipelineRequest, decide, judge_change, report_incomplete
+        from lanebench.pipeline import PipelineRequest, judge_change, report_incomplete
         from lanebench.shards import ShardError
 
         config = self.load_config()
-        number = self.context.pr_number
-        head_sha = self.context.pr_head_sha if number is not None else self.context.sha
-        if self.context.event_name == "pull_request_target":
-            self.warn_privileged_checkout()
-        change_set = self.pull_request_change_set(number, use_git=True) if number else None
-        decision = decide(config, change_set, self.inputs.lane or None)
+        number, head_sha, change_set, decision = self.pull_request_lane(config)
         head_results = self.results_input()
         paired_head = False
         if shards is not None:
@@ -389,7 +384,7 @@ class ActionRun:
         """A matrix job: measure this shard's part and write it for the merge job.
         Nothing is compared or posted here, and the step fails only on an error: the
         merge job judges the whole run."""
-        from lanebench.pipeline import PipelineRequest, decide, measure_shard
+        from lanebench.pipeline import PipelineRequest, measure_shard
         from lanebench.shards import ShardSpec
 
         spec = ShardSpec.parse(self.inputs.shard, "input shard")
@@ -404,12 +399,7 @@ class ActionRun:
             request.run_info = self.run_info(config)
             result = measure_shard(request, baseline_run=True)
         else:
-            number = self.context.pr_number
-            head_sha = self.context.pr_head_sha if number is not None else self.context.sha
-            if self.context.event_name == "pull_request_target":
-                self.warn_privileged_checkout()
-            change_set = self.pull_request_change_set(number, use_git=True) if number else None
-            decision = decide(config, change_set, self.inputs.lane or None)
+            number, head_sha, change_set, decision = self.pull_request_lane(config)
             request.baseline, _ = self.fetch_baseline(decision, measuring=False)
             base_sha = str(((self.context.pull_request or {}).get("base") or {}).get("sha") or "")
             request.change_set, request.decision = change_set, decision
@@ -469,6 +459,18 @@ class ActionRun:
             f"measured at {(merged.run.commit or 'an unknown commit')[:12]}"
         )
         return path, is_paired_document(merged)
+
+    def pull_request_lane(self, config: Config) -> tuple[int | None, str, ChangeSet | None, LaneDecision]:
+        """The pull request's number, head commit, changed files and lane (the fallback
+        lane without a pull request)."""
+        from lanebench.pipeline import decide
+
+        number = self.context.pr_number
+        head_sha = self.context.pr_head_sha if number is not None else self.context.sha
+        if self.context.event_name == "pull_request_target":
+            self.warn_privileged_checkout()
+        change_set = self.pull_request_change_set(number, use_git=True) if number else None
+        return number, head_sha, change_set, decide(config, change_set, self.inputs.lane or None)
 
     def warn_privileged_checkout(self) -> None:
         """pull_request_target runs with a write token: checking out the PR's code there
