@@ -11,6 +11,11 @@ outputs first (they never depend on the API), then the sticky comment and the ch
 - `report` (the fork-safe `workflow_run` job): validate the bundle a pull request run
   uploaded, compare it, comment on its PR and create the check on its head commit. No code
   from the pull request is checked out or run in this mode.
+- `shard: K/N` (a matrix job, in baseline or compare mode): measure part K of N and write
+  its results for the merge job; nothing is compared or posted;
+- `merge` (the job that `needs:` the matrix): merge the shards' downloaded results, then
+  as `compare` on a pull request (one comment, one check) or `baseline` on a push. A
+  missing or interrupted shard fails the check: "incomplete: shard 3 of 4 missing".
 
 Every failure is one `::error::` line; exit codes follow `lanebench.errors` (0 pass,
 1 the gate failed under `fail-on`, 2 the user must fix something, 3 GitHub or git failed).
@@ -182,10 +187,14 @@ class ActionRun:
             mode = self.mode()
             if mode == "skip":
                 return self.nothing_to_do()
+            if self.inputs.shard:  # a matrix job: baseline or compare, one part of it
+                return self.run_shard(mode)
             if mode == "baseline":
                 return self.run_baseline()
             if mode == "report":
                 return self.run_report()
+            if mode == "merge":
+                return self.run_merge()
             return self.run_compare()
         finally:
             if self._client is not None:
@@ -194,6 +203,14 @@ class ActionRun:
 
     def mode(self) -> str:
         mode, event = self.inputs.mode, self.context.event_name
+        if self.inputs.shard and mode in ("report", "merge"):
+            raise ConfigError(
+                f"input shard: the {mode} job takes no shard",
+                hint="give `shard:` to the matrix jobs that measure (mode auto, baseline or "
+                     "compare), and `mode: merge` without it to the job that needs them",
+            )
+        if mode == "merge" and event in BASELINE_EVENTS and self.context.branch != self.baseline_branch:
+            return "skip"
         if mode != "auto":
             return mode
         if event in PULL_REQUEST_EVENTS:
@@ -266,7 +283,7 @@ class ActionRun:
 
     # --- baseline -------------------------------------------------------------------------
 
-    def run_baseline(self) -> int:
+    def run_baseline(self, head_results: Path | None = None) -> int:
         from lanebench.pipeline import PipelineRequest, measure_baseline
 
         config = self.load_config()
@@ -275,7 +292,7 @@ class ActionRun:
             output_dir=self.output_dir,
             iterations=self.inputs.iterations,
             previous_baseline=self.previous_baseline(),
-            head_results=self.results_input(),
+            head_results=head_results or self.results_input(),
             run_info=self.run_info(config),
             fail_on=self.inputs.fail_on,
             progress=self.progress(),
@@ -339,17 +356,33 @@ class ActionRun:
 
     # --- pull request ---------------------------------------------------------------------
 
-    def run_compare(self) -> int:
-        from lanebench.pipeline import PipelineRequest, decide, judge_change
+    def run_compare(self, shards: Path | None = None) -> int:
+        """The pull request's job; with `shards` (mode merge) the head results are the
+        shards' merged, or a failing check says why they could not be."""
+        from lanebench.pipeline import PipelineRequest, judge_change, report_incomplete
+        from lanebench.shards import ShardError
 
         config = self.load_config()
-        number = self.context.pr_number
-        head_sha = self.context.pr_head_sha if number is not None else self.context.sha
-        if self.context.event_name == "pull_request_target":
-            self.warn_privileged_checkout()
-        change_set = self.pull_request_change_set(number, use_git=True) if number else None
-        decision = decide(config, change_set, self.inputs.lane or None)
-        baseline, source = self.fetch_baseline(decision, measuring=self.results_input() is None)
+        number, head_sha, change_set, decision = self.pull_request_lane(config)
+        head_results = self.results_input()
+        paired_head = False
+        if shards is not None:
+            head_results = None
+            if decision.settings.run:  # a lane that measures nothing had no shards to merge
+                try:
+                    head_results, paired_head = self.merged_shards(shards, decision.lane)
+                except ShardError as exc:
+                    self.workflow.error(_one_line(str(exc), self.token))
+                    result = report_incomplete(PipelineRequest(
+                        config=config, output_dir=self.output_dir, links=self.links(),
+                        report_key=self.report_key(), notes=self.notes,
+                    ), decision, exc.message)
+                    self.finish(result, number, head_sha, fork=self.context.is_fork_pr)
+                    return exc.exit_code
+        if paired_head:
+            baseline, source = None, ""  # each shard measured its base side beside head
+        else:
+            baseline, source = self.fetch_baseline(decision, measuring=head_results is None)
         base_sha = str(((self.context.pull_request or {}).get("base") or {}).get("sha") or "")
         result = judge_change(PipelineRequest(
             config=config,
@@ -361,7 +394,7 @@ class ActionRun:
             baseline_source=source,
             comparison=self.comparison_override(),
             paired_base=base_sha or None,
-            head_results=self.results_input(),
+            head_results=head_results,
             run_info=self.run_info(config, pr=number, pr_head_sha=head_sha),
             fail_on=self.inputs.fail_on,
             progress=self.progress(),
@@ -371,6 +404,100 @@ class ActionRun:
             repository_url=self.repository_url(),
         ))
         return self.finish(result, number, head_sha, fork=self.context.is_fork_pr)
+
+    # --- shards ---------------------------------------------------------------------------
+
+    def run_shard(self, mode: str) -> int:
+        """A matrix job: measure this shard's part and write it for the merge job.
+        Nothing is compared or posted here, and the step fails only on an error: the
+        merge job judges the whole run."""
+        from lanebench.pipeline import PipelineRequest, measure_shard
+        from lanebench.shards import ShardSpec
+
+        spec = ShardSpec.parse(self.inputs.shard, "input shard")
+        config = self.load_config()
+        request = PipelineRequest(
+            config=config, output_dir=self.output_dir, iterations=self.inputs.iterations,
+            progress=self.progress(), links=self.links(), report_key=self.report_key(),
+            notes=self.notes, shard=spec,
+        )
+        if mode == "baseline":
+            request.previous_baseline = self.previous_baseline()  # its times balance the split
+            request.run_info = self.run_info(config)
+            result = measure_shard(request, baseline_run=True)
+        else:
+            number, head_sha, change_set, decision = self.pull_request_lane(config)
+            request.baseline, _ = self.fetch_baseline(decision, measuring=False)
+            base_sha = str(((self.context.pull_request or {}).get("base") or {}).get("sha") or "")
+            request.change_set, request.decision = change_set, decision
+            request.comparison = self.comparison_override()
+            request.paired_base = base_sha or None
+            request.run_info = self.run_info(config, pr=number, pr_head_sha=head_sha)
+            result = measure_shard(request, baseline_run=False)
+        self.write_summary_and_outputs(result)
+        if result.results_path is not None:
+            self.workflow.notice(
+                f"lanebench: {spec.label} written to {self.shown(result.results_path)}; upload "
+                f"it as an artifact (lanebench-shard-{spec.index}) for the merge job"
+            )
+        return 0
+
+    def run_merge(self) -> int:
+        """The job that needs the matrix: the shards' results, downloaded into `results:`,
+        merged and judged as one run (a pull request) or stored as one baseline (a push)."""
+        directory = self.results_input()
+        if directory is None:
+            raise ConfigError(
+                "mode merge: the results input must name the folder the shards' results were "
+                "downloaded to",
+                hint="download them with actions/download-artifact (pattern: lanebench-shard-*, "
+                     "path: lanebench-shards) and set `results: lanebench-shards`",
+            )
+        if self.context.event_name in BASELINE_EVENTS:
+            from lanebench.shards import ShardError
+
+            try:
+                merged, _ = self.merged_shards(directory, None)
+            except ShardError as exc:
+                self.workflow.error(_one_line(str(exc), self.token))
+                return exc.exit_code
+            return self.run_baseline(head_results=merged)
+        return self.run_compare(shards=directory)
+
+    def merged_shards(self, directory: Path, lane: str | None) -> tuple[Path, bool]:
+        """The shards' results under `directory` merged into one file (ShardError when they
+        are not one whole run of `lane`), and whether they were measured paired."""
+        from lanebench.results import write_results
+        from lanebench.shards import ShardError, merge_shard_files
+        from lanebench.stats.paired import is_paired_document
+
+        merged = merge_shard_files([directory])
+        if lane is not None and merged.run.lane != lane:
+            raise ShardError(
+                f"the shards measured lane {merged.run.lane}, this job decided lane {lane}",
+                hint="give the merge job the same `lane:` and `config:` inputs as the shard jobs",
+            )
+        path = self._tmp / "merged" / RESULTS_FILE_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_results(path, merged)
+        shards = merged.shards or []
+        self.workflow.notice(
+            f"lanebench: merged {len(shards)} shards ({len(merged.benchmarks)} benchmarks) "
+            f"measured at {(merged.run.commit or 'an unknown commit')[:12]}"
+        )
+        return path, is_paired_document(merged)
+
+    def pull_request_lane(self, config: Config) -> tuple[int | None, str, ChangeSet | None, LaneDecision]:
+        """The pull request's number, head commit, changed files and lane (the fallback
+        lane without a pull request)."""
+        from lanebench.pipeline import decide
+
+        number = self.context.pr_number
+        head_sha = self.context.pr_head_sha if number is not None else self.context.sha
+        if self.context.event_name == "pull_request_target":
+            self.warn_privileged_checkout()
+        change_set = self.pull_request_change_set(number, use_git=True) if number else None
+        return number, head_sha, change_set, decide(config, change_set, self.inputs.lane or None)
 
     def warn_privileged_checkout(self) -> None:
         """pull_request_target runs with a write token: checking out the PR's code there
@@ -639,10 +766,11 @@ class ActionRun:
 
 
 def check_conclusion(result: PipelineResult) -> Conclusion:
-    """success, failure (the gate failed) or neutral (nothing to compare with yet)."""
+    """success, failure (the gate failed, or the shards' results are not whole) or
+    neutral (nothing to compare with yet)."""
     if result.status == "skipped":
         return "success"
-    if result.gate_failed:
+    if result.gate_failed or result.incomplete:
         return "failure"
     if result.status == "no-baseline":
         return "neutral"

@@ -95,7 +95,7 @@ def positive_int(environ: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
-Mode = Literal["auto", "baseline", "compare", "report"]
+Mode = Literal["auto", "baseline", "compare", "report", "merge"]
 CommentWhen = Literal["always", "on-change", "never"]
 FailOnInput = Literal["critical", "warning", "never"]  # lanebench.sla.FailOn
 ComparisonInput = Literal["artifact", "paired", ""]  # "": the lane's `comparison`
@@ -117,6 +117,7 @@ class ActionInputs:
     working_directory: str
     comparison: ComparisonInput
     alert_issue: bool = False  # open or update an issue per trend finding on main
+    shard: str = ""  # "K/N": this matrix job measures part K of N (lanebench.shards)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ActionInputs:
@@ -136,6 +137,7 @@ class ActionInputs:
             working_directory=input_value(environ, "working-directory", "."),
             comparison=cast(ComparisonInput, choice(environ, "comparison", ("artifact", "paired"), "")),
             alert_issue=choice(environ, "alert-issue", ("true", "false"), "false") == "true",
+            shard=input_value(environ, "shard"),
         )
 
 

@@ -40,6 +40,7 @@ from lanebench.machine import MACHINE_KEYS
 from lanebench.output_dir import make_output_dir
 from lanebench.results import (
     RESULTS_FILE_NAME,
+    Calibration,
     HistoryEntry,
     ResultsDocument,
     read_results,
@@ -354,16 +355,29 @@ def run_summary(doc: ResultsDocument) -> HistoryEntry:
         benchmarks[bench.name] = {
             name: statistics.median(values) for name, values in bench.samples.items() if values
         }
+    per_benchmark = None
+    if doc.shards:
+        # Merged from shards: each benchmark's runner had its own speed.
+        per_benchmark = {}
+        for shard in doc.shards:
+            medians = _medians(shard.calibration if shard.calibration and shard.calibration.usable
+                               else None)
+            per_benchmark.update({name: medians for name in shard.benchmarks
+                                  if name in benchmarks and medians is not None})
     return HistoryEntry(
         commit=doc.run.commit,
         finished_at=doc.run.finished_at,
         environment=environment_digest(doc.environment),
-        calibration=(
-            {"wall": calibration.median("wall"), "cpu": calibration.median("cpu")}
-            if calibration is not None else None
-        ),
+        calibration=_medians(calibration),
         benchmarks=benchmarks,
+        benchmark_calibration=per_benchmark,
     )
+
+
+def _medians(calibration: Calibration | None) -> dict[str, float | None] | None:
+    if calibration is None:
+        return None
+    return {"wall": calibration.median("wall"), "cpu": calibration.median("cpu")}
 
 
 def history_of(doc: ResultsDocument | None) -> list[HistoryEntry]:

@@ -41,6 +41,7 @@ from lanebench.results import (
 from lanebench.runner import Progress, RunInterrupted, run_benchmarks
 from lanebench.runner.paired import run_paired
 from lanebench.runner.sample import StopRule
+from lanebench.shards import ShardSpec, plan_shards
 from lanebench.sla import FailOn, SlaReport, compared_metrics, evaluate_sla
 from lanebench.stats import Comparison, SequentialStopper, compare, sequential_stopper
 from lanebench.stats.paired import is_paired_document, paired_baseline
@@ -74,6 +75,10 @@ class PipelineRequest:
     # None takes the lane's `comparison` setting (docs/noise.md).
     comparison: Literal["artifact", "paired"] | None = None
     paired_base: str | None = None  # git ref or SHA of the base commit
+    # One job of a split suite: measure this part only; judged once the parts are merged
+    # (`measure_shard`, `lanebench.shards`). Its split is balanced by `baseline`'s times
+    # (the PR job's) or `previous_baseline`'s (the baseline job's).
+    shard: ShardSpec | None = None
     notes: list[str] = field(default_factory=list)  # Markdown shown under the reports' status line
     repository_url: str | None = None  # links the commits of main's trends
 
@@ -140,8 +145,13 @@ class PipelineResult:
         return bool(self.sla and self.sla.gate_failed)
 
     @property
+    def incomplete(self) -> bool:
+        """The run's results are not whole (a shard missing): nothing was judged."""
+        return bool(self.context.incomplete)
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.gate_failed else 0
+        return 1 if self.gate_failed or self.incomplete else 0
 
 
 def _with_iterations(lane: LaneSettings, iterations: int | None) -> LaneSettings:
@@ -247,8 +257,12 @@ def measure_lane(
     checkpoint: Path | None = None,
     log_dir: Path | None = None,
     finish: Callable[[ResultsDocument], ResultsDocument] | None = None,
+    planned: int | None = None,
 ) -> ResultsDocument:
     """Measure `specs` and write the results to `output` (`record`).
+
+    `planned` is how many benchmarks the whole run measures when `specs` are one shard's
+    part of them: a paired stopping rule tests as large a family as the final comparison.
 
     With `paired_base` the base commit is measured beside head, pair by pair; else head
     alone, with the reference workload timed around and between the benchmarks. Either
@@ -262,7 +276,8 @@ def measure_lane(
             raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
         rule: StopRule | None = None
         if adaptive:
-            rule = SequentialStopper(lane, family_size=len(specs) * len(COMPARED_BY_DEFAULT))
+            family = (planned or len(specs)) * len(COMPARED_BY_DEFAULT)
+            rule = SequentialStopper(lane, family_size=family)
         return record(output, lambda: run_paired(
             config, lane_name, lane, specs, base_ref=paired_base, output=output, stop_rule=rule,
             progress=progress, run_info=run_info, log_dir=log_dir,
@@ -468,3 +483,75 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
         notes=notes, trends=trends,
     )
     return _finish(None, [], context, output_dir, results_path, sla.status)
+
+
+def measure_shard(request: PipelineRequest, *, baseline_run: bool) -> PipelineResult:
+    """One job of a split suite: the shard's part of what the change's lane measures (of
+    every benchmark, for a baseline), measured and written with its `run.shard`. Nothing
+    is compared and the gate cannot fail here: the merge job judges the whole run."""
+    config, shard = request.config, request.shard
+    assert shard is not None
+    output_dir = request.output_dir
+    make_output_dir(output_dir)
+    results_path = output_dir / RESULTS_FILE_NAME
+    decision: LaneDecision | None = None
+    plan: list[Planned] = []
+    if baseline_run:
+        lane_name, lane = baseline_lane(config)
+        specs = [b for b in config.benchmarks if lane.benchmarks == "all" or b.name in lane.benchmarks]
+        timings_from = request.previous_baseline
+    else:
+        change_set = request.change_set or ChangeSet(files=(), labels=(), source="unknown", complete=False)
+        decision = request.decision or decide(config, request.change_set, request.forced_lane)
+        lane_name, lane = decision.lane, decision.settings
+        if not lane.run:
+            return _finish_skipped(request, decision, [], output_dir)
+        plan = plan_benchmarks(config, decision, change_set)
+        specs = [p.spec for p in plan if p.run]
+        timings_from = request.baseline
+    lane = _with_iterations(lane, request.iterations)
+    split = plan_shards([s.name for s in specs], shard, timings_from, config)
+    mine = [s for s in specs if s.name in set(split.mine)]
+    run_info = copy.deepcopy(request.run_info)
+    run_info.lane = lane_name
+    run_info.shard = split.info
+    paired = not baseline_run and (request.comparison or lane.comparison) == "paired"
+    if paired and not request.paired_base:
+        raise ConfigError(
+            f"lane {lane_name} compares paired, but no base commit is known",
+            hint="pass --paired REF, or set `comparison: artifact`",
+        )
+    if mine:
+        head = measure_lane(
+            config, lane_name, lane, mine, output=results_path, run_info=run_info,
+            progress=request.progress, paired_base=request.paired_base if paired else None,
+            baseline=timings_from if not paired else None, resume=request.resume,
+            planned=len(specs),
+        )
+    else:
+        head = record(results_path, lambda: ResultsDocument(run=run_info, environment={}, benchmarks=[]))
+    sla = evaluate_sla(lane, head, None, lane_name=lane_name, fail_on="never")
+    context = ReportContext(
+        head=head, sla=sla, advice=recommend(None, head, None, sla, None),
+        lane={"lane": lane_name, "reasons": [split.describe()], "trace": []},
+        links=dict(request.links), key=request.report_key, title=f"lanebench {shard.label}",
+        notes=[*request.notes, f"{split.describe()}; judged once every shard is merged."],
+    )
+    return _finish(decision, plan, context, output_dir, results_path, sla.status)
+
+
+def report_incomplete(request: PipelineRequest, decision: LaneDecision | None,
+                      problem: str) -> PipelineResult:
+    """The reports of a run whose results are not whole (`problem`: "incomplete: shard 3
+    of 4 missing"): they say so and judge nothing, and the status is a failure."""
+    output_dir = request.output_dir
+    make_output_dir(output_dir)
+    context = ReportContext(
+        head=None,
+        lane=decision.to_dict() if decision is not None else None,
+        links=dict(request.links),
+        incomplete=problem,
+        key=request.report_key,
+        notes=list(request.notes),
+    )
+    return _finish(decision, [], context, output_dir, None, "fail")

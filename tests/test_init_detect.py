@@ -167,7 +167,7 @@ def test_the_config_text_validates_and_keeps_left_out_proposals_as_comments(tmp_
     assert set(data) == {"version", "benchmarks", "defaults"}
 
 
-@pytest.mark.parametrize("kind", ["same-repo", "fork-safe"])
+@pytest.mark.parametrize("kind", ["same-repo", "fork-safe", "sharded"])
 def test_workflows_are_the_linted_examples_with_the_pin_filled_in(kind: str) -> None:
     proposals = detect(scan(FIXTURES / "tomli")).proposals
     for name, text in render(KINDS[kind], proposals, ActionPin()).items():
@@ -188,9 +188,8 @@ def test_runner_toolchain_for_go_is_the_example() -> None:
     assert text == (REPO / "examples" / "workflows" / "runner-toolchain.yml").read_text(encoding="utf-8")
 
 
-def test_sharded_is_listed_with_the_reason_it_cannot_be_written() -> None:
-    assert "lanebench shard" in (KINDS["sharded"].unavailable() or "")
-    for key in ("same-repo", "fork-safe", "runner-toolchain"):
+def test_every_workflow_kind_can_be_written_now_that_shards_merge() -> None:
+    for key in ("same-repo", "fork-safe", "runner-toolchain", "sharded"):
         assert KINDS[key].unavailable() is None
 
 

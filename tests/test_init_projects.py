@@ -166,12 +166,12 @@ def test_refuses_to_ask_without_a_terminal(tmp_path: Path) -> None:
     assert not (project / ".github").exists()
 
 
-def test_sharded_workflows_are_refused_until_shards_exist(tmp_path: Path) -> None:
+def test_sharded_workflow_is_written_as_the_linted_example(tmp_path: Path) -> None:
     project = copy_project("tomli", tmp_path)
     proc = lanebench("init", "--yes", "--no-trial", "--workflows", "sharded", cwd=project)
-    assert proc.returncode == 2
-    assert "--workflows sharded: needs `lanebench shard`" in proc.stderr
-    assert not (project / ".github").exists()
+    assert proc.returncode == 0, proc.stderr
+    written = (project / ".github" / "workflows" / "sharded.yml").read_text(encoding="utf-8")
+    assert written == (REPO / "examples" / "workflows" / "sharded.yml").read_text(encoding="utf-8")
 
 
 def test_a_folder_with_nothing_to_benchmark_is_told_what_to_add(tmp_path: Path) -> None:

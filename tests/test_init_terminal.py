@@ -73,10 +73,8 @@ def test_questions_with_defaults_a_summary_and_then_the_files(tmp_path: Path, te
 
     shown = wait_for("choice [3]:")
     assert "which workflows?" in shown
-    assert "sharded: sharded.yml: benchmarks split across parallel jobs  (not available: needs " \
-           "`lanebench shard`" in shown
-    tmux("send-keys", "-t", "init", "4", "Enter")  # sharded: refused, asked again
-    wait_for("  not available: needs `lanebench shard`")
+    assert "sharded: sharded.yml: benchmarks split across 4 parallel jobs" in shown
+    assert "not available" not in shown
     tmux("send-keys", "-t", "init", "2", "Enter")  # the fork-safe pair
 
     wait_for("lanebench action to pin (OWNER/REPO@full-commit-sha)")

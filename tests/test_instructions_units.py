@@ -25,6 +25,7 @@ from lanebench.report.html import render_html
 from lanebench.report.markdown import render_comment
 from lanebench.report.terminal import comparison_notes
 from lanebench.results import (
+    SCHEMA_VERSION,
     BenchmarkResult,
     InstructionCounts,
     ResultsDocument,
@@ -149,7 +150,7 @@ def test_the_block_and_both_instruments_samples_survive_a_round_trip(tmp_path: P
     write_results(tmp_path / "r.json", doc)
     back = read_results(tmp_path / "r.json")
     assert back.to_dict() == doc.to_dict()
-    assert back.schema_version == "1.4.0"
+    assert back.schema_version == SCHEMA_VERSION
     bench = back.benchmarks[0]
     assert bench.instructions is not None and bench.instructions.profile == stored("base")
     assert bench.n == 10  # iterations of time; the repeats are their own count

@@ -23,9 +23,13 @@ to --output-dir, which keeps itself out of git with a .gitignore. On GitHub the 
 does the same on a push to the default branch and the workflow uploads the results
 directory as an artifact.
 
+With --results FILE nothing is measured: FILE (e.g. the shards of a main run merged by
+`lanebench merge`) becomes the baseline, with the history of main runs carried forward.
+
 examples:
   lanebench baseline --config examples/demo/.github/lanebench.yml
   lanebench baseline --iterations 20 --store /tmp/baseline
+  lanebench baseline --results merged.json        # a sharded main run, merged
 """
 
 
@@ -42,6 +46,8 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
                    help="baseline directory (default: .git/lanebench/baseline/<project folder>/, "
                    "or .lanebench/baseline/ in a project outside git)")
     p.add_argument("--no-store", action="store_true", help="write the results only to --output-dir")
+    p.add_argument("--results", type=Path, metavar="FILE",
+                   help="measure nothing: store this results file (e.g. merged shards) as the baseline")
     p.set_defaults(func=run)
 
 
@@ -61,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             output_dir=args.output_dir,
             previous_baseline=store.load(),  # carries the main-run history forward
             iterations=args.iterations,
+            head_results=args.results,
             run_info=local_run_info(config.root, config.path),
             resume=args.resume,
             progress=make_progress(sys.stderr),

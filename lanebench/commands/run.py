@@ -14,7 +14,7 @@ from lanebench.config import DEFAULT_CONFIG_PATH, BenchmarkSpec, Config, LaneSet
 from lanebench.config.model import MAX_ITERATIONS, MAX_WARMUP, checked_override
 from lanebench.errors import EXIT_FAIL, EXIT_OK, ConfigError
 from lanebench.names import shown_names
-from lanebench.results import RESULTS_FILE_NAME
+from lanebench.results import RESULTS_FILE_NAME, RunInfo
 
 ORDER = 10
 
@@ -44,12 +44,20 @@ exit status:
   still written), 2 a usage or config error, 130/143 interrupted by SIGINT/SIGTERM
   (partial results are written; continue with --resume).
 
+shards (--shard K/N):
+  Measures part K of N of the benchmarks, for a matrix of N jobs on N runners. The split
+  is the same on every job: longest first onto the least-loaded part, by the times of
+  --baseline (default: the one `lanebench baseline` stores); benchmarks it never timed
+  are dealt out evenly. `lanebench merge` puts the N results files together, then
+  `lanebench pr --results` or `lanebench compare` judges the whole (docs/shards.md).
+
 examples:
   lanebench run
   lanebench run --config examples/demo/.github/lanebench.yml --iterations 5
   lanebench run --lane heavy --benchmark parse --benchmark render -o head.json
   lanebench run --resume            # continue a run that was cancelled or killed
   lanebench run --paired main -o paired.json   # base (main) and head, interleaved
+  lanebench run --shard 2/4 -o shard-2.json    # the second of four parts
 """
 
 
@@ -103,6 +111,15 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.add_argument(
         "--paired", default=None, metavar="BASE_REF",
         help="also measure git ref BASE_REF (in a temporary worktree), interleaved with head",
+    )
+    p.add_argument(
+        "--shard", default=None, metavar="K/N",
+        help="measure part K of N of the benchmarks (a matrix job; merge with `lanebench merge`)",
+    )
+    p.add_argument(
+        "--baseline", type=Path, default=None, metavar="PATH",
+        help="with --shard: results file or directory whose times balance the split "
+        "(default: the one `lanebench baseline` stores)",
     )
     p.set_defaults(func=run)
 
@@ -166,9 +183,14 @@ def run(args: argparse.Namespace) -> int:
     lane_name = lane_name_for(config, args.lane)
     lane = lane_with_overrides(config.lanes[lane_name], args.iterations, args.warmup)
     benchmarks = select_benchmarks(config, lane, args.benchmarks)
+    run_info = local_run_info(config.root, config.path)
+    if args.shard is not None:
+        benchmarks = _shard_part(args, config, benchmarks, run_info)
+    elif args.baseline is not None:
+        raise ConfigError("--baseline only balances a --shard split", hint="add --shard K/N")
     doc = measure_lane(
         config, lane_name, lane, benchmarks, output=args.output,
-        run_info=local_run_info(config.root, config.path), progress=make_progress(sys.stderr),
+        run_info=run_info, progress=make_progress(sys.stderr),
         paired_base=args.paired, resume=args.resume, checkpoint=args.checkpoint,
         log_dir=args.log_dir,
     )
@@ -177,7 +199,24 @@ def run(args: argparse.Namespace) -> int:
     line = f"wrote {args.output}: lane {lane_name}, {len(doc.benchmarks)} benchmark(s), {samples} samples"
     if args.paired:
         line += f" per side, paired with {args.paired}"
+    if doc.run.shard is not None:
+        line += f", {doc.run.shard.label}"
     if bad:
         line += "; " + ", ".join(f"{b.name} {b.status}" for b in bad)
     print(line)
     return EXIT_FAIL if bad else EXIT_OK
+
+
+def _shard_part(args: argparse.Namespace, config: Config, benchmarks: list[BenchmarkSpec],
+                run_info: RunInfo) -> list[BenchmarkSpec]:
+    """The --shard part of `benchmarks`; `run_info` records which part of which split."""
+    from lanebench.commands.pr import load_baseline
+    from lanebench.shards import ShardSpec, plan_shards
+
+    spec = ShardSpec.parse(args.shard)
+    baseline, _ = load_baseline(args.baseline, config.root)
+    split = plan_shards([b.name for b in benchmarks], spec, baseline, config)
+    run_info.shard = split.info
+    print(f"lanebench: {split.describe()}", file=sys.stderr)
+    mine = set(split.mine)
+    return [b for b in benchmarks if b.name in mine]

@@ -3,8 +3,8 @@
 The templates are the linted examples of examples/workflows/ (tests keep them identical):
 least-privilege permissions, every action pinned by full commit SHA. Only the lanebench
 action's pin is filled in, and for the runner-toolchain pair the toolchain steps of the
-project's benchmarks. A kind that needs a lanebench command this version lacks (sharded
-runs need `lanebench shard`) is listed with the reason and never written.
+project's benchmarks. A kind that needs a lanebench command this version lacks is listed
+with the reason and never written.
 """
 
 from __future__ import annotations
@@ -68,10 +68,9 @@ class WorkflowKind:
     def unavailable(self) -> str | None:
         """Why this kind cannot be written by this version of lanebench, or None."""
         if self.key == "sharded":
-            # The hook for sharded runs: once `lanebench shard` exists and a sharded.yml
-            # template ships beside the others, this kind becomes available.
-            if importlib.util.find_spec("lanebench.commands.shard") is None:
-                return "needs `lanebench shard`, which this version of lanebench does not have"
+            # Sharded runs are merged by `lanebench merge` (the action's `mode: merge`).
+            if importlib.util.find_spec("lanebench.commands.merge") is None:
+                return "needs `lanebench merge`, which this version of lanebench does not have"
             if not _template_exists("sharded.yml"):
                 return "no sharded workflow template ships with this version"
         return None
@@ -90,7 +89,8 @@ KINDS: dict[str, WorkflowKind] = {
                      "measure on the runner with the project's toolchain (Go, Rust, Node, "
                      "the project's Python packages), then the action compares and reports"),
         WorkflowKind("sharded", "sharded", ("sharded.yml",),
-                     "benchmarks split across parallel jobs"),
+                     "benchmarks split across 4 parallel jobs, merged and judged as one run; "
+                     "pull requests from forks are skipped"),
     )
 }
 
@@ -153,7 +153,7 @@ def render(
     reason = kind.unavailable()
     if reason is not None:
         raise LanebenchError(f"the {kind.title} workflows cannot be written: {reason}",
-                             hint="pick same-repo, fork-safe or runner-toolchain")
+                             hint="pick same-repo, fork-safe, runner-toolchain or sharded")
     out: dict[str, str] = {}
     for name in kind.files:
         text = _template(name)

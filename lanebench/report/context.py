@@ -40,6 +40,8 @@ class ReportContext:
     skipped: dict[str, str] = field(default_factory=dict)  # benchmark -> why not run
     carried_over: dict[str, str] = field(default_factory=dict)  # benchmark -> from where
     skip_reason: str | None = None  # the whole run was skipped, and why
+    # the run's results are not whole ("incomplete: shard 3 of 4 missing"): nothing judged
+    incomplete: str | None = None
     title: str = "lanebench"
     key: str | None = None  # tells apart the comments of several configs on one PR
     history: list[TrendPoint] | None = None

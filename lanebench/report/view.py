@@ -243,7 +243,9 @@ def headline(ctx: ReportContext) -> str:
 
 
 def build_view(ctx: ReportContext) -> ReportView:
-    if ctx.is_skipped:
+    if ctx.incomplete:
+        mode = "incomplete"
+    elif ctx.is_skipped:
         mode = "skipped"
     elif ctx.comparison is None:
         mode = "head-only"
@@ -649,6 +651,8 @@ def _lane_view(ctx: ReportContext) -> LaneView | None:
 def _status(v: ReportView) -> Status:
     ctx = v.ctx
     lane = f"{v.lane.name} lane" if v.lane else None
+    if v.mode == "incomplete":
+        return Status("❌", "fail", [str(ctx.incomplete), *([lane] if lane else [])])
     if v.mode == "skipped":
         head = f"skipped ({v.lane.name} lane)" if v.lane else "skipped"
         parts = [head]

@@ -35,6 +35,12 @@ and drift (`lanebench.history_store`, `lanebench.stats.trends`).
 cachegrind profile of a benchmark measured with `instrument: instructions`, whose samples
 then hold `instructions` (and with cache simulation `l1_misses`, `ll_misses`,
 `estimated_cycles`). A benchmark measured by instructions alone has no `wall` samples.
+
+1.5.0 adds shards (`lanebench.shards`, docs/shards.md): `run.shard` in one part of a
+split suite (which part, the whole split's digest, the config's), top-level `shards` in a
+file merged from them (each shard's run, environment and calibration, and which
+benchmarks it measured), and in a history entry `benchmark_calibration` (per benchmark,
+the calibration medians of the runner that measured it, for a merged run).
 """
 
 from lanebench.results.checks import MAX_SAMPLE, MIN_SAMPLE, is_sample, sample_problem
@@ -78,6 +84,8 @@ from lanebench.results.model import (
     RunSettings,
     RunStatus,
     Samples,
+    ShardInfo,
+    ShardRecord,
     SpawnerInfo,
 )
 
@@ -111,6 +119,8 @@ __all__ = [
     "RunSettings",
     "RunStatus",
     "Samples",
+    "ShardInfo",
+    "ShardRecord",
     "SpawnerInfo",
     "check_json_shape",
     "check_major",

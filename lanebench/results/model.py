@@ -18,7 +18,7 @@ from typing import Any, Literal
 from lanebench.history_store import History, history_from_dict, history_to_dict
 from lanebench.results.checks import Checks
 
-SCHEMA_VERSION = "1.4.0"
+SCHEMA_VERSION = "1.5.0"
 SUPPORTED_MAJOR = 1
 KIND = "lanebench-results"
 
@@ -492,7 +492,16 @@ class HistoryEntry:
     environment: str | None = None  # `baseline.environment_digest` of the machine
     calibration: dict[str, float | None] | None = None  # measure -> median time
     benchmarks: dict[str, dict[str, float]] | None = None  # benchmark -> metric -> median
+    # A sharded run's benchmarks ran on several runners: benchmark -> the calibration
+    # medians of the runner that measured it (`calibration` is then None).
+    benchmark_calibration: dict[str, dict[str, float | None]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def calibration_for(self, benchmark: str) -> dict[str, float | None]:
+        """The calibration medians of the runner that measured `benchmark` in this run."""
+        if self.benchmark_calibration is not None and benchmark in self.benchmark_calibration:
+            return self.benchmark_calibration[benchmark]
+        return self.calibration or {}
 
     @classmethod
     def read(cls, checks: Checks, raw: Any, where: str) -> HistoryEntry:
@@ -512,18 +521,25 @@ class HistoryEntry:
         calibration: dict[str, float | None] | None = None
         if e.get("calibration") is not None:
             raw_calibration = checks.optional(e, "calibration", dict, "an object", where, {})
-            calibration = {
-                measure: None if value is None
-                else checks.number(value, f"{where}.calibration.{measure[:60]}", positive=True)
-                for measure, value in raw_calibration.items()
-            }
+            calibration = _calibration_medians(checks, raw_calibration, f"{where}.calibration")
+        per_benchmark: dict[str, dict[str, float | None]] | None = None
+        if e.get("benchmark_calibration") is not None:
+            at = f"{where}.benchmark_calibration"
+            raw_per = checks.optional(e, "benchmark_calibration", dict, "an object", where, {})
+            per_benchmark = {}
+            for name, medians in raw_per.items():
+                if not isinstance(medians, dict):
+                    raise checks.fail(f"{at}.{name[:60]}", "an object of medians", medians)
+                per_benchmark[name] = _calibration_medians(checks, medians, f"{at}.{name[:60]}")
         return cls(
             commit=checks.text(e, "commit", where),
             finished_at=checks.text(e, "finished_at", where),
             environment=checks.text(e, "environment", where),
             calibration=calibration,
             benchmarks=benchmarks,
-            extra=_unknown(e, {"commit", "finished_at", "environment", "calibration", "benchmarks"}),
+            benchmark_calibration=per_benchmark,
+            extra=_unknown(e, {"commit", "finished_at", "environment", "calibration", "benchmarks",
+                               "benchmark_calibration"}),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -535,8 +551,17 @@ class HistoryEntry:
         }
         if self.benchmarks is not None:
             out["benchmarks"] = self.benchmarks
+        if self.benchmark_calibration is not None:
+            out["benchmark_calibration"] = self.benchmark_calibration
         out.update(self.extra)
         return out
+
+
+def _calibration_medians(checks: Checks, raw: dict[str, Any], where: str) -> dict[str, float | None]:
+    return {
+        measure: None if value is None else checks.number(value, f"{where}.{measure[:60]}", positive=True)
+        for measure, value in raw.items()
+    }
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -565,6 +590,110 @@ class SpawnerInfo:
             out["restarts"] = self.restarts
         if self.reason is not None:
             out["reason"] = self.reason
+        return {**out, **self.extra}
+
+
+# --- shards ----------------------------------------------------------------------------
+
+
+def _shard_position(checks: Checks, s: dict[str, Any], where: str) -> tuple[int, int]:
+    """A shard's `index` K and `count` N, 1 <= K <= N."""
+    index, count = checks.count(s, "index", where), checks.count(s, "count", where)
+    if index is None or count is None or not 1 <= index <= count:
+        raise checks.fail(where, "an index K and a count N with 1 <= K <= N", s.get("index"))
+    return index, count
+
+
+class _ShardLabel:
+    index: int
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"shard {self.index} of {self.count}"
+
+
+@dataclass
+class ShardInfo(_ShardLabel):
+    """`run.shard`: this run measured one part of a split suite (`lanebench.shards`).
+
+    `benchmarks` are the part's benchmarks and `positions` their places in the whole
+    plan (the merged file lists them in that order); `plan` is a digest of the whole
+    split, `config` of the config it was planned from, and `timings` where the measured
+    times that balanced it came from. Every shard of one run has the same `plan`."""
+
+    index: int
+    count: int
+    benchmarks: list[str] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    planned: int = 0  # benchmarks in the whole plan, every shard's
+    plan: str | None = None
+    config: str | None = None
+    timings: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, checks: Checks, raw: Any, where: str) -> ShardInfo:
+        s = checks.block(raw, where)
+        index, count = _shard_position(checks, s, where)
+        names = checks.strings(s, "benchmarks", where)
+        positions = s.get("positions") or []
+        if (not isinstance(positions, list) or len(positions) != len(names)
+                or not all(type(p) is int and p >= 0 for p in positions)):
+            raise checks.fail(f"{where}.positions", "one whole number >= 0 per benchmark", positions)
+        return cls(
+            index=index, count=count, benchmarks=names, positions=list(positions),
+            planned=checks.count(s, "planned", where) or 0,
+            plan=checks.text(s, "plan", where), config=checks.text(s, "config", where),
+            timings=checks.text(s, "timings", where),
+            extra=_unknown(s, {"index", "count", "benchmarks", "positions", "planned", "plan",
+                               "config", "timings"}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": self.index, "count": self.count, "benchmarks": list(self.benchmarks),
+            "positions": list(self.positions), "planned": self.planned, "plan": self.plan,
+            "config": self.config, "timings": self.timings,
+        }
+        return {**{k: v for k, v in out.items() if v is not None}, **self.extra}
+
+
+@dataclass
+class ShardRecord(_ShardLabel):
+    """`shards[i]` of a merged file: one shard's run, kept whole except its benchmarks
+    (which are in the file's `benchmarks`): where it ran, how fast that runner was, how
+    it went. Each of its benchmarks is compared with this runner's calibration."""
+
+    index: int
+    count: int
+    benchmarks: list[str] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+    calibration: Calibration | None = None
+    run: dict[str, Any] = field(default_factory=dict)  # the shard's `run` block, as written
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, checks: Checks, raw: Any, where: str) -> ShardRecord:
+        s = checks.block(raw, where)
+        index, count = _shard_position(checks, s, where)
+        calibration = s.get("calibration")
+        return cls(
+            index=index, count=count, benchmarks=checks.strings(s, "benchmarks", where),
+            environment=checks.optional(s, "environment", dict, "an object", where, {}),
+            calibration=None if calibration is None
+            else Calibration.read(checks, calibration, f"{where}.calibration"),
+            run=checks.optional(s, "run", dict, "an object", where, {}),
+            extra=_unknown(s, {"index", "count", "benchmarks", "environment", "calibration", "run"}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "index": self.index, "count": self.count, "benchmarks": list(self.benchmarks),
+            "environment": self.environment, "run": self.run,
+        }
+        if self.calibration is not None:
+            out["calibration"] = self.calibration.to_dict()
         return {**out, **self.extra}
 
 
@@ -597,6 +726,8 @@ class RunInfo:
     run_id: str | None = scalar("run_id", Checks.text)
     # "base" on the base side of a paired file (`stats.paired.paired_baseline`)
     paired_side: str | None = scalar("paired_side", Checks.text)
+    # one part of a split suite (`lanebench run --shard K/N`)
+    shard: ShardInfo | None = block("shard", ShardInfo)
     extra: dict[str, Any] = field(default_factory=dict)
 
     CORE = ("commit", "ref", "repository", "lane", "started_at", "finished_at", "status",
@@ -663,9 +794,18 @@ class ResultsDocument:
     history: list[HistoryEntry] | None = block("history", HistoryEntry, many=True)
     # In a baseline: one compact record per main-branch run, for trends (up to 200 runs)
     main_runs: History | None = main_runs("main_runs")
+    # merged from shards (`lanebench merge`): each shard's runner, environment, calibration
+    shards: list[ShardRecord] | None = block("shards", ShardRecord, many=True)
     extra: dict[str, Any] = field(default_factory=dict)
 
     CORE = ("schema_version", "kind", "run", "environment", "benchmarks")
+
+    def shard_of(self, benchmark: str) -> ShardRecord | None:
+        """The shard whose runner measured `benchmark`, in a merged file; else None."""
+        for shard in self.shards or ():
+            if benchmark in shard.benchmarks:
+                return shard
+        return None
 
     def benchmark(self, name: str) -> BenchmarkResult | None:
         for b in self.benchmarks:

@@ -31,6 +31,7 @@ from lanebench.stats.history import UNMODELLED_TRUST, Correction, CrossRun, pair
 from lanebench.stats.model import BenchmarkOutcome, Comparison, MetricComparison, Summary
 from lanebench.stats.power import noise_check, paired_noise_check
 from lanebench.stats.sequential import analysis_fraction, plan_of
+from lanebench.stats.shards import ShardedCrossRun, is_sharded
 from lanebench.stats.summary import OUTLIER_RULE, summarize
 
 ESTIMATORS = {
@@ -62,7 +63,8 @@ class _Judging:
     lane: LaneSettings
     wanted: list[str]
     paired: bool  # head's own interleaved base side (stats/paired.py)
-    cross: CrossRun | None  # two runs on two runners (stats/history.py)
+    # two runs on two runners (stats/history.py), or on a runner per shard (stats/shards.py)
+    cross: CrossRun | ShardedCrossRun | None
     outcomes: list[BenchmarkOutcome] = field(default_factory=list)
     rows: list[_Row] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
@@ -318,6 +320,8 @@ def _assemble(j: _Judging, base: ResultsDocument, head: ResultsDocument, lane_na
     stats, cross = j.stats, j.cross
     if j.paired:
         trust, runner = paired_trust(head), {"mode": "paired"}
+        if is_sharded(head):
+            trust += f" (sharded: each of {len(head.shards or [])} shards paired on its own runner)"
     elif cross is not None:
         trust, runner = cross.trust(j.corrections), cross.summary(j.corrections)
     else:
@@ -341,7 +345,8 @@ def _assemble(j: _Judging, base: ResultsDocument, head: ResultsDocument, lane_na
         head_run=head.run.to_dict(),
         base_environment=dict(base.environment),
         head_environment=dict(head.environment),
-        cross_machine=machine_differences(base.environment, head.environment)
+        cross_machine=cross.warnings() if isinstance(cross, ShardedCrossRun)
+        else machine_differences(base.environment, head.environment)
         + (cross.warnings() if cross is not None else []),
         benchmarks=j.outcomes,
         metrics=[r.row for r in j.rows],
@@ -360,12 +365,20 @@ def compare(
     """Compare head against base under the lane's statistics settings and thresholds."""
     # Paired results compare head with its own interleaved base side (stats/paired.py);
     # two separate runs get the cross-run corrections (stats/history.py).
+    # A side measured in shards is corrected per benchmark for the runner that measured it.
     paired = paired_stats.is_paired_comparison(base, head)
+    cross: CrossRun | ShardedCrossRun | None = None
+    if paired:
+        cross = None
+    elif is_sharded(base) or is_sharded(head):
+        cross = ShardedCrossRun.from_documents(base, head, lane)
+    else:
+        cross = CrossRun.from_documents(base, head, lane)
     j = _Judging(
         lane=lane,
         wanted=list(metrics) if metrics is not None else [*COMPARED_BY_DEFAULT, *COUNTS_COMPARED],
         paired=paired,
-        cross=None if paired else CrossRun.from_documents(base, head, lane),
+        cross=cross,
     )
     for hb in head.benchmarks:
         bb = base.benchmark(hb.name)

@@ -97,7 +97,7 @@ def log_medians(
         if value is None or value <= 0:
             continue
         if measure is not None:
-            cal = (entry.calibration or {}).get(measure)
+            cal = entry.calibration_for(benchmark).get(measure)
             if cal is None or cal <= 0:
                 continue
             value = value / cal
@@ -151,6 +151,7 @@ class Correction:
     metric: str
     spread: RunSpread | None = None
     bounded: bool = False
+    runner: str = ""  # which runner pair, when the sides ran in shards (stats/shards.py)
 
 
 @dataclass
