@@ -25,7 +25,8 @@ from lanebench.runner.checkpoint import (
     replayed,
     settings_hash,
 )
-from lanebench.runner.measure import ProcessMeasure, default_log_dir
+from lanebench.runner.harness_measure import HarnessMeasure
+from lanebench.runner.measure import default_log_dir
 from lanebench.runner.progress import Progress
 from lanebench.runner.sample import HEAD, StopRule
 from lanebench.runner.stages import Stages
@@ -122,6 +123,7 @@ def run_benchmarks(
     checkpoint: Path | None = None,
     log_dir: Path | None = None,
     between_benchmarks: Callable[[], None] | None = None,
+    selection: dict[str, list[str]] | None = None,
 ) -> ResultsDocument:
     """Measure `benchmarks` under `lane`'s settings and return the results document.
 
@@ -134,11 +136,13 @@ def run_benchmarks(
     `<output stem>.checkpoint.jsonl`) and the logs (default `.lanebench/logs/`) go beside
     it. The checkpoint is removed after a complete run. On SIGINT/SIGTERM it raises
     `RunInterrupted` with the partial document. `between_benchmarks` is called after each
-    benchmark's minimum iterations (the calibration's interleaved timings).
+    benchmark's minimum iterations (the calibration's interleaved timings). `selection`
+    holds, per harness benchmark, the arguments that run only the lane's cases.
     """
     progress = progress or Progress()
     checkpoint_path = checkpoint or default_checkpoint_path(output)
-    measure = ProcessMeasure(lane, {HEAD: config.root}, log_dir or default_log_dir(output))
+    measure = HarnessMeasure(lane, {HEAD: config.root}, log_dir or default_log_dir(output),
+                             selection)
     stages = Stages(
         config, lane_name, lane, benchmarks, measure,
         output=output, run_info=run_info or RunInfo(), progress=progress, stop_rule=stop_rule,
@@ -152,6 +156,7 @@ def run_benchmarks(
         "settings": _lane_settings_dump(lane),
         "benchmarks": [b.model_dump(mode="json") for b in benchmarks],
         "adaptive": stop_rule is not None,
+        "selection": selection or {},
     })
     state = _Checkpoint(stages, checkpoint_path, resume=resume, identity=identity)
     # One run at a time per checkpoint: a second one writing into it would interleave
