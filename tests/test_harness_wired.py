@@ -1,0 +1,262 @@
+"""Harness benchmarks end to end: a real harness run by `lanebench run` once per iteration,
+its cases compared as benchmarks of their own, verdicts that know which way is better,
+SLA rules on harness metrics, and `lanebench import` of every format.
+
+The third-party suite is a pytest-benchmark suite of tomli (the PyPI sdist kept in
+tests/fixtures/init/tomli), one of whose cases is slowed on purpose in the head copy (it
+parses its document four times): a change far beyond this machine's noise, so the test
+does not depend on a small timing difference."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lanebench.config import load_config
+from lanebench.results import (
+    BenchmarkResult,
+    Calibration,
+    HarnessBlock,
+    MetricInfo,
+    ResultsDocument,
+    RunInfo,
+    read_results,
+)
+from lanebench.stats import compare
+from tests.init_helpers import init_env, lanebench
+from tests.test_harness_live import require_module
+
+FIX = Path(__file__).parent / "fixtures"
+SUITE = FIX / "harness" / "tomli_suite"
+PY = sys.executable
+
+
+def _tomli_project(root: Path, *, slow: bool) -> Path:
+    shutil.copytree(FIX / "init" / "tomli" / "src", root / "src")
+    bench = (SUITE / "bench_tomli.py").read_text()
+    if slow:
+        bench = bench.replace("    return tomli.loads(ARRAYS)\n",
+                              "    for _ in range(3):\n        tomli.loads(ARRAYS)\n"
+                              "    return tomli.loads(ARRAYS)\n")
+        assert "range(3)" in bench
+    (root / "bench_tomli.py").write_text(bench)
+    config = {
+        "benchmarks": [{
+            "name": "tomli",
+            "harness": "pytest-benchmark",
+            "command": [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                        "bench_tomli.py", "--benchmark-json={output}", "--benchmark-min-rounds=5",
+                        "--benchmark-min-time=0.00005", "--benchmark-max-time=0.001",
+                        "--benchmark-warmup=off"],
+            "env": {"PYTHONPATH": "src"},
+            "paths": ["src/**", "bench_tomli.py"],
+        }],
+    }
+    (root / "lanebench.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return root
+
+
+def _run(root: Path, out: str, n: int = 5) -> Path:
+    proc = lanebench("run", "-c", "lanebench.yml", "-n", str(n), "-w", "0", "-o", out, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return root / out
+
+
+@pytest.mark.slow
+def test_a_slowed_tomli_case_is_the_one_regression_with_the_harness_samples(tmp_path: Path) -> None:
+    require_module("pytest_benchmark")
+    base_root = _tomli_project(tmp_path / "base", slow=False)
+    head_root = _tomli_project(tmp_path / "head", slow=True)
+    base_file, head_file = _run(base_root, "base.json"), _run(head_root, "head.json")
+    head = read_results(head_file)
+
+    names = [b.name for b in head.benchmarks]
+    assert names == ["tomli", "tomli/bench_tomli.py::test_small", "tomli/bench_tomli.py::test_tables",
+                     "tomli/bench_tomli.py::test_arrays"]
+    whole, arrays = head.benchmark("tomli"), head.benchmark("tomli/bench_tomli.py::test_arrays")
+    assert whole is not None and whole.is_invocation and len(whole.samples["wall"]) == 5
+    assert arrays is not None and set(arrays.samples) == {"time"} and arrays.n == 5
+    assert "wall" not in arrays.samples  # measured inside the harness: no rusage of its own
+    assert arrays.harness is not None and arrays.harness.version == "5.3.1"
+    assert arrays.harness.samples_are == "invocations"
+    rounds = arrays.harness.raw["time"]
+    assert len(rounds) == 5 and all(len(r) >= 5 for r in rounds)
+    # each invocation's sample is the median of that invocation's own rounds
+    for sample, own in zip(arrays.samples["time"], rounds, strict=True):
+        ordered = sorted(own)
+        mid = len(ordered) // 2
+        median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+        assert math.isclose(sample, median)
+
+    config = load_config(head_root / "lanebench.yml")
+    comparison = compare(read_results(base_file), head, lane=config.lanes["standard"])
+    verdicts = {(m.benchmark, m.metric): m.verdict for m in comparison.metrics}
+    assert verdicts[("tomli/bench_tomli.py::test_arrays", "time")] == "regression"
+    for case in ("test_small", "test_tables"):
+        assert verdicts[(f"tomli/bench_tomli.py::{case}", "time")] in ("unchanged", "inconclusive")
+    assert not any(b == "tomli" for b, _ in verdicts)  # the invocation is recorded, not compared
+
+    report = lanebench("report", str(base_file), str(head_file), "--config", "lanebench.yml",
+                       "-f", "comment", cwd=head_root)
+    assert report.returncode == 0, report.stderr
+    comment = report.stdout
+    regression_lines = [line for line in comment.splitlines() if "regression" in line.lower()
+                        and "test_" in line]
+    assert regression_lines and all("test_arrays" in line for line in regression_lines), comment
+    assert "slower" in comment
+
+
+def _rates_project(root: Path, rate: float) -> Path:
+    root.mkdir()
+    script = (SUITE / "throughput.py").read_text().replace("RATE = 1000.0", f"RATE = {rate}")
+    (root / "throughput.py").write_text(script)
+    config = {
+        "lanes": {"standard": {"sla": ["throughput.median >= 900/s"],
+                               "calibration": {"measure": False}}},
+        "benchmarks": [{"name": "rates", "harness": "custom-bigger-is-better",
+                        "command": [PY, "throughput.py", "{output}"]}],
+    }
+    (root / "lanebench.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return root
+
+
+@pytest.mark.slow
+def test_a_throughput_drop_of_20_percent_is_a_slower_regression_and_breaks_the_sla(tmp_path: Path) -> None:
+    base_root, head_root = _rates_project(tmp_path / "base", 1000.0), _rates_project(tmp_path / "head", 800.0)
+    base_file, head_file = _run(base_root, "base.json", n=8), _run(head_root, "head.json", n=8)
+    head = read_results(head_file)
+    encode = head.benchmark("rates/encode")
+    assert encode is not None and len(encode.samples["value"]) == 8
+    assert encode.harness is not None
+    assert encode.harness.metrics["value"].direction == "bigger"
+    assert encode.harness.metrics["value"].unit == "ops/s"
+
+    check = lanebench("check", str(base_file), str(head_file), "--config", "lanebench.yml",
+                      "--json", cwd=head_root)
+    assert check.returncode == 1, check.stdout + check.stderr
+    result = json.loads(check.stdout)
+    rows = [m for m in result["comparison"]["metrics"] if m["benchmark"] == "rates/encode"]
+    assert [(m["verdict"], m["direction"]) for m in rows] == [("regression", "bigger")]
+    assert rows[0]["ratio"] < 0.85 and rows[0]["reason"].startswith("slower: throughput")
+    sla = [f for f in result["sla"]["findings"] if f["rule"] == "throughput.median >= 900/s"]
+    assert [(f["benchmark"], f["passed"]) for f in sla] == [("rates/encode", False)]
+
+    # the same drop the other way round is an improvement: faster
+    back = compare(head, read_results(base_file), lane=load_config(head_root / "lanebench.yml").lanes["standard"])
+    (row,) = [m for m in back.metrics if m.benchmark == "rates/encode"]
+    assert row.verdict == "improvement" and row.reason.startswith("faster: throughput")
+
+
+def _case(name: str, metric: str, unit: str, direction: str, values: list[float]) -> BenchmarkResult:
+    return BenchmarkResult(
+        name=name, command=["bench"], samples={metric: values},
+        harness=HarnessBlock(format="go", metrics={metric: MetricInfo(unit=unit, direction=direction)}),
+    )
+
+
+def _doc(calibration_wall: float, benchmarks: list[BenchmarkResult]) -> ResultsDocument:
+    times = [calibration_wall * (1 + 0.001 * (i % 3)) for i in range(10)]
+    return ResultsDocument(run=RunInfo(), environment={}, benchmarks=benchmarks,
+                           calibration=Calibration.from_times(times, times))
+
+
+def test_a_runner_twice_as_slow_divides_times_and_multiplies_rates() -> None:
+    base_values = [1.0 + 0.01 * (i % 5) for i in range(10)]
+    base = _doc(0.1, [_case("t", "time", "s", "smaller", base_values),
+                      _case("r", "bytes_per_second", "B/s", "bigger", [1 / v for v in base_values])])
+    # head's runner is twice as slow: every time doubles and every rate halves
+    head = _doc(0.2, [_case("t", "time", "s", "smaller", [2 * v for v in base_values]),
+                      _case("r", "bytes_per_second", "B/s", "bigger", [0.5 / v for v in base_values])])
+    lane = load_config_text("benchmarks: [{name: x, command: [x]}]").lanes["standard"]
+    rows = {m.benchmark: m for m in compare(base, head, lane=lane).metrics}
+    assert math.isclose(rows["t"].extra["raw_ratio"], 2.0, rel_tol=0.02)
+    assert math.isclose(rows["r"].extra["raw_ratio"], 0.5, rel_tol=0.02)
+    # normalised: both unchanged code, ratio 1 (dividing the rate would make it 0.25)
+    assert math.isclose(rows["t"].ratio, 1.0, rel_tol=0.02)
+    assert math.isclose(rows["r"].ratio, 1.0, rel_tol=0.02)
+    assert rows["r"].verdict != "regression" and rows["t"].verdict != "regression"
+
+
+def load_config_text(text: str):  # noqa: ANN201
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as fh:
+        fh.write(text)
+    return load_config(Path(fh.name))
+
+
+def test_unknown_direction_changes_without_a_verdict_and_summaries_get_welch() -> None:
+    lane = load_config_text("benchmarks: [{name: x, command: [x]}]").lanes["standard"]
+    base = ResultsDocument(RunInfo(), {}, [_case("c", "time", "s", "smaller", [1.0] * 5 + [1.01] * 5)])
+    head = ResultsDocument(RunInfo(), {}, [_case("c", "time", "s", "smaller", [2.0] * 5 + [2.01] * 5)])
+    for doc in (base, head):
+        doc.benchmarks[0].harness.metrics["time"] = MetricInfo(unit="s", direction="unknown")
+    assert not compare(base, head, lane=lane).metrics  # not compared unless asked for
+    (row,) = compare(base, head, lane=lane, metrics=["time"]).metrics
+    assert row.verdict == "inconclusive" and "does not say which way is better" in row.reason
+
+    def summarised(mean: float, n: int) -> BenchmarkResult:
+        info = MetricInfo(unit="s", evidence="summary",
+                          summary={"n": n, "mean": mean, "stddev": mean * 0.01})
+        return BenchmarkResult(name="s", command=["b"],
+                               harness=HarnessBlock(format="pytest-benchmark", metrics={"time": info}))
+
+    (row,) = compare(ResultsDocument(RunInfo(), {}, [summarised(1.0, 20)]),
+                     ResultsDocument(RunInfo(), {}, [summarised(1.5, 20)]), lane=lane).metrics
+    assert (row.verdict, row.method) == ("regression", "welch-from-summaries")
+    assert row.base is None and row.head is None  # no made-up samples
+    (row,) = compare(ResultsDocument(RunInfo(), {}, [summarised(1.0, 2)]),
+                     ResultsDocument(RunInfo(), {}, [summarised(1.5, 2)]), lane=lane).metrics
+    assert row.verdict == "insufficient data" and "at least 3 per side" in row.reason
+
+
+IMPORTS = [
+    ("pytest-benchmark", "pytest_benchmark/with-data.json", 6, 6),
+    ("pytest-benchmark", "pytest_benchmark/stats-only.json", 6, 0),
+    ("pyperf", "pyperf/suite.json", 3, 3),
+    ("hyperfine", "hyperfine/ignore-failure.json", 2, 2),
+    ("google-benchmark", "google_benchmark/repetitions.json", 4, 3),
+    ("go", "go/count5.txt", 6, 6),
+    ("custom-smaller-is-better", "github_action_benchmark/smaller.json", None, 0),
+    ("custom-bigger-is-better", "github_action_benchmark/bigger.json", 2, 0),
+]
+
+
+@pytest.mark.parametrize(("fmt", "path", "cases", "with_samples"), IMPORTS)
+def test_import_writes_a_results_file_compare_reads(tmp_path: Path, fmt: str, path: str,
+                                                    cases: int | None, with_samples: int) -> None:
+    out = tmp_path / "imported.json"
+    proc = subprocess.run([PY, "-m", "lanebench", "import", fmt, str(FIX / "harness" / path),
+                           "-o", str(out), "--prefix", "suite"],
+                          env=init_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    doc = read_results(out)
+    if cases is not None:
+        assert len(doc.benchmarks) == cases
+    assert sum(1 for b in doc.benchmarks if b.samples) == with_samples
+    assert all(b.name.startswith("suite/") and b.harness is not None for b in doc.benchmarks)
+    assert all(b.harness.samples_are == "within-process" for b in doc.benchmarks)
+    compared = subprocess.run([PY, "-m", "lanebench", "compare", str(out), str(out),
+                               "-o", str(tmp_path / "c.json")],
+                              env=init_env(), capture_output=True, text=True, timeout=120,
+                              cwd=tmp_path)
+    assert compared.returncode == 0, compared.stderr
+    rows = json.loads((tmp_path / "c.json").read_text())["metrics"]
+    assert rows and not any(r["verdict"] in ("regression", "improvement") for r in rows)
+
+
+def test_import_refuses_an_unknown_format_and_undirected_custom_json(tmp_path: Path) -> None:
+    bigger = FIX / "harness" / "github_action_benchmark" / "bigger.json"
+    for argv, words in ((["nosuch", str(bigger)], "unknown harness format 'nosuch'"),
+                        (["auto", str(bigger)], "does not say which way is better")):
+        proc = subprocess.run([PY, "-m", "lanebench", "import", *argv, "-o", str(tmp_path / "x.json")],
+                              env=init_env(), capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and words in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
