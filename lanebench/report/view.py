@@ -367,9 +367,17 @@ def _compare_row(m: MetricComparison, order: dict[str, int], alpha: float) -> Ro
         cv=Markup(format_percent(m.head.cv)) if m.head else Markup(DASH),
         comparison=m,
         head_summary=m.head,
-        why=Markup(inconclusive_why(m, alpha)),
+        why=Markup(inconclusive_why(m, alpha) or speed_word(m)),
         raw=Markup(_raw_change(m)),
     )
+
+
+def speed_word(m: MetricComparison) -> str:
+    """"slower" / "faster" for a harness case's decided time or throughput change, which
+    way its speed went whichever way its number moved (`stats.comparison.oriented`)."""
+    if m.verdict in ("regression", "improvement") and m.reason.startswith(("slower:", "faster:")):
+        return m.reason.split(":", 1)[0]
+    return ""
 
 
 def inconclusive_why(m: MetricComparison, alpha: float) -> str:
