@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lanebench.formatting import format_change, format_interval, format_p, format_value
-from lanebench.metrics import COMPARED_BY_DEFAULT, metric
+from lanebench.metrics import COMPARED_BY_DEFAULT, METRICS
 from lanebench.results import ResultsDocument
+from lanebench.stats.comparison import metric_of
 from lanebench.stats.model import Comparison, MetricComparison
 from lanebench.stats.summary import summarize
 
@@ -88,11 +89,12 @@ def results_rows(doc: ResultsDocument, metrics: list[str] | None, show_all: bool
         elif show_all:
             names = list(bench.samples)
         else:
-            names = [m for m in COMPARED_BY_DEFAULT if m in bench.samples]
+            names = [m for m in COMPARED_BY_DEFAULT if m in bench.samples] + [
+                m for m in bench.samples if m not in METRICS and metric_of(bench, m).compared]
         for name in names:
             values = bench.samples.get(name, [])
             summary = summarize(values) if values else None
-            unit = metric(name).unit
+            unit = metric_of(bench, name).unit
             rows.append([
                 bench.name,
                 name,
