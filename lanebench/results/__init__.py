@@ -25,6 +25,11 @@ default plan rebuilt from min and max). Paired runs also record `run.spawner`,
 typed and checked when read (run fields such as `measuring_seconds`, a benchmark's
 `settings` and `maxrss_floor`), so a mistyped one is refused with its path instead of
 being ignored.
+A benchmark may carry a `harness` block (`HarnessBlock`): it was read from a benchmark
+harness's own output (`lanebench.harness`), and says per metric its unit and direction
+(`smaller`, `bigger` for throughput, `unknown`), what one sample is, and the harness's own
+values. Readers of 1.2 keep it untouched as an unknown key; the schema version is unchanged
+because no existing key changed meaning.
 """
 
 from lanebench.results.checks import MAX_SAMPLE, MIN_SAMPLE, is_sample, sample_problem
