@@ -316,3 +316,56 @@ def test_cases_whose_paths_are_untouched_are_deselected_and_carried_over(tmp_pat
     assert "bench_demo.py::test_join" in ran and not any("test_sort" in n for n in ran)
     verdicts = {m.benchmark: m.verdict for m in result.comparison.metrics} if result.comparison else {}
     assert verdicts[sort_cases[0]] == "carried over"
+
+
+def test_an_invocations_cases_survive_the_checkpoint(tmp_path: Path) -> None:
+    from lanebench import harness as harness_pkg
+    from lanebench.harness.invocation import invocation_cases
+    from lanebench.runner.checkpoint import (
+        CheckpointJournal,
+        CheckpointWriter,
+        read_checkpoint,
+        replayed,
+    )
+    from lanebench.runner.sample import Run, Sample
+
+    read = invocation_cases(harness_pkg.read(FIX / "harness" / "google_benchmark" / "repetitions.json"))
+    run = Run("ok", wall=0.5, metrics={name: 1.0 for name in (
+        "wall", "cpu", "user", "sys", "maxrss", "tree_rss", "read_bytes", "write_bytes",
+        "read_chars", "write_chars", "peak_threads", "peak_processes")}, harness=read)
+    path = tmp_path / "c.jsonl"
+    writer = CheckpointWriter(path, {"hash": "h", "lane": "standard", "benchmarks": ["g"], "run": {}})
+    CheckpointJournal(writer).sample("g", 1, "measured", Sample([run]))
+    writer.close()
+    _, records, damaged = read_checkpoint(path)
+    ((_, _, _, sample),) = replayed(records)
+    assert damaged == 0 and sample.runs[0].harness == read
+    sort8 = next(c for c in read.cases if c.name == "BM_Sort/8")
+    # one value per metric: the median of the repetitions, the repetitions kept beside it
+    assert sort8.values["real_time"] == sorted(sort8.raw["real_time"])[1]
+    assert len(sort8.raw["real_time"]) == 3
+
+
+@pytest.mark.parametrize(("entry", "words"), [
+    ({"harness": "nosuch", "command": ["x"]}, "harness: unknown format 'nosuch'"),
+    ({"harness": "pyperf", "command": ["x"], "output": "file"}, "output: file needs {output}"),
+    ({"harness": "go", "command": ["x", "{output}"], "output": "stdout"}, "output: stdout, but"),
+    ({"command": ["x"], "output": "file"}, "only a harness benchmark has one"),
+])
+def test_harness_entries_are_checked_with_one_line_each(entry: dict, words: str) -> None:
+    from lanebench.config import config_from_dict
+    from lanebench.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        config_from_dict({"benchmarks": [{"name": "b", **entry}]})
+    assert words in str(err.value)
+
+
+def test_sla_rules_name_harness_metrics_and_rates() -> None:
+    from lanebench.config.sla import RuleSyntaxError, parse_rule
+
+    rule = parse_rule("throughput.median >= 1000/s")
+    assert (rule.metric, rule.op, rule.limit, rule.limit_unit) == ("throughput", ">=", 1000.0, "/s")
+    assert parse_rule("time.p95 <= 2ms").limit == pytest.approx(0.002)
+    with pytest.raises(RuleSyntaxError, match='did you mean "wall"'):
+        parse_rule("wal.p95 <= 2s")

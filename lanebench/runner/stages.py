@@ -493,9 +493,9 @@ class Stages:
         """The benchmark's result; a harness benchmark's is its invocation's, followed by
         one per case named `<benchmark>/<case>`."""
         result = self._result(track, skipped)
-        if track.spec.harness is None:
-            return [result]
         spec = track.spec
+        if spec.harness is None:
+            return [result]
         run = track.harness
         result.harness = HarnessBlock(
             format=run.format if run else spec.harness, harness=run.harness if run else None,
