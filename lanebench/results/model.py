@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from lanebench.results.checks import Checks
+from lanebench.results.checks import METRIC_NAME_RE, Checks
 
 SCHEMA_VERSION = "1.2.0"
 SUPPORTED_MAJOR = 1
@@ -627,6 +627,8 @@ class HarnessBlock:
             raise checks.fail(f"{where}.format", "a harness format name", None)
         metrics: dict[str, MetricInfo] = {}
         for key, info in checks.optional(h, "metrics", dict, "an object", where, {}).items():
+            if not METRIC_NAME_RE.fullmatch(key):
+                raise checks.fail(f"{where}.metrics", "lower-case metric names", key)
             metrics[key] = MetricInfo.read(checks, info, f"{where}.metrics.{key[:60]}")
         params = checks.optional(h, "params", dict, "an object", where, {})
         if not all(isinstance(v, str) for v in params.values()):
