@@ -271,11 +271,15 @@ def test_import_refuses_an_unknown_format_and_undirected_custom_json(tmp_path: P
 
 
 @pytest.mark.slow
-def test_cases_whose_paths_are_untouched_are_deselected_and_carried_over(tmp_path: Path) -> None:
+def test_cases_whose_paths_are_untouched_are_deselected_and_carried_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lanebench.changes import ChangedFile, ChangeSet
     from lanebench.pipeline import PipelineRequest, judge_change, measure_baseline
 
     require_module("pytest_benchmark")
+    # The pipeline runs in this process: the suite's own pytest-xdist worker variable would
+    # reach the inner pytest, and pytest-benchmark switches itself off under xdist.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     root = tmp_path / "project"
     root.mkdir()
     shutil.copy(FIX / "harness" / "pytest_benchmark" / "bench_demo.py", root)
