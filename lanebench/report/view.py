@@ -241,7 +241,8 @@ def _harness_notes(ctx: ReportContext) -> list[str]:
         notes.append(
             f"{b.name}: {len(cases)} case(s) measured inside {b.harness.harness or b.harness.format}"
             f"{version}, with {', '.join(metrics) or 'no metric'} from the harness (one value per "
-            "invocation: the median of its own values) and no process metrics of their own; "
+            "invocation: the median of the harness's values in it, or the one it reports) and no "
+            "process metrics of their own; "
             f"the harness command's wall time, CPU and memory are recorded under {b.name}"
         )
     return notes
