@@ -373,3 +373,31 @@ def test_sla_rules_name_harness_metrics_and_rates() -> None:
     assert parse_rule("time.p95 <= 2ms").limit == pytest.approx(0.002)
     with pytest.raises(RuleSyntaxError, match='did you mean "wall"'):
         parse_rule("wal.p95 <= 2s")
+
+
+@pytest.mark.slow
+def test_a_failing_test_leaves_the_other_cases_measured(tmp_path: Path) -> None:
+    require_module("pytest_benchmark")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "bench_mixed.py").write_text(
+        "def test_ok(benchmark):\n    benchmark(sum, range(100))\n\n\n"
+        "def test_broken(benchmark):\n    benchmark(lambda: 1 / 0)\n"
+    )
+    config = {
+        "lanes": {"standard": {"calibration": {"measure": False}}},
+        "benchmarks": [{
+            "name": "mixed",
+            "harness": "pytest-benchmark",
+            "command": [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                        "bench_mixed.py", "--benchmark-json={output}", "--benchmark-min-rounds=3",
+                        "--benchmark-max-time=0.001", "--benchmark-warmup=off"],
+        }],
+    }
+    (root / "lanebench.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    doc = read_results(_run(root, "r.json", n=2))
+    whole, ok = doc.benchmark("mixed"), doc.benchmark("mixed/bench_mixed.py::test_ok")
+    assert whole is not None and whole.status == "ok" and not whole.failures
+    assert any("exited non-zero in 2 of 2 invocations" in note for note in whole.notes)
+    assert ok is not None and ok.status == "ok" and ok.n == 2
+    assert doc.benchmark("mixed/bench_mixed.py::test_broken") is None  # pytest-benchmark drops it

@@ -7,7 +7,8 @@ the harness's own filter arguments). The output is read by `lanebench.harness` a
 case gets one value per metric for this invocation (`harness.invocation`); the
 invocation's own process metrics stay the sample's metrics, recorded for the harness
 benchmark as a whole. An output that cannot be read makes the iteration an error whose
-message names the file, the field and the harness version.
+message names the file, the field and the harness version. An invocation that exited
+non-zero but wrote its cases keeps them (the benchmark's note counts such invocations).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from lanebench import harness
 from lanebench.config import BenchmarkSpec, LaneSettings
 from lanebench.config.model import OUTPUT_PLACEHOLDER
-from lanebench.harness.invocation import invocation_cases
+from lanebench.harness.invocation import HarnessRun, invocation_cases
 from lanebench.runner.command_env import benchmark_environment
 from lanebench.runner.measure import ProcessMeasure, log_folder_name, run_of
 from lanebench.runner.process import measure_once
@@ -75,12 +76,18 @@ class HarnessMeasure(ProcessMeasure):
         record = measure_once(argv, self.roots[side] / spec.cwd, env, timeout,
                               self.lane.sample_interval, logs)
         run = run_of(record, side)
+        source = out_file if out_file is not None else record.stdout_path
         if not record.ok:
+            # A harness that exited non-zero after writing its results (pytest exits 1 when
+            # one test failed) still measured the other cases: they are kept, the failed
+            # one is missing from the output and fails for this iteration on its own.
+            kept = self._cases_despite_exit(spec, record.exit_code, record.signal, source)
             for path in (record.stdout_path, record.stderr_path, out_file):
                 if path is not None and path.exists():
                     path.replace(path.with_name(f"iteration-{attempt.number}.{path.name}"))
+            if kept is not None:
+                run.status, run.harness = "ok", kept
             return run
-        source = out_file if out_file is not None else record.stdout_path
         if source is None or not source.exists():
             run.status = "error"
             run.message = (f"{spec.harness} wrote no results to {source or 'stdout'}: check that "
@@ -98,3 +105,18 @@ class HarnessMeasure(ProcessMeasure):
             return run
         run.harness = invocation_cases(output)
         return run
+
+    @staticmethod
+    def _cases_despite_exit(spec: BenchmarkSpec, exit_code: int | None, killed_by: int | None,
+                            source: Path | None) -> HarnessRun | None:
+        """The cases of an invocation that exited non-zero (not killed, not timed out) but
+        wrote a readable output with at least one measured case; else None."""
+        if not exit_code or killed_by is not None or source is None or not source.exists():
+            return None
+        assert spec.harness is not None
+        try:
+            output = harness.read(source, spec.harness)
+        except harness.HarnessError:
+            return None
+        read = invocation_cases(output)
+        return read if any(c.values and c.error is None for c in read.cases) else None

@@ -159,6 +159,7 @@ class Track:
     maxrss_floor: int = 0
     cases: dict[str, CaseTrack] = field(default_factory=dict)  # a harness benchmark's cases
     harness: HarnessRun | None = None  # the last invocation's output (format, version)
+    nonzero_exits: int = 0  # harness invocations that exited non-zero but wrote their cases
 
     @property
     def name(self) -> str:
@@ -248,6 +249,7 @@ class Stages:
                 values.append(float(run.metrics[name]))
             if run.harness is not None and run.side == HEAD:
                 self._cases(track, run.harness)
+                track.nonzero_exits += bool(run.exit_code)
         track.kept += 1
         track.costs.append(cost)
         if len(sample.runs) == len(track.sides):
@@ -501,6 +503,12 @@ class Stages:
             format=run.format if run else spec.harness, harness=run.harness if run else None,
             version=run.version if run else None, role="invocation", samples_are=INVOCATIONS,
         )
+        if track.nonzero_exits:
+            result.notes.append(
+                f"the harness command exited non-zero in {track.nonzero_exits} of "
+                f"{track.attempts} invocations but wrote its results: the cases it measured "
+                "are kept, a case missing from an invocation's output fails for that iteration"
+            )
         result.notes.append(
             "the harness command as a whole (process metrics of each invocation): recorded, "
             "not compared; its cases are"
