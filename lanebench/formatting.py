@@ -9,11 +9,12 @@ sentences say what a number is (`+11.8%`, `95% interval [+8.0%, +15.2%]`,
 from __future__ import annotations
 
 import math
+from typing import TypeGuard
 
 DASH = "—"
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -221,7 +221,7 @@ def _absolute(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> list[
         if name is None:
             continue  # a harness metric this benchmark does not have
         values = bench.samples.get(name)
-        common = {
+        common: dict[str, Any] = {
             "rule": rule.rule,
             "severity": _severity(rule),
             "benchmark": bench.name,
@@ -282,7 +282,7 @@ def _relative(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
     parsed = rule.parsed
     assert parsed.metric is not None and parsed.limit is not None
     limit_text = f"{parsed.limit * 100:g}%"
-    base = {"rule": rule.rule, "severity": _severity(rule), "metric": parsed.metric,
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "metric": parsed.metric,
             "limit": parsed.limit, "unit": "fraction"}
     if comparison is None:
         return [Finding(passed=True, message=f"{parsed.metric}: not evaluated (no comparison "
@@ -342,7 +342,7 @@ def _relative(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
 def _any_regression(
     rule: SlaRule, comparison: Comparison | None, relative: list[SlaRule]
 ) -> list[Finding]:
-    base = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
     if comparison is None:
         return [Finding(passed=True, message="not evaluated (no comparison with a baseline)",
                         extra={"evaluated": False}, **base)]
@@ -389,7 +389,7 @@ def _any_regression(
 
 
 def _noise(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
-    base = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
     if comparison is None:
         return []
     considered = [m for m in comparison.metrics if m.noise is not None and rule.applies_to(m.benchmark)]
@@ -460,7 +460,7 @@ def _failures(rule: SlaRule, head: ResultsDocument) -> list[Finding]:
     parsed = rule.parsed
     assert parsed.limit is not None
     as_rate = parsed.limit_unit == "fraction"
-    base = {"rule": rule.rule, "severity": _severity(rule),
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule),
             "unit": "fraction" if as_rate else "count", "limit": parsed.limit}
     out: list[Finding] = []
     checked = 0

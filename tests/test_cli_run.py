@@ -16,26 +16,12 @@ from lanebench.commands._lane_choice import lane_name_for as choose_lane
 from lanebench.config import config_from_dict
 from lanebench.errors import ConfigError
 from lanebench.results import read_results
-from tests.helpers import cli_env
+from tests.helpers import cli_env, lanebench, start_lanebench
 
 pytestmark = pytest.mark.slow  # `lanebench run` subprocesses measuring real benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
-
-
-def lanebench(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True,
-        timeout=timeout,
-    )
-
-
-def start_lanebench(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
 
 
 def write_config(root: Path, text: str) -> Path:
@@ -152,7 +138,7 @@ benchmarks:
     command: [{PY}, -c, "import sys; sys.exit('cannot open data.csv')"]
   - name: fine
     command: [{PY}, -c, "pass"]
-defaults: {{warmup: 0, min_iterations: 2, max_iterations: 2}}
+defaults: {{warmup: 0, min_iterations: 2, max_iterations: 2, calibration: {{measure: false}}}}
 """,
     )
     done = lanebench("run", "--config", str(config), cwd=tmp_path)

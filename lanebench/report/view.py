@@ -365,7 +365,7 @@ def _summary_value(s: Summary | None, unit: str) -> Markup:
 
 def _alpha(ctx: ReportContext) -> float:
     alpha = ctx.comparison.settings.get("alpha") if ctx.comparison is not None else None
-    return float(alpha) if is_number(alpha) and 0 < alpha < 1 else 0.05  # type: ignore[operator]
+    return float(alpha) if is_number(alpha) and 0 < alpha < 1 else 0.05
 
 
 def _compare_row(m: MetricComparison, order: dict[str, int], alpha: float) -> Row:
@@ -415,8 +415,8 @@ def inconclusive_why(m: MetricComparison, alpha: float) -> str:
     if m.verdict != "inconclusive":
         return ""
     lo, hi = m.ci_low, m.ci_high
-    if is_number(lo) and is_number(hi) and (lo > 1.0 or hi < 1.0):  # type: ignore[operator]
-        if is_number(m.p_adjusted) and m.p_adjusted >= alpha:  # type: ignore[operator]
+    if is_number(lo) and is_number(hi) and (lo > 1.0 or hi < 1.0):
+        if is_number(m.p_adjusted) and m.p_adjusted >= alpha:
             return "not significant after adjustment"
     note = m.extra.get("interval_note")
     if isinstance(note, str) and note:

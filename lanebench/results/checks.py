@@ -3,6 +3,7 @@ model declares, and a problem is one ResultsError line naming where it is."""
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any
 
@@ -86,10 +87,10 @@ class Checks:
         return val
 
     def text(self, d: dict[str, Any], key: str, where: str) -> str | None:
-        return self.optional(d, key, str, "a string", where)  # type: ignore[no-any-return]
+        return self.optional(d, key, str, "a string", where)
 
     def flag(self, d: dict[str, Any], key: str, where: str) -> bool | None:
-        return self.optional(d, key, bool, "true or false", where)  # type: ignore[no-any-return]
+        return self.optional(d, key, bool, "true or false", where)
 
     def count(self, d: dict[str, Any], key: str, where: str) -> int | None:
         """A whole number >= 0, or None when absent."""
@@ -101,7 +102,7 @@ class Checks:
         return val
 
     def integer(self, d: dict[str, Any], key: str, where: str) -> int | None:
-        return self.optional(d, key, int, "an integer", where)  # type: ignore[no-any-return]
+        return self.optional(d, key, int, "an integer", where)
 
     def seconds(self, d: dict[str, Any], key: str, where: str) -> float | None:
         val = d.get(key)
@@ -114,7 +115,7 @@ class Checks:
             raise self.fail(f"{where}.{key}", f"one of {', '.join(choices)}", val)
         return val
 
-    def strings(self, d: dict[str, Any], key: str, where: str) -> list[str]:
+    def strings(self, d: dict[str, Any], key: str, where: str) -> builtins.list[str]:
         val = d.get(key)
         if val is None:
             return []
@@ -127,7 +128,7 @@ class Checks:
             raise self.fail(where, "a positive number" if positive else "a number >= 0", value)
         return float(value)
 
-    def samples(self, raw: Any, where: str) -> dict[str, list[float]]:
+    def samples(self, raw: Any, where: str) -> dict[str, builtins.list[float]]:
         """Per metric a list of numbers within the catalog's range, all lists of one length."""
         if not isinstance(raw, dict):
             raise self.fail(where, "an object", raw)

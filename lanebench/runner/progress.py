@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from lanebench.formatting import format_duration, format_size
 from lanebench.runner.sample import Run
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 TAIL_LINES = 10
 
@@ -146,7 +149,7 @@ class RichProgress(Progress):
             auto_refresh=False,
             transient=False,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.bar.start()
 
     def benchmark_started(self, name: str, label: str, total: int) -> None:

@@ -83,13 +83,16 @@ class Measure(Protocol):
 class StopRule(Protocol):
     """Whether a benchmark has enough samples (adaptive mode, `stats.sequential`)."""
 
-    plan: AdaptivePlan | None  # recorded as `settings.adaptive`: compare spends the same α
+    @property
+    def plan(self) -> AdaptivePlan | None:
+        """Recorded as `settings.adaptive`: compare spends the same α."""
+        ...
 
-    def __call__(self, benchmark: str, head: Samples, base: Samples | None) -> bool:
+    def __call__(self, benchmark: str, head: Samples, base: Samples | None, /) -> bool:
         """True when the samples so far suffice; `base` is the paired run's base side."""
         ...
 
-    def given_up(self, benchmark: str) -> Sequence[str]:
+    def given_up(self, benchmark: str, /) -> Sequence[str]:
         """The metrics the last answer gave up on as undecidable, for the benchmark's note."""
         ...
 

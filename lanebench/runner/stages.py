@@ -305,11 +305,11 @@ class Stages:
             if track is None:
                 continue
             if len(record) == 4:
-                _, stage, phase, sample = record  # type: ignore[misc]
+                _, stage, phase, sample = record
                 self.apply(track, stage, phase, sample)
                 count += 1
             else:
-                _, status, note = record  # type: ignore[misc]
+                _, status, note = record
                 self.apply_stop(track, status, note)
         return count
 
