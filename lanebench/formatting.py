@@ -62,10 +62,12 @@ def format_value(value: float | None, unit: str, missing: str = DASH) -> str:
         return format_size(value)
     if unit in ("fraction", "ratio"):
         return f"{value * 100:.1f}%"
+    # a harness's own unit: `1.2e+06 B/s`; a rate limit's `/s`: `1000/s`
+    suffix = "" if unit in ("count", "") else unit if unit.startswith("/") else f" {unit}"
     if float(value).is_integer():
         # instruction counts run to billions: grouped digits keep them readable
-        return f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:.0f}"
-    return f"{value:.3g}"
+        return (f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:.0f}") + suffix
+    return f"{value:.3g}{suffix}"
 
 
 def format_raw(value: float) -> str:

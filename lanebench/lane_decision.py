@@ -480,7 +480,7 @@ class Planned:
         return {"benchmark": self.spec.name, "run": self.run, "status": self.status, "reason": self.reason}
 
 
-def _config_file_changed(config: Config, change_set: ChangeSet, prefix: str) -> str | None:
+def config_file_changed(config: Config, change_set: ChangeSet, prefix: str) -> str | None:
     path = config.path
     if path is None:
         return None
@@ -503,7 +503,7 @@ def plan_benchmarks(
     lane = decision.settings
     selected = None if lane.benchmarks == "all" else set(lane.benchmarks)
     prefix = project_prefix(config, change_set)
-    config_change = _config_file_changed(config, change_set, prefix)
+    config_change = config_file_changed(config, change_set, prefix)
     paths = all_paths(change_set.files)
     plan: list[Planned] = []
     for spec in config.benchmarks:

@@ -15,17 +15,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["time", "memory", "io", "count"]
+Direction = Literal["smaller", "bigger", "unknown"]
 
 
 @dataclass(frozen=True)
 class Metric:
     name: str
-    unit: Literal["s", "bytes", "count"]
+    unit: str  # "s", "bytes", "count"; a harness metric's own unit otherwise ("B/s", "1/s")
     kind: Kind
     label: str
     source: str
     compared: bool
     positive: bool
+    direction: Direction = "smaller"  # which way is better; every catalog metric: smaller
+
+    @property
+    def rate(self) -> bool:
+        """A per-second metric (throughput): runner speed divides times, multiplies rates."""
+        return self.unit.endswith("/s")
 
 
 METRICS: dict[str, Metric] = {
@@ -111,3 +118,20 @@ def metric(name: str) -> Metric:
         return INSTRUMENT_METRICS[name]
     return Metric(name, "count", "count", name, "unknown to this lanebench version",
                   compared=False, positive=False)
+
+
+def harness_metric(name: str, unit: str, direction: str, *, primary: bool,
+                   harness: str | None = None) -> Metric:
+    """A metric a benchmark harness reported (`harness.metrics` of a results benchmark):
+    its unit and direction as the harness says. Times and rates are runner-speed bound
+    (`kind` time); the primary metric and bigger-is-better rates are compared."""
+    shown_unit = {"B": "bytes"}.get(unit, unit)
+    kind: Kind = "count"
+    if unit == "s" or unit.endswith("/s"):
+        kind = "time"
+    elif unit == "B":
+        kind = "memory"
+    chosen: Direction = direction if direction in ("smaller", "bigger") else "unknown"  # type: ignore[assignment]
+    compared = chosen != "unknown" and (primary or (chosen == "bigger" and unit.endswith("/s")))
+    return Metric(name, shown_unit, kind, name, f"reported by {harness or 'the harness'}",
+                  compared=compared, positive=False, direction=chosen)

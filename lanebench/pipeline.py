@@ -21,6 +21,7 @@ from typing import Any, Literal
 from lanebench.advice import Recommendation, recommend
 from lanebench.baseline import append_history, append_main_run, main_run_of
 from lanebench.calibration.measure import run_calibrated
+from lanebench.case_plan import plan_cases
 from lanebench.changes import ChangeSet
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.config.model import MAX_ITERATIONS, checked_override
@@ -258,6 +259,7 @@ def measure_lane(
     log_dir: Path | None = None,
     finish: Callable[[ResultsDocument], ResultsDocument] | None = None,
     planned: int | None = None,
+    selection: dict[str, list[str]] | None = None,
 ) -> ResultsDocument:
     """Measure `specs` and write the results to `output` (`record`).
 
@@ -274,6 +276,11 @@ def measure_lane(
     if paired_base is not None:
         if resume:
             raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
+        harnessed = [s.name for s in specs if s.harness is not None]
+        if harnessed:
+            raise ConfigError(
+                f"paired runs do not measure harness benchmarks yet ({', '.join(harnessed)})",
+                hint="set `comparison: artifact` for this lane, or run them in another lane")
         rule: StopRule | None = None
         if adaptive:
             family = (planned or len(specs)) * len(COMPARED_BY_DEFAULT)
@@ -287,7 +294,7 @@ def measure_lane(
         lambda between: run_benchmarks(
             config, lane_name, lane, specs, output=output, resume=resume, stop_rule=rule,
             progress=progress, run_info=run_info, checkpoint=checkpoint, log_dir=log_dir,
-            between_benchmarks=between,
+            between_benchmarks=between, selection=selection,
         ),
         lane.calibration,
         progress,
@@ -308,18 +315,27 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
     run_info = copy.deepcopy(request.run_info)
     run_info.lane = decision.lane
 
-    to_run = [p.spec for p in plan if p.run]
+    case_plans = plan_cases(config, plan, change_set, base)
+    to_run = [p.spec for p in plan if p.run and not (
+        p.spec.name in case_plans and case_plans[p.spec.name].everything)]
+    selection = {name: cp.selection for name, cp in case_plans.items() if cp.selection}
     if not lane.run:
         return _finish_skipped(request, decision, plan, output_dir)
 
     def with_the_rest(head: ResultsDocument) -> ResultsDocument:
-        """Benchmarks not run in this lane keep their place in the report."""
+        """Benchmarks not run in this lane keep their place in the report; harness cases
+        left out of their command are carried over (a filter that ran one anyway too)."""
         measured = {b.name for b in head.benchmarks}
         for planned in plan:
             if planned.run or planned.spec.name in measured:
                 continue
             head.benchmarks.append(
                 _carried_over(base, planned) if planned.carried_over else _skipped(planned))
+        if base is not None:
+            for case_plan in case_plans.values():
+                carried = case_plan.carried_results(base)
+                names = {b.name for b in carried}
+                head.benchmarks = [b for b in head.benchmarks if b.name not in names] + carried
         return head
 
     if request.head_results is not None:
@@ -341,7 +357,7 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
         head = measure_lane(
             config, decision.lane, lane, to_run, output=results_path, run_info=run_info,
             progress=request.progress, paired_base=request.paired_base if paired else None,
-            baseline=base, resume=request.resume, finish=with_the_rest,
+            baseline=base, resume=request.resume, finish=with_the_rest, selection=selection,
         )
     else:
         head = record(results_path, lambda: ResultsDocument(run=run_info, environment={}, benchmarks=[]),
@@ -365,7 +381,8 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
         lane=lane_dict,
         links=links,
         skipped={p.spec.name: p.reason for p in plan if not p.run and not p.carried_over},
-        carried_over={p.spec.name: p.reason for p in plan if p.carried_over},
+        carried_over={**{p.spec.name: p.reason for p in plan if p.carried_over},
+                      **{name: why for cp in case_plans.values() for name, why in cp.carried.items()}},
         key=request.report_key,
         notes=list(request.notes),
         trends=_main_trend_chart(request.baseline, lane, request.repository_url),

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from lanebench.config.model import LaneSettings
-from lanebench.config.sla import SlaRule, default_rules, implicit_rules
+from lanebench.config.sla import THROUGHPUT, SlaRule, default_rules, implicit_rules
 from lanebench.formatting import (
     adjusted_p,
     change_bounds,
@@ -21,7 +21,7 @@ from lanebench.formatting import (
     format_duration,
     format_value,
 )
-from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED
+from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED, INSTRUMENT_METRICS, METRICS
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.stats.model import DECIDED, Comparison, MetricComparison
 from lanebench.stats.statistic import sample_statistic, statistic_interval
@@ -194,6 +194,21 @@ def _change_interval(m: MetricComparison) -> tuple[float, float] | None:
     return (m.ci_low - 1.0, m.ci_high - 1.0)
 
 
+def _rule_metric(name: str, bench: BenchmarkResult) -> str | None:
+    """The metric of `bench` a rule on `name` reads: a catalog metric always; a harness
+    metric only where the benchmark has it; `throughput`, a harness case's first
+    bigger-is-better per-second metric."""
+    if name in METRICS or name in INSTRUMENT_METRICS:
+        return name
+    h = bench.harness
+    if h is None or h.role != "case":
+        return None
+    if name == THROUGHPUT and name not in h.metrics:
+        return next((k for k, m in h.metrics.items()
+                     if m.direction == "bigger" and m.unit.endswith("/s")), None)
+    return name if name in h.metrics or name in bench.samples else None
+
+
 def _absolute(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> list[Finding]:
     parsed = rule.parsed
     assert parsed.metric is not None and parsed.stat is not None and parsed.limit is not None
@@ -204,12 +219,15 @@ def _absolute(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> list[
     for bench in head.benchmarks:
         if not rule.applies_to(bench.name):
             continue
-        values = bench.samples.get(parsed.metric)
+        name = _rule_metric(parsed.metric, bench)
+        if name is None:
+            continue  # a harness metric this benchmark does not have
+        values = bench.samples.get(name)
         common: dict[str, Any] = {
             "rule": rule.rule,
             "severity": _severity(rule),
             "benchmark": bench.name,
-            "metric": parsed.metric,
+            "metric": name,
             "limit": parsed.limit,
             "unit": unit,
         }

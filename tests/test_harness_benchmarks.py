@@ -1,4 +1,4 @@
-"""Harness cases as today's results-document entries: valid schema 1.x, nothing invented."""
+"""Harness cases as results-document entries (the typed `harness` block): valid, nothing invented."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def test_entries_are_a_valid_results_document_that_round_trips(tmp_path: Path, p
     assert [b.name for b in doc.benchmarks] == [c.name for c in out.cases]
     written = write_results(tmp_path / "results.json", doc)
     again = read_results(written)
-    assert [b.extra["harness"] for b in again.benchmarks] == [b.extra["harness"] for b in doc.benchmarks]
+    assert [b.harness.to_dict() for b in again.benchmarks] == [b.harness.to_dict() for b in doc.benchmarks]
+    assert all(b.harness.samples_are == "within-process" for b in again.benchmarks)
 
 
 def test_samples_go_to_samples_and_summaries_stay_summaries() -> None:

@@ -62,9 +62,12 @@ def check_rule_benchmarks(config: Config, lane: str) -> None:
 
     settings = config.lanes[lane]
     names = [b.name for b in config.benchmarks]
+    # a harness benchmark's cases are `<name>/<case>`, known only once it ran
+    harnessed = [b.name + "/" for b in config.benchmarks if b.harness is not None]
     for i, rule in enumerate(settings.sla or []):
         for pattern in rule.benchmarks or []:
-            if not any(fnmatchcase(n, pattern) for n in names):
+            if not any(fnmatchcase(n, pattern) for n in names) and not any(
+                    pattern.startswith(prefix) for prefix in harnessed):
                 raise ConfigError(
                     f'{config.path}: lanes.{lane}.sla[{i}].benchmarks: "{pattern}" matches no '
                     f"benchmark (known: {shown_names(names)})"

@@ -136,6 +136,15 @@ Command = Annotated[
 ]
 
 
+OUTPUT_PLACEHOLDER = "{output}"
+
+
+class CasePaths(StrictModel):
+    """The files that affect the cases of a harness benchmark a `cases:` glob names."""
+
+    paths: list[str] = Field(description="Gitignore-style patterns, as a benchmark's `paths`.")
+
+
 class BenchmarkSpec(StrictModel):
     """One command to measure."""
 
@@ -165,6 +174,23 @@ class BenchmarkSpec(StrictModel):
         "about 2.7x the cost of counting instructions alone). Overrides the lane's.",
     )
     description: str | None = None
+    harness: str | None = Field(
+        None,
+        description="The benchmark harness the command runs (pytest-benchmark, pyperf, hyperfine, "
+        "google-benchmark, go, custom-smaller-is-better, custom-bigger-is-better): each case it "
+        "reports becomes a benchmark `<name>/<case>` (docs/harnesses.md).",
+    )
+    output: Literal["file", "stdout"] | None = Field(
+        None,
+        description="Where the harness writes its results: `file` (the command names it with "
+        "{output}, replaced by a fresh path per iteration) or `stdout`; default: file when the "
+        "command holds {output}.",
+    )
+    cases: dict[str, CasePaths] = Field(
+        default_factory=dict,
+        description="Per-case paths of a harness benchmark: case-name glob -> {paths}; a case "
+        "whose paths miss every changed file is carried over from the baseline.",
+    )
 
     @model_validator(mode="after")
     def _string_needs_shell(self) -> BenchmarkSpec:
@@ -173,6 +199,42 @@ class BenchmarkSpec(StrictModel):
                 "command: a string command needs shell: true (or write it as a list of arguments)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _harness_output(self) -> BenchmarkSpec:
+        if self.harness is None:
+            if self.output is not None or self.cases:
+                key = "output" if self.output is not None else "cases"
+                raise ValueError(f"{key}: only a harness benchmark has one (add `harness: <format>`)")
+            return self
+        from lanebench.harness import FORMATS, format_for
+        from lanebench.harness.model import HarnessError
+
+        try:
+            format_for(self.harness)
+        except HarnessError:
+            raise ValueError(
+                f"harness: unknown format {self.harness!r}; one of {', '.join(FORMATS)}"
+            ) from None
+        placeholder = OUTPUT_PLACEHOLDER in " ".join(self.argv)
+        if self.output == "file" and not placeholder:
+            raise ValueError(
+                f"command: output: file needs {OUTPUT_PLACEHOLDER} in the command where the "
+                f"harness writes its results, e.g. --benchmark-json={OUTPUT_PLACEHOLDER}"
+            )
+        if self.output == "stdout" and placeholder:
+            raise ValueError(f"output: stdout, but the command holds {OUTPUT_PLACEHOLDER}; "
+                             "write output: file")
+        return self
+
+    @property
+    def harness_output(self) -> Literal["file", "stdout"] | None:
+        """Where a harness benchmark's results are read from; None for a plain benchmark."""
+        if self.harness is None:
+            return None
+        if self.output is not None:
+            return self.output
+        return "file" if OUTPUT_PLACEHOLDER in " ".join(self.argv) else "stdout"
 
     @property
     def argv(self) -> list[str]:

@@ -102,11 +102,20 @@ def _number(text: str) -> float | None:
     return number if math.isfinite(number) else None
 
 
+THROUGHPUT = "throughput"
+"""In a rule, a harness case's throughput: its first bigger-is-better per-second metric."""
+
+
 def _known_metric(name: str, text: str) -> None:
-    if name not in METRICS:
-        close = difflib.get_close_matches(name, list(METRICS), n=1)
+    """A catalog metric, or a harness's (any other lower-case identifier, like `time`,
+    `items_per_second`, `throughput`); a near miss of a catalog name is a typo."""
+    if name in METRICS:
+        return
+    close = difflib.get_close_matches(name, list(METRICS), n=1)
+    if close or not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
         hint = f'did you mean "{close[0]}"?' if close else f"known: {', '.join(METRICS)}"
-        raise _bad(text, f'unknown metric "{name}"; {hint}')
+        raise _bad(text, f'unknown metric "{name}"; {hint} (a harness metric is a '
+                   "lower-case name as results files hold it)")
 
 
 def _typed_limit(metric: str, stat: str, value: str, text: str) -> tuple[float, str]:
@@ -116,8 +125,10 @@ def _typed_limit(metric: str, stat: str, value: str, text: str) -> tuple[float, 
             return parse_percent(_number(value) if _number(value) is not None else value), "fraction"
         except ValueError as exc:
             raise _bad(text, f"cv is a percentage: {exc}") from None
-    unit = METRICS[metric].unit
     bare = _number(value)
+    if metric not in METRICS:  # a harness metric: the limit's own unit says what it is
+        return _harness_limit(metric, value, bare, text)
+    unit = METRICS[metric].unit
     try:
         if unit == "s":
             return parse_duration(bare if bare is not None else value), "seconds"
@@ -128,6 +139,26 @@ def _typed_limit(metric: str, stat: str, value: str, text: str) -> tuple[float, 
     if bare is None:
         raise _bad(text, f"{metric} is a count: expected a number, got \"{value}\"")
     return bare, "count"
+
+
+def _harness_limit(metric: str, value: str, bare: float | None, text: str) -> tuple[float, str]:
+    """`1000/s` (a rate), `2ms` (a duration), `64MiB` (a size) or a bare number."""
+    if bare is not None:
+        return bare, "count"
+    if value.replace(" ", "").endswith("/s"):
+        number = _number(value.replace(" ", "")[:-2])
+        if number is None:
+            raise _bad(text, f'{metric}: a rate is a number per second, like "1000/s"')
+        return number, "/s"
+    try:
+        return parse_duration(value), "seconds"
+    except ValueError:
+        pass
+    try:
+        return float(parse_size(value)), "bytes"
+    except ValueError:
+        raise _bad(text, f'{metric}: expected a number, a rate ("1000/s"), a duration ("2ms") '
+                   f'or a size ("64MiB"), got "{value}"') from None
 
 
 def parse_rule(text: Any) -> ParsedRule:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-# The config has no `harness:` entries yet: every proposal is written as a plain command.
-# Once the config accepts them, True makes each harness proposal a `harness:` entry.
-HARNESS_ENTRIES = False
+# A harness proposal is written as a `harness:` entry (its cases compared one by one);
+# False writes every proposal as a plain command measured as one process.
+HARNESS_ENTRIES = True
 
 TrialStatus = Literal["ok", "failed", "timeout", "error", "not-run"]
 
@@ -70,10 +70,14 @@ class Proposal:
 
     @property
     def command_text(self) -> str:
-        if isinstance(self.command, str):
-            return self.command
+        """The command the config entry runs: the harness's when it is a `harness:` entry."""
         import shlex
 
+        entry = self.config_entry()
+        if "harness" in entry:
+            return f"{shlex.join(entry['command'])} (harness: {entry['harness']})"
+        if isinstance(self.command, str):
+            return self.command
         return shlex.join(self.command)
 
     def config_entry(self, harness_entries: bool | None = None) -> dict[str, Any]:

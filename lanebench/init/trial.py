@@ -13,9 +13,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from lanebench import harness
 from lanebench.config import BenchmarkSpec
 from lanebench.init.model import Proposal, Trial, TrialStatus
 from lanebench.runner import IterationRecord, benchmark_environment, measure_once
+from lanebench.runner.harness_measure import harness_argv
 
 DEFAULT_TRIAL_TIMEOUT = 120.0
 SAMPLE_INTERVAL = 0.05
@@ -56,7 +58,8 @@ def run_once(proposal: Proposal, root: Path, timeout: float = DEFAULT_TRIAL_TIME
     missing = missing_programs(proposal)
     if missing:
         return Trial("not-run", message=f"{', '.join(missing)} not installed here")
-    spec = BenchmarkSpec.model_validate(proposal.config_entry(harness_entries=False))
+    # the entry as the config will hold it: a harness entry runs (and is read) as lanebench will
+    spec = BenchmarkSpec.model_validate(proposal.config_entry())
     env = benchmark_environment(spec)
     with tempfile.TemporaryDirectory(prefix="lanebench-init-") as logs:
         setup_wall = None
@@ -66,8 +69,18 @@ def run_once(proposal: Proposal, root: Path, timeout: float = DEFAULT_TRIAL_TIME
             if not setup.ok:
                 return Trial(_status(setup), message=f"setup `{proposal.setup}`: {_first_line(setup)}")
             setup_wall = setup.wall
-        record = measure_once(spec.argv, root / spec.cwd, env, timeout, SAMPLE_INTERVAL,
+        out_file = Path(logs) / "harness-output" if spec.harness_output == "file" else None
+        argv = harness_argv(spec, out_file, []) if spec.harness is not None else spec.argv
+        record = measure_once(argv, root / spec.cwd, env, timeout, SAMPLE_INTERVAL,
                               Path(logs), log_name="trial")
+        if record.ok and spec.harness is not None:
+            source = out_file or record.stdout_path
+            try:
+                if source is None:
+                    raise harness.HarnessError(f"{spec.harness} wrote nothing to read")
+                harness.read(source, spec.harness)
+            except harness.HarnessError as exc:
+                return Trial("error", wall=record.wall, message=str(exc))
         if record.ok:
             return Trial("ok", wall=record.wall, setup_wall=setup_wall)
         if record.status == "timeout":

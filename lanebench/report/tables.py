@@ -10,10 +10,10 @@ from typing import Any
 
 from lanebench.errors import ResultsError
 from lanebench.formatting import format_raw, is_number
-from lanebench.metrics import metric as catalog_metric
 from lanebench.report.context import ReportContext
 from lanebench.report.escape import escape_csv_cell
 from lanebench.report.view import ReportView, build_view
+from lanebench.stats.comparison import metric_of
 from lanebench.stats.model import Summary
 
 SAMPLE_COLUMNS = ("run", "benchmark", "metric", "unit", "iteration", "value")
@@ -47,7 +47,7 @@ def render_csv_samples(ctx: ReportContext) -> str:
                 # The quoted prefix is the same for every sample: let csv quote it once.
                 buf.seek(0)
                 buf.truncate()
-                unit = catalog_metric(metric_name).unit
+                unit = metric_of(b, metric_name).unit
                 w.writerow((run, name, escape_csv_cell(metric_name), unit, ""))
                 prefix = buf.getvalue()[: -len(w.dialect.lineterminator)]
                 end = w.dialect.lineterminator

@@ -8,9 +8,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lanebench.formatting import format_change, format_interval, format_p, format_value
-from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED, metric
+from lanebench.metrics import (
+    COMPARED_BY_DEFAULT,
+    COUNTS_COMPARED,
+    INSTRUMENT_METRICS,
+    METRICS,
+)
 from lanebench.report.where import where_tables
 from lanebench.results import ResultsDocument
+from lanebench.stats.comparison import metric_of
 from lanebench.stats.model import Comparison, MetricComparison
 from lanebench.stats.summary import summarize
 
@@ -90,10 +96,12 @@ def results_rows(doc: ResultsDocument, metrics: list[str] | None, show_all: bool
             names = list(bench.samples)
         else:
             names = [m for m in (*COMPARED_BY_DEFAULT, *COUNTS_COMPARED) if m in bench.samples]
+            names += [m for m in bench.samples if m not in names and m not in METRICS
+                      and m not in INSTRUMENT_METRICS and metric_of(bench, m).compared]
         for name in names:
             values = bench.samples.get(name, [])
             summary = summarize(values) if values else None
-            unit = metric(name).unit
+            unit = metric_of(bench, name).unit
             rows.append([
                 bench.name,
                 name,

@@ -33,6 +33,7 @@ from lanebench.report.escape import escape_markdown_url, plain_line
 from lanebench.report.where import WhereTable, where_tables
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import Finding
+from lanebench.stats.comparison import metric_of
 from lanebench.stats.model import MetricComparison, Summary
 
 VERDICT_ICONS: dict[str, str] = {
@@ -210,6 +211,7 @@ class ReportView:
     counts: dict[str, int] = field(default_factory=dict)
     trust: str | None = None  # which comparison was used and how far its verdict holds
     runner_notes: list[str] = field(default_factory=list)  # runner speed, when it matters
+    harness_notes: list[str] = field(default_factory=list)  # which metrics harness cases have
     alpha: float = 0.05  # the comparison's significance level: p-values show enough digits for it
     where: list[WhereTable] = field(default_factory=list)  # where the instructions went
 
@@ -223,6 +225,29 @@ def _runner_notes(ctx: ReportContext) -> list[str]:
     runner = ctx.comparison.extra.get("runner") if ctx.comparison is not None else None
     notes = runner.get("notes") if isinstance(runner, dict) else None
     return [str(n) for n in notes if n] if isinstance(notes, list) else []
+
+
+def _harness_notes(ctx: ReportContext) -> list[str]:
+    """Per harness benchmark: which metrics its cases have (measured inside the harness,
+    they have no process metrics of their own) and what one sample of them is."""
+    head = ctx.head
+    if head is None:
+        return []
+    notes = []
+    for b in head.benchmarks:
+        if not b.is_invocation or b.harness is None:
+            continue
+        cases = [c for c in head.benchmarks if c.name.startswith(b.name + "/") and c.harness]
+        metrics = list(dict.fromkeys(k for c in cases for k in c.harness.metrics))  # type: ignore[union-attr]
+        version = f" {b.harness.version}" if b.harness.version else ""
+        notes.append(
+            f"{b.name}: {len(cases)} case(s) measured inside {b.harness.harness or b.harness.format}"
+            f"{version}, with {', '.join(metrics) or 'no metric'} from the harness (one value per "
+            "invocation: the median of the harness's values in it, or the one it reports) and no "
+            "process metrics of their own; "
+            f"the harness command's wall time, CPU and memory are recorded under {b.name}"
+        )
+    return notes
 
 
 def describe(values: list[float]) -> Summary | None:
@@ -300,6 +325,7 @@ def build_view(ctx: ReportContext) -> ReportView:
         counts=counts,
         trust=_trust(ctx),
         runner_notes=_runner_notes(ctx),
+        harness_notes=_harness_notes(ctx),
         alpha=alpha,
         where=where_tables(ctx.comparison),
     )
@@ -372,9 +398,17 @@ def _compare_row(m: MetricComparison, order: dict[str, int], alpha: float) -> Ro
         cv=Markup(format_percent(m.head.cv)) if m.head else Markup(DASH),
         comparison=m,
         head_summary=m.head,
-        why=Markup(inconclusive_why(m, alpha)),
+        why=Markup(inconclusive_why(m, alpha) or speed_word(m)),
         raw=Markup(_raw_change(m)),
     )
+
+
+def speed_word(m: MetricComparison) -> str:
+    """"slower" / "faster" for a harness case's decided time or throughput change, which
+    way its speed went whichever way its number moved (`stats.comparison.oriented`)."""
+    if m.verdict in ("regression", "improvement") and m.reason.startswith(("slower:", "faster:")):
+        return m.reason.split(":", 1)[0]
+    return ""
 
 
 def inconclusive_why(m: MetricComparison, alpha: float) -> str:
@@ -410,8 +444,10 @@ def _raw_change(m: MetricComparison) -> str:
 def _head_rows(head: ResultsDocument, order: dict[str, int]) -> list[Row]:
     rows = []
     for b in head.benchmarks:
+        if b.is_invocation:
+            continue  # a harness command as a whole: recorded; its cases are shown
         for name, values in b.samples.items():
-            entry = catalog_metric(name)
+            entry = metric_of(b, name)
             if not entry.compared:
                 continue
             s = describe(values)

@@ -41,6 +41,11 @@ split suite (which part, the whole split's digest, the config's), top-level `sha
 file merged from them (each shard's run, environment and calibration, and which
 benchmarks it measured), and in a history entry `benchmark_calibration` (per benchmark,
 the calibration medians of the runner that measured it, for a merged run).
+
+1.6.0 adds, per benchmark, `harness` (`HarnessBlock`): the benchmark was read from a
+benchmark harness's own output (`lanebench.harness`); per metric its unit and direction
+(`smaller`, `bigger` for throughput, `unknown`), what one sample is, and the harness's own
+values. No existing key changed meaning.
 """
 
 from lanebench.results.checks import MAX_SAMPLE, MIN_SAMPLE, is_sample, sample_problem
@@ -73,10 +78,13 @@ from lanebench.results.model import (
     BenchmarkResult,
     BenchmarkStatus,
     Calibration,
+    Direction,
     Failure,
     FailureStatus,
+    HarnessBlock,
     HistoryEntry,
     InstructionCounts,
+    MetricInfo,
     PairedBenchmark,
     PairedRun,
     ResultsDocument,
@@ -109,7 +117,10 @@ __all__ = [
     "Failure",
     "InstructionCounts",
     "FailureStatus",
+    "Direction",
+    "HarnessBlock",
     "HistoryEntry",
+    "MetricInfo",
     "PairedBenchmark",
     "PairedRun",
     "ResultsDocument",

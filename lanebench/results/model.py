@@ -10,15 +10,16 @@ not know (a newer minor version's) are kept in its `extra` and written back as r
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from lanebench.history_store import History, history_from_dict, history_to_dict
-from lanebench.results.checks import Checks
+from lanebench.results.checks import METRIC_NAME_RE, Checks
 
-SCHEMA_VERSION = "1.5.0"
+SCHEMA_VERSION = "1.6.0"
 SUPPORTED_MAJOR = 1
 KIND = "lanebench-results"
 
@@ -738,6 +739,152 @@ class RunInfo:
         return write_parts(self, out)
 
 
+# --- metrics a harness measured -------------------------------------------------------------
+
+Direction = Literal["smaller", "bigger", "unknown"]
+DIRECTIONS: tuple[Direction, ...] = ("smaller", "bigger", "unknown")
+EVIDENCE = ("samples", "summary", "single")
+SUMMARY_FIELDS = ("n", "mean", "stddev", "min", "max", "median", "q1", "q3")
+
+
+def _finite(checks: Checks, value: Any, where: str) -> float:
+    """A harness's statistic: any finite number (a deviation of 0.3 ns is below the range
+    of a sample, a user counter can be negative)."""
+    if type(value) not in (int, float) or not math.isfinite(value) or abs(value) > MAX_STAT:
+        raise checks.fail(where, "a finite number", value)
+    return float(value)
+
+
+MAX_STAT = 1e300
+
+
+@dataclass
+class MetricInfo:
+    """`harness.metrics.<metric>`: what one of a harness case's metrics is. `unit` as the
+    harness states it (`s`, `B/s`, `1/s`, `req/s`), `direction` which way is better,
+    `evidence` what a comparison can use: `samples` (the benchmark's `samples`), `summary`
+    (only the harness's statistics, `summary`), or `single` (one value, `reported`)."""
+
+    unit: str
+    direction: Direction = "smaller"
+    evidence: str = "samples"
+    name: str | None = None  # the harness's own name, when the key differs
+    summary: dict[str, float] | None = None
+    reported: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, checks: Checks, raw: Any, where: str) -> MetricInfo:
+        m = checks.block(raw, where)
+        unit = checks.text(m, "unit", where)
+        if unit is None:
+            raise checks.fail(f"{where}.unit", "a string", None)
+        summary: dict[str, float] | None = None
+        if m.get("summary") is not None:
+            raw_summary = checks.block(m["summary"], f"{where}.summary")
+            summary = {}
+            for key, value in raw_summary.items():
+                if key not in SUMMARY_FIELDS:
+                    continue
+                summary[key] = _finite(checks, value, f"{where}.summary.{key}")
+        reported = m.get("reported")
+        return cls(
+            unit=unit,
+            direction=checks.choice(m, "direction", DIRECTIONS, where, "smaller"),  # type: ignore[arg-type]
+            evidence=checks.choice(m, "evidence", EVIDENCE, where, "samples"),
+            name=checks.text(m, "name", where),
+            summary=summary,
+            reported=None if reported is None else _finite(checks, reported, f"{where}.reported"),
+            extra=_unknown(m, {"unit", "direction", "evidence", "name", "summary", "reported"}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"unit": self.unit, "direction": self.direction,
+                               "evidence": self.evidence}
+        if self.name is not None:
+            out["name"] = self.name
+        if self.summary is not None:
+            out["summary"] = {k: (int(v) if k == "n" else v) for k, v in self.summary.items()}
+        if self.reported is not None:
+            out["reported"] = self.reported
+        out.update(self.extra)
+        return out
+
+
+@dataclass
+class HarnessBlock:
+    """`benchmarks[i].harness`: a benchmark read from a harness's own output
+    (`lanebench.harness`). `role` is `case` for one case of the harness (its `samples`
+    are the case's metrics) or `invocation` for the harness command as a whole (its
+    `samples` are the process metrics of each invocation, recorded, not compared).
+    `samples_are` says what one sample is: `invocations` (one per run of the harness
+    command, the median of that run's values) or `within-process` (the harness's own
+    values of one process, as `lanebench import` reads them). `raw` keeps, per metric,
+    the harness's own values of each invocation."""
+
+    format: str
+    harness: str | None = None
+    version: str | None = None
+    selector: str | None = None
+    role: str = "case"
+    samples_are: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, MetricInfo] = field(default_factory=dict)
+    raw: dict[str, list[list[float]]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    KNOWN = ("format", "harness", "version", "selector", "role", "samples_are", "params",
+             "metrics", "raw")
+
+    @classmethod
+    def read(cls, checks: Checks, raw: Any, where: str) -> HarnessBlock:
+        h = checks.block(raw, where)
+        fmt = checks.text(h, "format", where)
+        if fmt is None:
+            raise checks.fail(f"{where}.format", "a harness format name", None)
+        metrics: dict[str, MetricInfo] = {}
+        for key, info in checks.optional(h, "metrics", dict, "an object", where, {}).items():
+            if not METRIC_NAME_RE.fullmatch(key):
+                raise checks.fail(f"{where}.metrics", "lower-case metric names", key)
+            metrics[key] = MetricInfo.read(checks, info, f"{where}.metrics.{key[:60]}")
+        params = checks.optional(h, "params", dict, "an object", where, {})
+        if not all(isinstance(v, str) for v in params.values()):
+            raise checks.fail(f"{where}.params", "an object of strings", params)
+        raw_values: dict[str, list[list[float]]] = {}
+        for key, runs in checks.optional(h, "raw", dict, "an object", where, {}).items():
+            at = f"{where}.raw.{key[:60]}"
+            if not isinstance(runs, list) or not all(isinstance(r, list) for r in runs):
+                raise checks.fail(at, "a list of lists of numbers", runs)
+            raw_values[key] = [[checks.number(x, f"{at}[{i}][{j}]") for j, x in enumerate(r)]
+                               for i, r in enumerate(runs)]
+        return cls(
+            format=fmt,
+            harness=checks.text(h, "harness", where),
+            version=checks.text(h, "version", where),
+            selector=checks.text(h, "selector", where),
+            role=checks.choice(h, "role", ("case", "invocation"), where, "case"),
+            samples_are=checks.text(h, "samples_are", where),
+            params=dict(params),
+            metrics=metrics,
+            raw=raw_values,
+            extra=_unknown(h, set(cls.KNOWN)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": self.format, "harness": self.harness,
+                               "version": self.version, "selector": self.selector}
+        if self.role != "case":
+            out["role"] = self.role
+        if self.samples_are is not None:
+            out["samples_are"] = self.samples_are
+        out["params"] = dict(self.params)
+        out["metrics"] = {k: v.to_dict() for k, v in self.metrics.items()}
+        if self.raw:
+            out["raw"] = {k: [list(r) for r in runs] for k, runs in self.raw.items()}
+        out.update(self.extra)
+        return out
+
+
 # --- a benchmark and the document ----------------------------------------------------------
 
 
@@ -756,17 +903,25 @@ class BenchmarkResult:
     maxrss_floor: int | None = scalar("maxrss_floor", Checks.count)
     paired: PairedBenchmark | None = block("paired", PairedBenchmark)
     instructions: InstructionCounts | None = block("instructions", InstructionCounts)
+    harness: HarnessBlock | None = block("harness", HarnessBlock)
     extra: dict[str, Any] = field(default_factory=dict)
 
     CORE = ("name", "command", "shell", "cwd", "settings", "samples", "failures", "status", "notes")
 
     @property
     def n(self) -> int:
-        """Number of successful measured iterations (repeats, for a benchmark measured by
-        instruction counts alone)."""
-        if "wall" in self.samples:
-            return len(self.samples["wall"])
-        return len(self.samples.get("instructions", []))
+        """Number of successful measured iterations (every metric has as many samples; a
+        harness case has no `wall`, nor a benchmark
+        measured by instruction counts alone)."""
+        values = self.samples.get("wall")
+        if values is None:
+            values = next(iter(self.samples.values()), [])
+        return len(values)
+
+    @property
+    def is_invocation(self) -> bool:
+        """The harness command as a whole: recorded, its cases are compared."""
+        return self.harness is not None and self.harness.role == "invocation"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

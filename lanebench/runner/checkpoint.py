@@ -23,7 +23,7 @@ from typing import IO, Any
 from lanebench.errors import ResultsError
 from lanebench.metrics import METRICS
 from lanebench.results import BENCHMARK_STATUSES, BenchmarkStatus, parse_json, sample_problem
-from lanebench.runner.sample import Phase, Run, Sample
+from lanebench.runner.sample import HarnessRun, Phase, Run, Sample
 
 CHECKPOINT_VERSION = 1
 
@@ -121,6 +121,12 @@ def record_problem(record: Any) -> str | None:
             problem = sample_problem(name, metrics.get(name))
             if problem is not None:
                 return f"metrics.{name}: {problem}"
+    harness = record.get("harness")
+    if harness is not None:
+        try:
+            HarnessRun.from_dict(harness)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return "a harness block that is not one"
     return None
 
 
@@ -202,6 +208,7 @@ class CheckpointJournal:
             "message": run.message,
             "leftovers": run.leftovers,
             "maxrss_floor": run.maxrss_floor,
+            **({"harness": run.harness.to_dict()} if run.harness is not None else {}),
         })
 
     def stop(self, benchmark: str, status: str, note: str | None) -> None:
@@ -228,6 +235,7 @@ def replayed(records: list[dict[str, Any]]) -> list[Replayed]:
             message=rec.get("message", ""),
             leftovers=int(rec.get("leftovers") or 0),
             maxrss_floor=int(rec.get("maxrss_floor") or 0),
+            harness=HarnessRun.from_dict(rec["harness"]) if rec.get("harness") else None,
         )
         out.append((rec["benchmark"], rec["stage"], rec["phase"], Sample([run])))
     return out

@@ -105,6 +105,17 @@ def choose_instruments(
     for spec in specs:
         declared = declared_instrument(spec, lane)
         shown = declared if isinstance(declared, str) else ", ".join(declared)
+        if spec.harness is not None:
+            # A harness times its cases inside its own process: there is no per-case
+            # process for valgrind to count.
+            if declared != "auto" and "instructions" in ([declared] if isinstance(declared, str) else declared):
+                raise InstrumentError(
+                    f"benchmark {spec.name}: a {spec.harness} harness entry is measured by the "
+                    "harness itself; instruction counts need a plain command",
+                    hint="remove `instrument` from this entry, or count a plain command benchmark",
+                )
+            out[spec.name] = InstrumentChoice(True, False, "time", None)
+            continue
         if declared == "auto":
             note = None
             if valgrind is None:

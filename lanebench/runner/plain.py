@@ -26,7 +26,8 @@ from lanebench.runner.checkpoint import (
     settings_hash,
 )
 from lanebench.runner.counted import measure_instruments
-from lanebench.runner.measure import ProcessMeasure, default_log_dir
+from lanebench.runner.harness_measure import HarnessMeasure
+from lanebench.runner.measure import default_log_dir
 from lanebench.runner.progress import Progress
 from lanebench.runner.sample import HEAD, StopRule
 from lanebench.runner.stages import Stages
@@ -123,6 +124,7 @@ def run_benchmarks(
     checkpoint: Path | None = None,
     log_dir: Path | None = None,
     between_benchmarks: Callable[[], None] | None = None,
+    selection: dict[str, list[str]] | None = None,
 ) -> ResultsDocument:
     """Measure `benchmarks` under `lane`'s settings and return the results document.
 
@@ -135,7 +137,8 @@ def run_benchmarks(
     `<output stem>.checkpoint.jsonl`) and the logs (default `.lanebench/logs/`) go beside
     it. The checkpoint is removed after a complete run. On SIGINT/SIGTERM it raises
     `RunInterrupted` with the partial document. `between_benchmarks` is called after each
-    benchmark's minimum iterations (the calibration's interleaved timings).
+    benchmark's minimum iterations (the calibration's interleaved timings). `selection`
+    holds, per harness benchmark, the arguments that run only the lane's cases.
 
     Benchmarks counting instructions (`instrument`, `runner.counted`) are counted after
     the time pass, `lane.repeats` times each, without checkpoint.
@@ -148,7 +151,7 @@ def run_benchmarks(
         return _run_timed(config, lane_name, lane, specs, output=output, resume=resume,
                           stop_rule=stop_rule, progress=progress, run_info=info,
                           checkpoint=checkpoint, log_dir=log_dir,
-                          between_benchmarks=between_benchmarks)
+                          between_benchmarks=between_benchmarks, selection=selection)
 
     return measure_instruments(config, lane_name, lane, benchmarks, timed, roots={HEAD: config.root},
                                output=output, log_dir=log_dir, progress=progress, run_info=info)
@@ -168,10 +171,11 @@ def _run_timed(
     checkpoint: Path | None,
     log_dir: Path,
     between_benchmarks: Callable[[], None] | None,
+    selection: dict[str, list[str]] | None = None,
 ) -> ResultsDocument:
     """The time pass: the stage loop with one process-tree run per sample, checkpointed."""
     checkpoint_path = checkpoint or default_checkpoint_path(output)
-    measure = ProcessMeasure(lane, {HEAD: config.root}, log_dir)
+    measure = HarnessMeasure(lane, {HEAD: config.root}, log_dir, selection)
     stages = Stages(
         config, lane_name, lane, benchmarks, measure,
         output=output, run_info=run_info, progress=progress, stop_rule=stop_rule,
@@ -185,6 +189,7 @@ def _run_timed(
         "settings": _lane_settings_dump(lane),
         "benchmarks": [b.model_dump(mode="json") for b in benchmarks],
         "adaptive": stop_rule is not None,
+        "selection": selection or {},
     })
     state = _Checkpoint(stages, checkpoint_path, resume=resume, identity=identity)
     # One run at a time per checkpoint: a second one writing into it would interleave

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from lanebench.config import BenchmarkSpec
+from lanebench.harness.invocation import HarnessRun
 from lanebench.results import AdaptivePlan, Samples
 
 Phase = Literal["warmup", "measured"]
@@ -45,6 +46,7 @@ class Run:
     leftovers: int = 0  # processes it left running, killed by the runner
     maxrss_floor: int = 0  # the smallest peak RSS the spawning process lets a command show
     side: str = HEAD
+    harness: HarnessRun | None = None  # a harness benchmark's cases, read from its output
 
     @property
     def ok(self) -> bool:

@@ -32,18 +32,22 @@ from typing import Literal
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.errors import LanebenchError
 from lanebench.formatting import format_duration, format_size
+from lanebench.harness.invocation import INVOCATIONS, HarnessRun
 from lanebench.machine import capture_environment
 from lanebench.results import (
     AdaptivePlan,
     BenchmarkResult,
     BenchmarkStatus,
     Failure,
+    HarnessBlock,
+    MetricInfo,
     PairedBenchmark,
     ResultsDocument,
     RunInfo,
     RunSettings,
     Samples,
 )
+from lanebench.results.checks import Checks
 from lanebench.runner import spawner, tree
 from lanebench.runner.interrupt import Interrupted, catch_signals, critical, shielded
 from lanebench.runner.progress import Progress
@@ -100,6 +104,39 @@ def benchmark_settings(
 
 
 @dataclass
+class CaseTrack:
+    """Bookkeeping of one case of a harness benchmark: a value per metric per invocation
+    that reported the case whole, the harness's own values beside them."""
+
+    name: str
+    selector: str
+    metrics: tuple[str, ...]  # fixed by the first invocation that reported the case
+    info: dict[str, dict[str, object]]
+    params: dict[str, str]
+    samples: Samples
+    raw: dict[str, list[list[float]]]
+    failures: list[Failure] = field(default_factory=list)
+
+    def record(self, iteration: int, run: HarnessRun) -> None:
+        """This invocation's values of the case, or a failure saying why there are none."""
+        case = next((c for c in run.cases if c.name == self.name), None)
+        message = None
+        if case is None:
+            message = "not in this invocation's output"
+        elif case.error is not None:
+            message = f"the harness reports a failure: {case.error}"
+        elif not set(self.metrics) <= case.values.keys():
+            missing = sorted(set(self.metrics) - case.values.keys())
+            message = f"no {', '.join(missing)} in this invocation's output"
+        if message is not None or case is None:
+            self.failures.append(Failure(iteration=iteration, status="error", message=message or ""))
+            return
+        for key in self.metrics:
+            self.samples[key].append(case.values[key])
+            self.raw[key].append(list(case.raw.get(key, [])))
+
+
+@dataclass
 class Track:
     """Bookkeeping of one benchmark; rebuilt identically by replaying its journal."""
 
@@ -120,6 +157,9 @@ class Track:
     notes: list[str] = field(default_factory=list)
     leftover_runs: int = 0
     maxrss_floor: int = 0
+    cases: dict[str, CaseTrack] = field(default_factory=dict)  # a harness benchmark's cases
+    harness: HarnessRun | None = None  # the last invocation's output (format, version)
+    nonzero_exits: int = 0  # harness invocations that exited non-zero but wrote their cases
 
     @property
     def name(self) -> str:
@@ -207,12 +247,28 @@ class Stages:
         for run in sample.runs:
             for name, values in track.samples[run.side].items():
                 values.append(float(run.metrics[name]))
+            if run.harness is not None and run.side == HEAD:
+                self._cases(track, run.harness)
+                track.nonzero_exits += bool(run.exit_code)
         track.kept += 1
         track.costs.append(cost)
         if len(sample.runs) == len(track.sides):
             track.complete += 1
             if sample.order is not None:
                 track.order.append(sample.order)
+
+    @staticmethod
+    def _cases(track: Track, run: HarnessRun) -> None:
+        track.harness = run
+        for case in run.cases:
+            if case.name not in track.cases and case.error is None and case.values:
+                keys = tuple(case.values)
+                track.cases[case.name] = CaseTrack(
+                    case.name, case.selector, keys, dict(case.info), dict(case.params),
+                    {k: [] for k in keys}, {k: [] for k in keys},
+                )
+        for case_track in track.cases.values():
+            case_track.record(track.attempts, run)
 
     def _fail(self, track: Track, run: Run, phase: Phase) -> None:
         failures = track.failures[run.side]
@@ -307,6 +363,11 @@ class Stages:
                 self._sample(track, 1, "measured", track.n + 1, target)
             if track.status is None and self.stop_rule is not None and not track.companions_stopped:
                 self.progress.benchmark_finished(track.name, "minimum done", self._walls(track), [])
+        if track.status is None and track.spec.harness is not None and self.stop_rule is not None:
+            # The stopping rule judges a benchmark's samples; a harness benchmark's are its
+            # cases', which it does not see: the minimum is what it gets.
+            self._stop(track, "ok", f"a harness benchmark runs min_iterations "
+                       f"({self.lane.min_iterations}): adaptive stopping does not judge its cases")
         if track.status is None and (self.stop_rule is None or track.companions_stopped):
             self._stop(track, "ok", None)
 
@@ -416,7 +477,7 @@ class Stages:
                     f"the minimum iterations alone took {format_duration(self.spent)}, "
                     f"more than the lane's budget of {format_duration(self.lane.budget)}"
                 )
-        results = [self._result(t, skipped) for t in self.tracks]
+        results = [r for t in self.tracks for r in self._results(t, skipped)]
         return ResultsDocument(run=run, environment=capture_environment(), benchmarks=results)
 
     def notes(self, track: Track) -> list[str]:
@@ -431,6 +492,60 @@ class Stages:
                        else "; head was measured alone and has nothing to be compared with")
                 )
         return notes
+
+    def _results(self, track: Track, skipped: str | None) -> list[BenchmarkResult]:
+        """The benchmark's result; a harness benchmark's is its invocation's, followed by
+        one per case named `<benchmark>/<case>`."""
+        result = self._result(track, skipped)
+        spec = track.spec
+        if spec.harness is None:
+            return [result]
+        run = track.harness
+        result.harness = HarnessBlock(
+            format=run.format if run else spec.harness, harness=run.harness if run else None,
+            version=run.version if run else None, role="invocation", samples_are=INVOCATIONS,
+        )
+        if track.nonzero_exits:
+            result.notes.append(
+                f"the harness command exited non-zero in {track.nonzero_exits} of "
+                f"{track.attempts} invocations but wrote its results: the cases it measured "
+                "are kept, a case missing from an invocation's output fails for that iteration"
+            )
+        result.notes.append(
+            "the harness command as a whole (process metrics of each invocation): recorded, "
+            "not compared; its cases are"
+        )
+        out = [result]
+        for case in track.cases.values():
+            status: BenchmarkStatus = result.status
+            notes = [f"measured inside {run.harness if run else spec.harness}: "
+                     f"{', '.join(case.metrics)} from the harness, one value per invocation "
+                     "(the median of its own values); no process metrics of its own"]
+            if case.failures:
+                notes.append(f"{len(case.failures)} of {track.attempts} invocations gave no "
+                             f"value: {case.failures[-1].message}")
+            if not case.samples[case.metrics[0]] and status == "ok":
+                status = "failed"
+            out.append(BenchmarkResult(
+                name=f"{spec.name}/{case.name}",
+                command=spec.command,
+                shell=spec.shell,
+                cwd=spec.cwd,
+                settings=dataclasses.replace(track.settings),
+                samples=_copy(case.samples),
+                failures=list(case.failures),
+                status=status,
+                notes=notes + (result.notes[:-1] if status != "ok" else []),
+                harness=HarnessBlock(
+                    format=result.harness.format, harness=result.harness.harness,
+                    version=result.harness.version, selector=case.selector,
+                    samples_are=INVOCATIONS, params=dict(case.params),
+                    metrics={k: MetricInfo.read(_CHECKS, {**case.info[k], "evidence": "samples"}, k)
+                             for k in case.metrics},
+                    raw={k: [list(v) for v in values] for k, values in case.raw.items()},
+                ),
+            ))
+        return out
 
     def _result(self, track: Track, skipped: str | None) -> BenchmarkResult:
         notes = self.notes(track)
@@ -483,6 +598,9 @@ class Stages:
             maxrss_floor=track.maxrss_floor or None,
             paired=paired,
         )
+
+
+_CHECKS = Checks("harness output")
 
 
 def _copy(samples: Samples) -> Samples:

@@ -13,13 +13,23 @@ Four steps, one function each:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lanebench.config.model import LaneSettings, StatsSettings
+from lanebench.formatting import format_change
 from lanebench.machine import machine_differences
-from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED, INSTRUMENT_METRICS, metric
+from lanebench.metrics import (
+    COMPARED_BY_DEFAULT,
+    COUNTS_COMPARED,
+    INSTRUMENT_METRICS,
+    METRICS,
+    Metric,
+    harness_metric,
+    metric,
+)
 from lanebench.profile.cachegrind import ProfileError
 from lanebench.profile.store import diff_stored
 from lanebench.results import BenchmarkResult, InstructionCounts, ResultsDocument
@@ -27,8 +37,9 @@ from lanebench.stats import paired as paired_stats
 from lanebench.stats.adjust import adjust_pvalues
 from lanebench.stats.deterministic import compare_counts
 from lanebench.stats.evaluate import MetricAnalysis, analyze_metric, verdict_for
+from lanebench.stats.from_summaries import summary_analysis
 from lanebench.stats.history import UNMODELLED_TRUST, Correction, CrossRun, paired_trust
-from lanebench.stats.model import BenchmarkOutcome, Comparison, MetricComparison, Summary
+from lanebench.stats.model import BenchmarkOutcome, Comparison, MetricComparison, Summary, Verdict
 from lanebench.stats.power import noise_check, paired_noise_check
 from lanebench.stats.sequential import analysis_fraction, plan_of
 from lanebench.stats.shards import ShardedCrossRun, is_sharded
@@ -73,16 +84,38 @@ class _Judging:
     def stats(self) -> StatsSettings:
         return self.lane.stats
 
-    def threshold(self, name: str) -> float:
-        return self.lane.thresholds.for_metric(name, metric(name).kind)
+    def threshold(self, name: str, entry: Metric | None = None) -> float:
+        return self.lane.thresholds.for_metric(name, (entry or metric(name)).kind)
 
-    def plain_row(self, bench: str, name: str, verdict: str, reason: str,
+    def wanted_for(self, *benches: BenchmarkResult | None) -> list[str]:
+        """The metrics compared for a benchmark: the run's, then a harness case's own
+        compared ones (its primary metric and throughput: `metrics.harness_metric`)."""
+        names = list(self.wanted)
+        for b in benches:
+            if b is not None and b.harness is not None:
+                names += [k for k in b.harness.metrics
+                          if k not in names and metric_of(b, k).compared]
+        return names
+
+    def plain_row(self, bench: BenchmarkResult, name: str, verdict: str, reason: str,
                   base_values: Sequence[float] = (), head_values: Sequence[float] = ()) -> None:
+        entry = metric_of(bench, name)
         self.rows.append(_Row(MetricComparison(
-            benchmark=bench, metric=name, unit=metric(name).unit, kind=metric(name).kind,
-            threshold=self.threshold(name), verdict=verdict, reason=reason,  # type: ignore[arg-type]
+            benchmark=bench.name, metric=name, unit=entry.unit, kind=entry.kind,
+            threshold=self.threshold(name, entry), verdict=verdict, reason=reason,  # type: ignore[arg-type]
             base=_summary(base_values), head=_summary(head_values), method=self.stats.test,
+            direction=entry.direction,
         )))
+
+
+def metric_of(bench: BenchmarkResult | None, name: str) -> Metric:
+    """What metric `name` of `bench` is: its harness's description, else the catalog's."""
+    h = bench.harness if bench is not None else None
+    if h is not None and name in h.metrics:
+        info = h.metrics[name]
+        return harness_metric(name, info.unit, info.direction, primary=name == next(iter(h.metrics)),
+                              harness=h.harness)
+    return metric(name)
 
 
 def _summary(values: Sequence[float]) -> Summary | None:
@@ -128,22 +161,64 @@ def _outcome(j: _Judging, hb: BenchmarkResult, bb: BenchmarkResult | None) -> Be
             "not run in this lane" if verdict == "skipped"
             else "not affected by this change; the baseline's results stand"
         )
-        for name in _metric_names(j.wanted, base_samples, hb.samples):
-            j.plain_row(hb.name, name, verdict, reason, base_samples.get(name, ()), hb.samples.get(name, ()))
+        for name in _metric_names(j.wanted_for(hb, bb), base_samples, hb.samples):
+            j.plain_row(hb, name, verdict, reason, base_samples.get(name, ()), hb.samples.get(name, ()))
     elif hb.status in FAILED_STATUSES:
         outcome.status = "failed"
         reason = _failure_reason(hb)
         outcome.notes.append(reason)
-        for name in _metric_names(j.wanted, base_samples, hb.samples):
-            j.plain_row(hb.name, name, "failed", reason, base_samples.get(name, ()), hb.samples.get(name, ()))
-    elif bb is None or bb.n == 0:
+        for name in _metric_names(j.wanted_for(hb, bb), base_samples, hb.samples):
+            j.plain_row(hb, name, "failed", reason, base_samples.get(name, ()), hb.samples.get(name, ()))
+    elif bb is None or (bb.n == 0 and not _summarised(bb)):
         outcome.status = "missing in baseline"
         why = ("not in the baseline results" if bb is None
                else f"the baseline run of this benchmark has no samples (status {bb.status})")
         outcome.notes.append(why)
-        for name in _metric_names(j.wanted, hb.samples):
-            j.plain_row(hb.name, name, "no baseline", why, (), hb.samples.get(name, ()))
+        for name in _metric_names(j.wanted_for(hb), hb.samples):
+            j.plain_row(hb, name, "no baseline", why, (), hb.samples.get(name, ()))
     return outcome
+
+
+def _summarised(b: BenchmarkResult) -> bool:
+    """A harness case whose harness kept statistics or a value but no samples."""
+    return b.harness is not None and any(
+        m.summary is not None or m.reported is not None for m in b.harness.metrics.values())
+
+
+def _inverted(analysis: MetricAnalysis) -> MetricAnalysis:
+    """The same analysis of 1/x: a rate's change as the time's (p unchanged)."""
+    r = analysis.result
+    if r is None or r.ratio is None or r.ci_low is None or r.ci_high is None or r.ci_low <= 0:
+        return analysis
+    extra = dict(r.extra)
+    if "raw_ratio" in extra:
+        extra["raw_ratio"] = 1.0 / extra["raw_ratio"]
+    if isinstance(extra.get("raw_ci"), list) and all(v > 0 for v in extra["raw_ci"]):
+        lo, hi = extra["raw_ci"]
+        extra["raw_ci"] = [1.0 / hi, 1.0 / lo]
+    if "runner_factor" in extra:
+        extra["runner_factor"] = 1.0 / extra["runner_factor"]
+    result = dataclasses.replace(r, ratio=1.0 / r.ratio, ci_low=1.0 / r.ci_high,
+                                 ci_high=1.0 / r.ci_low, shift_sign=-r.shift_sign, extra=extra)
+    return dataclasses.replace(analysis, result=result)
+
+
+def _harness_analysis(bb: BenchmarkResult, hb: BenchmarkResult, name: str, stats: StatsSettings,
+                      fraction: float) -> MetricAnalysis | None:
+    """A harness metric without samples on a side: Welch's test from the harness's
+    summaries, or why no test is possible (one value a side: a ratio, untested)."""
+    b_info = bb.harness.metrics.get(name) if bb.harness else None
+    h_info = hb.harness.metrics.get(name) if hb.harness else None
+    if b_info is None or h_info is None:
+        return None
+    analysis = summary_analysis(b_info.summary, h_info.summary, stats, fraction)
+    if analysis.result is None and b_info.reported is not None and h_info.reported is not None \
+            and b_info.reported > 0:
+        ratio = h_info.reported / b_info.reported
+        return dataclasses.replace(analysis, insufficient=(
+            f"one value a side ({format_change(ratio - 1)}): the harness reports no samples and "
+            "no spread, so the change cannot be tested"))
+    return analysis
 
 
 def _analyse(j: _Judging, hb: BenchmarkResult, bb: BenchmarkResult, outcome: BenchmarkOutcome) -> None:
@@ -158,23 +233,41 @@ def _analyse(j: _Judging, hb: BenchmarkResult, bb: BenchmarkResult, outcome: Ben
     if plan is not None:
         fraction, look_note = analysis_fraction(plan, hb.n)
         outcome.notes.append(f"adaptive sampling: {look_note}, spending {fraction:.3g} of α")
+    if any(b.harness is not None and b.harness.samples_are == "within-process" for b in (bb, hb)):
+        outcome.notes.append(
+            "samples are the harness's own values inside one process (an imported file), not "
+            "independent runs: they share that process's luck, so the p-value is optimistic")
     pairs = j.paired and paired_stats.is_paired(bb, hb)
-    for name in j.wanted:
+    for name in j.wanted_for(hb, bb):
+        entry = metric_of(hb, name)
+        summarised: MetricAnalysis | None = None
         if name not in bb.samples or name not in hb.samples:
-            if name in bb.samples or name in hb.samples:
-                side = "baseline" if name not in bb.samples else "head"
-                outcome.notes.append(f"metric {name} not recorded in the {side} results")
-            continue
-        b_values, h_values = bb.samples[name], hb.samples[name]
+            summarised = _harness_analysis(bb, hb, name, stats, fraction)
+            if summarised is None:
+                if name in bb.samples or name in hb.samples:
+                    side = "baseline" if name not in bb.samples else "head"
+                    outcome.notes.append(f"metric {name} not recorded in the {side} results")
+                continue
+        b_values, h_values = bb.samples.get(name, []), hb.samples.get(name, [])
         counted = name in INSTRUMENT_METRICS
         if counted and b_values and h_values and _count_row(j, hb, bb, name, b_values, h_values, pairs):
             continue
-        if pairs:
+        if summarised is not None:
+            analysis = summarised
+        elif pairs:
             analysis = paired_stats.paired_analysis(b_values, h_values, stats, fraction)
         else:
             analysis = analyze_metric(b_values, h_values, stats, fraction)
             if j.cross is not None and not counted:  # counts do not depend on the runner
-                analysis, correction = j.cross.adjust(analysis, hb.name, name, metric(name).kind)
+                # A rate is 1 / time: the runner-speed factor divides times and multiplies
+                # rates, so a rate is corrected as the time it is the inverse of.
+                measure = "wall" if hb.harness is not None and entry.kind == "time" else None
+                flip = entry.rate
+                analysis, correction = j.cross.adjust(
+                    _inverted(analysis) if flip else analysis, hb.name, name, entry.kind,
+                    measure=measure)
+                if flip:
+                    analysis = _inverted(analysis)
                 if correction is not None:
                     j.corrections.append(correction)
         r = analysis.result
@@ -196,14 +289,15 @@ def _analyse(j: _Judging, hb: BenchmarkResult, bb: BenchmarkResult, outcome: Ben
         if b_sum is not None and h_sum is not None and b_sum.median > 0:
             extra["median_ratio"] = h_sum.median / b_sum.median
         j.rows.append(_Row(MetricComparison(
-            benchmark=hb.name, metric=name, unit=metric(name).unit, kind=metric(name).kind,
-            threshold=j.threshold(name), verdict="inconclusive", reason="",
-            base=b_sum, head=h_sum,
+            benchmark=hb.name, metric=name, unit=entry.unit, kind=entry.kind,
+            threshold=j.threshold(name, entry), verdict="inconclusive", reason="",
+            base=b_sum, head=h_sum, direction=entry.direction,
             ratio=r.ratio if r else None,
             ci_low=r.ci_low if r else None,
             ci_high=r.ci_high if r else None,
             p_value=r.p_value if r else None,
-            method=paired_stats.METHOD if pairs else stats.test, extra=extra,
+            method=(analysis.result.method if summarised is not None and analysis.result
+                    else paired_stats.METHOD if pairs else stats.test), extra=extra,
         ), analysis, b_values, h_values))
 
 
@@ -294,9 +388,9 @@ def _decide(j: _Judging) -> int:
         if r.analysis is None:
             continue
         row = r.row
-        row.verdict, row.reason = verdict_for(
+        row.verdict, row.reason = oriented(*verdict_for(
             r.analysis, row.p_adjusted, alpha=stats.alpha, threshold=row.threshold
-        )
+        ), row)
         if row.verdict == "inconclusive" and row.extra.get("note"):
             # Why the interval is as wide as it is (runner bound, noisy calibration):
             # the verdict's reason must say it, not only the JSON.
@@ -313,6 +407,24 @@ def _decide(j: _Judging) -> int:
                     test=stats.test,
                 )
     return len(family)
+
+
+def oriented(verdict: Verdict, reason: str, row: MetricComparison) -> tuple[Verdict, str]:
+    """The verdict for the metric's direction. The rule (`verdict.py`) calls a rise a
+    regression; for a bigger-is-better metric (throughput) a fall is one, and a metric of
+    unknown direction (a harness's user counter) changes without getting better or worse.
+    A harness case's time or throughput says which way its speed went."""
+    if verdict in ("regression", "improvement"):
+        if row.direction == "unknown":
+            return "inconclusive", (f"changed ({reason}), but the harness does not say which way "
+                                    "is better, so the change is not judged")
+        if row.direction == "bigger":
+            verdict = "improvement" if verdict == "regression" else "regression"
+        if row.kind == "time" and (row.direction == "bigger" or row.unit == "s") \
+                and row.metric not in METRICS:
+            what = "throughput" if row.direction == "bigger" else row.metric
+            reason = f"{'slower' if verdict == 'regression' else 'faster'}: {what} {reason}"
+    return verdict, reason
 
 
 def _assemble(j: _Judging, base: ResultsDocument, head: ResultsDocument, lane_name: str | None,
@@ -381,6 +493,8 @@ def compare(
         cross=cross,
     )
     for hb in head.benchmarks:
+        if hb.is_invocation:
+            continue  # a harness command as a whole: recorded; its cases are compared
         bb = base.benchmark(hb.name)
         outcome = _outcome(j, hb, bb)
         j.outcomes.append(outcome)
@@ -388,7 +502,7 @@ def compare(
             _analyse(j, hb, bb, outcome)
     head_names = {b.name for b in head.benchmarks}
     for bb in base.benchmarks:
-        if bb.name not in head_names:
+        if bb.name not in head_names and not bb.is_invocation:
             j.outcomes.append(BenchmarkOutcome(
                 name=bb.name, status="missing in head", base_n=bb.n,
                 notes=["in the baseline results but not in head"],

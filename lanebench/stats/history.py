@@ -285,11 +285,13 @@ class CrossRun:
             f"{plan.why.removeprefix('runner ')}"))
 
     def adjust(
-        self, analysis: MetricAnalysis, benchmark: str, metric: str, kind: str
+        self, analysis: MetricAnalysis, benchmark: str, metric: str, kind: str,
+        measure: str | None = None,
     ) -> tuple[MetricAnalysis, Correction | None]:
         """The analysis with θ normalised by runner speed and its interval widened by the
         cross-run spread (or the runner bound), raw numbers kept in `extra`; and what was
-        done (None: left as measured, or only normalised)."""
+        done (None: left as measured, or only normalised). `measure` names the reference
+        workload's measure a time metric outside the catalog is normalised by (a harness's)."""
         r = analysis.result
         if (
             r is None or analysis.insufficient is not None or r.ratio is None or r.ratio <= 0
@@ -306,7 +308,8 @@ class CrossRun:
             "se_within": se_within,
         }
         correction: Correction | None
-        measure = NORMALIZED_BY[metric] if kind == "time" and metric in NORMALIZED_BY else None
+        if measure is None:
+            measure = NORMALIZED_BY[metric] if kind == "time" and metric in NORMALIZED_BY else None
         state = self.state(measure) if measure is not None else "unknown"
         # History normalises by any calibration known well enough: its spread was measured
         # on normalised medians, which already hold the calibration's own error.

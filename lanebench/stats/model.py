@@ -76,6 +76,7 @@ class MetricComparison:
     method: str = ""  # e.g. "mann-whitney", "welch-log", "paired-wilcoxon"
     noise: Noise | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    direction: str = "smaller"  # which way is better: smaller, bigger (throughput), unknown
 
     @property
     def change(self) -> float | None:

@@ -79,11 +79,11 @@ class ShardedCrossRun:
         return self.pairs[key]
 
     def adjust(self, analysis: MetricAnalysis, benchmark: str, metric: str,
-               kind: str) -> tuple[MetricAnalysis, Correction | None]:
+               kind: str, measure: str | None = None) -> tuple[MetricAnalysis, Correction | None]:
         pair = self.pair(benchmark)
         if pair.cross is None:
             return analysis, None
-        analysis, correction = pair.cross.adjust(analysis, benchmark, metric, kind)
+        analysis, correction = pair.cross.adjust(analysis, benchmark, metric, kind, measure)
         if correction is not None:
             correction = dataclasses.replace(correction, runner=pair.label)
         return analysis, correction

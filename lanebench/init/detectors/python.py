@@ -54,8 +54,10 @@ def detect_pytest_benchmark(
         # the folder when every test file in it benchmarks, else the files themselves
         targets = [top] if top != "." and len(tests_in_top) == len(rels) else sorted(rels)
         count = sum(len(files[r]) for r in rels)
+        # Fixed work here too: left to calibrate, each test would run for about a second.
         harness_cmd = [PYTHON, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider",
-                       "--benchmark-only", "--benchmark-json={output}"]
+                       "--benchmark-only", "--benchmark-max-time=0",
+                       f"--benchmark-min-rounds={PYTEST_ROUNDS}", "--benchmark-json={output}"]
         proposal = Proposal(
             name=slug(f"pytest-{top if top != '.' else 'benchmarks'}"),
             found=f"pytest-benchmark suite: {count} test function{'s' if count != 1 else ''} "
