@@ -4,6 +4,7 @@ Run by hand from the repository root (root, podman installed; no other podman bu
 
     python benchmarks/image_build.py --rounds 3     # cold builds through container-check
     python benchmarks/image_build.py --steps        # one cold build, timed per step and command
+    python benchmarks/image_build.py --rounds 3 --project OTHER_CHECKOUT --project .   # alternating
 
 Both start from a cold cache: every image but container-check's stand-in base is removed
 first (the built image, the build stage, podman's intermediate layers), and so are the
@@ -77,12 +78,12 @@ def clear_cache() -> None:
         sys.exit(f"image_build: could not clear podman's images: {sorted(left)}")
 
 
-def timed_round() -> tuple[float, str]:
+def timed_round(project: Path) -> tuple[float, str]:
     clear_cache()
     start = time.perf_counter()
     proc = subprocess.run(
         [str(CONTAINER_CHECK)],
-        cwd=ROOT,
+        cwd=project,
         env={**os.environ, "CONTAINER_CHECK_BUILD_ONLY": "1"},
         capture_output=True,
         text=True,
@@ -119,12 +120,12 @@ def stand_in_dockerfile(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def traced_build() -> list[tuple[float, str]]:
+def traced_build(project: Path) -> list[tuple[float, str]]:
     clear_cache()
     with tempfile.TemporaryDirectory() as tmp:
         dockerfile = Path(tmp) / "Dockerfile"
-        dockerfile.write_text(stand_in_dockerfile((ROOT / "Dockerfile").read_text()))
-        argv = [*PODMAN, "build", "--isolation", "chroot", "-f", str(dockerfile), "-t", PROBE_TAG, str(ROOT)]
+        dockerfile.write_text(stand_in_dockerfile((project / "Dockerfile").read_text()))
+        argv = [*PODMAN, "build", "--isolation", "chroot", "-f", str(dockerfile), "-t", PROBE_TAG, str(project)]
         start = time.perf_counter()
         lines: list[tuple[float, str]] = []
         with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
@@ -170,15 +171,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=0, help="cold builds through container-check")
     parser.add_argument("--steps", action="store_true", help="one traced cold build, per step")
     parser.add_argument("--log", type=Path, help="write the traced build's time-stamped output here")
+    parser.add_argument("--project", type=Path, action="append",
+                        help="checkout whose Dockerfile to build (default: this one); repeat to "
+                        "alternate between checkouts in every round")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("image_build: run as root (podman with vfs storage, as container-check)")
+    projects = [p.resolve() for p in args.project or [ROOT]]
     for n in range(args.rounds):
-        seconds, size = timed_round()
-        load = os.getloadavg()[0]
-        print(f"round {n + 1}: {seconds:.1f} s (1-min load {load:.1f} at the end); {size}", flush=True)
+        for project in projects:
+            seconds, size = timed_round(project)
+            load = os.getloadavg()[0]
+            print(f"round {n + 1} {project}: {seconds:.1f} s (1-min load {load:.1f} at the end); {size}",
+                  flush=True)
     if args.steps:
-        lines = traced_build()
+        lines = traced_build(projects[0])
         if args.log:
             args.log.write_text("".join(f"{t:8.2f} {ln}\n" for t, ln in lines))
         summarise(lines)
