@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from lanebench.changes import change_set_from_git, change_set_from_pr_files  # noqa: E402
 from lanebench.config import config_from_dict  # noqa: E402
-from lanebench.lanes import decide_lane, plan_benchmarks  # noqa: E402
+from lanebench.lane_decision import decide_lane, plan_benchmarks  # noqa: E402
 
 TARGET_SECONDS = 0.3
 GIT_ENV = {

@@ -42,6 +42,7 @@ CPU time with `slower` (each also counted alone).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -68,7 +69,7 @@ from lanebench.runner import run_benchmarks  # noqa: E402
 from lanebench.runner.paired import run_paired  # noqa: E402
 from lanebench.stats import compare  # noqa: E402
 from lanebench.stats.paired import paired_baseline  # noqa: E402
-from lanebench.stats.sequential import PairedStopper  # noqa: E402
+from lanebench.stats.sequential import SequentialStopper  # noqa: E402
 
 GIT = ["git", "-c", "user.name=noise", "-c", "user.email=noise@example.invalid", "-c", "commit.gpgsign=false"]
 HOG_CODE = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
@@ -173,7 +174,7 @@ def artifact_run(root: Path, branch: str, hog: bool, iterations: int, out: Path)
         doc = run_calibrated(
             lambda between: run_benchmarks(config, "noise", settings, list(config.benchmarks), output=out,
                                            run_info=RunInfo(commit=branch), between_benchmarks=between),
-            settings.calibration, out,
+            settings.calibration,
         )
     return doc.to_dict()
 
@@ -235,19 +236,18 @@ def virtual_artifact(rng: random.Random, runs: list[ResultsDocument], n: int, ta
             name=b.name, command=b.command, settings=b.settings,
             samples={m: [v[i] for i in picks] for m, v in b.samples.items()},
         ))
-    extra: dict[str, Any] = {}
-    cal = real.extra.get("calibration")
-    if cal:
-        k = len(cal["samples"]["wall"])
+    calibration = None
+    cal = real.calibration
+    if cal is not None:
+        k = len(cal.wall)
         picks = [rng.randrange(k) for _ in range(k)]
-        extra["calibration"] = {
-            **cal, "samples": {m: [cal["samples"][m][i] for i in picks] for m in ("wall", "cpu")},
-        }
+        calibration = dataclasses.replace(
+            cal, samples={m: [cal.values(m)[i] for i in picks] for m in ("wall", "cpu")})
     # The neighbour stands for a slower runner: each virtual run is on a runner of its own,
     # so the boot id this one machine recorded is left out (two runners never share one).
     environment = {k: v for k, v in real.environment.items() if k != "machine_id"}
     return ResultsDocument(run=RunInfo(commit=tag, finished_at=tag), environment=environment,
-                           benchmarks=benchmarks, extra=extra)
+                           benchmarks=benchmarks, calibration=calibration)
 
 
 def virtual_paired(rng: random.Random, runs: list[ResultsDocument], n: int) -> ResultsDocument:
@@ -264,12 +264,13 @@ def virtual_paired(rng: random.Random, runs: list[ResultsDocument], n: int) -> R
         pool = [(run, i) for run in runs for i in range(run.benchmark(b.name).n)]  # type: ignore[union-attr]
         picks = rng.sample(pool, n) if n <= len(pool) else [pool[rng.randrange(len(pool))] for _ in range(n)]
         head = {m: [run.benchmark(b.name).samples[m][i] for run, i in picks] for m in b.samples}  # type: ignore[union-attr]
-        base = {m: [run.benchmark(b.name).extra["paired"]["base_samples"][m][i] for run, i in picks]  # type: ignore[union-attr]
-                for m in b.extra["paired"]["base_samples"]}
-        order = [run.benchmark(b.name).extra["paired"]["order"][i] for run, i in picks]  # type: ignore[union-attr]
+        assert b.paired is not None
+        base = {m: [run.benchmark(b.name).paired.base_samples[m][i] for run, i in picks]  # type: ignore[union-attr]
+                for m in b.paired.base_samples}
+        order = [run.benchmark(b.name).paired.order[i] for run, i in picks]  # type: ignore[union-attr]
         benchmarks.append(BenchmarkResult(
             name=b.name, command=b.command, settings=b.settings, samples=head,
-            extra={"paired": {**b.extra["paired"], "order": order, "base_samples": base}},
+            paired=dataclasses.replace(b.paired, order=order, base_samples=base),
         ))
     return ResultsDocument(run=runs[0].run, environment=dict(runs[0].environment), benchmarks=benchmarks)
 
@@ -277,20 +278,21 @@ def virtual_paired(rng: random.Random, runs: list[ResultsDocument], n: int) -> R
 def adaptive_paired(rng: random.Random, runs: list[ResultsDocument], lane: LaneSettings,
                     used: list[int]) -> ResultsDocument:
     """A virtual paired run with adaptive pairs, as `run_paired` measures one: up to
-    max_iterations pairs, cut at the first planned look where PairedStopper is satisfied."""
+    max_iterations pairs, cut at the first planned look where the paired stopper is satisfied."""
     doc = virtual_paired(rng, runs, lane.max_iterations)
-    stopper = PairedStopper(lane, family_size=len(doc.benchmarks) * len(COMPARED_BY_DEFAULT))
+    stopper = SequentialStopper(lane, family_size=len(doc.benchmarks) * len(COMPARED_BY_DEFAULT))
     for b in doc.benchmarks:
-        block = b.extra["paired"]
-        n = next((k for k in stopper.policy["looks"] if stopper.pairs(
-            b.name, {m: v[:k] for m, v in block["base_samples"].items()}, {m: v[:k] for m, v in b.samples.items()},
+        block = b.paired
+        assert block is not None
+        n = next((k for k in stopper.plan.looks if stopper(
+            b.name, {m: v[:k] for m, v in b.samples.items()}, {m: v[:k] for m, v in block.base_samples.items()},
         )), lane.max_iterations)
         used.append(n)
         b.samples = {m: v[:n] for m, v in b.samples.items()}
-        block["base_samples"] = {m: v[:n] for m, v in block["base_samples"].items()}
-        block["order"] = block["order"][:n]
-        b.settings = {**b.settings, "adaptive": dict(stopper.policy),
-                      "min_iterations": lane.min_iterations, "max_iterations": lane.max_iterations}
+        block.base_samples = {m: v[:n] for m, v in block.base_samples.items()}
+        block.order = block.order[:n]
+        b.settings = dataclasses.replace(b.settings, adaptive=stopper.plan, min_iterations=lane.min_iterations,
+                                         max_iterations=lane.max_iterations)
     return doc
 
 
@@ -405,7 +407,7 @@ def report(counts: dict[str, list[int]], data: dict[str, Any], args: argparse.Na
     for bench in ("cpu-loop", "file-io", "memory-alloc"):
         q, h = medians(pools["quiet"], bench), medians(pools["hog"], bench)
         print(f"  {bench}: median wall quiet {q * 1000:.0f} ms, hog {h * 1000:.0f} ms ({h / q:.2f}x)")
-    cal = {k: sorted(x for d in pools[k] for x in d.extra["calibration"]["samples"]["wall"]) for k in ("quiet", "hog")}
+    cal = {k: sorted(x for d in pools[k] for x in (d.calibration.wall if d.calibration else [])) for k in ("quiet", "hog")}
     import statistics
 
     print(f"  calibration: median quiet {statistics.median(cal['quiet']) * 1000:.0f} ms, "

@@ -58,7 +58,7 @@ WARMUP = {"true": 10, "sleep 0.2": 2}
 
 def _spawner_cpu() -> float:
     """CPU seconds the spawner process has run (0 without one)."""
-    server = spawner.get() if spawner.describe()["mode"] == "spawner" else None
+    server = spawner.get() if spawner.describe().mode == "spawner" else None
     if server is None:
         return 0.0
     with open(f"/proc/{server.pid}/schedstat") as fh:

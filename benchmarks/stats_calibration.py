@@ -114,21 +114,22 @@ N_BENCHMARKS = 20
 
 
 def lane_settings(name: str) -> Any:
-    from lanebench.config.lanes import DEFAULT_LANES
+    from lanebench.config.lane_specs import DEFAULT_LANES
     from lanebench.config.model import LaneSettings
 
     raw = {k: v for k, v in DEFAULT_LANES[name].items() if k in LaneSettings.model_fields}
     return LaneSettings.model_validate(raw)
 
 
-def results_doc(samples: dict[str, dict[str, list[float]]], settings: dict[str, Any] | None = None) -> Any:
-    from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo
+def results_doc(samples: dict[str, dict[str, list[float]]], settings: Any = None) -> Any:
+    from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, RunSettings
 
     return ResultsDocument(
         run=RunInfo(),
         environment={},
         benchmarks=[
-            BenchmarkResult(name=name, command=["calibration"], samples=s, settings=dict(settings or {}))
+            BenchmarkResult(name=name, command=["calibration"], samples=s,
+                            settings=settings or RunSettings())
             for name, s in samples.items()
         ],
     )
@@ -183,6 +184,7 @@ def windows(rng: Any, pool: Pool, n: int, mode: str, adaptive: bool) -> tuple[An
 
 def virtual_run(rng: Any, pool: Pool, lane: Any, change: str, mode: str, adaptive: bool) -> dict[str, Any]:
     """20 benchmarks; benchmark 0 gets the `change` variant as head, the rest are A/A."""
+    from lanebench.results import RunSettings
     from lanebench.stats import compare, sequential_stopper
 
     n = lane.max_iterations
@@ -202,7 +204,7 @@ def virtual_run(rng: Any, pool: Pool, lane: Any, change: str, mode: str, adaptiv
                 k += 1
             head[name] = {m: v[:k] for m, v in full.items()}
             used[name] = k
-        head_doc = results_doc(head, {"adaptive": stopper.policy})
+        head_doc = results_doc(head, RunSettings(adaptive=stopper.plan))
     else:
         head_doc = results_doc(head_plan)
     comparison = compare(base_doc, head_doc, lane=lane, metrics=METRICS)

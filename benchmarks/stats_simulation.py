@@ -20,6 +20,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from lanebench.config.model import LaneSettings
+from lanebench.results import AdaptivePlan, RunSettings
 from lanebench.stats import compare, sequential_stopper
 from lanebench.stats.simulate import timings, wall_results
 
@@ -132,7 +133,7 @@ def adaptive_row(runs: int, lane_name: str, lane: LaneSettings, sigma: float, fa
         stopper = sequential_stopper(base, lane, metrics=["wall"])
         if naive:  # look after every iteration, each look at the full α
             every = list(range(lane.min_iterations, lane.max_iterations + 1))
-            stopper.policy = {"looks": every, "alpha_fractions": [1.0] * len(every)}
+            stopper.plan = AdaptivePlan(looks=every, alpha_fractions=[1.0] * len(every))
         head = {}
         for i in range(K):
             name = f"b{i:02d}"
@@ -142,7 +143,7 @@ def adaptive_row(runs: int, lane_name: str, lane: LaneSettings, sigma: float, fa
                 k += 1
             head[name] = full[:k]
             (used0 if i == 0 else used_rest).append(k)
-        settings = {} if naive else {"adaptive": stopper.policy}
+        settings = RunSettings() if naive else RunSettings(adaptive=stopper.plan)
         c = compare(base, wall_results(head, settings), lane=lane, metrics=["wall"])
         v = {m.benchmark: m.verdict for m in c.metrics}
         false_reg += any(x == "regression" for b, x in v.items() if b != "b00" or factor == 1.0)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -39,20 +38,24 @@ from lanebench.action_runtime import (
     Workflow,
 )
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
+from lanebench.git import git_output
 from lanebench.github import (
+    FORK_SAFE_DOC,
     OUTPUT_FIELD_LIMIT,
     GitHubClient,
     GitHubPermissionError,
     truncate_text,
 )
 from lanebench.output_dir import make_output_dir
+from lanebench.results import RESULTS_FILE_NAME
 
 if TYPE_CHECKING:
     from lanebench.changes import ChangeSet
     from lanebench.config import Config
+    from lanebench.lane_decision import LaneDecision
     from lanebench.pipeline import PipelineResult
+    from lanebench.results import ResultsDocument, RunInfo
 
-FORK_SAFE_DOC = "docs/fork-safe.md"
 BASELINE_WORKFLOW = "examples/workflows/main-baseline.yml"
 # The artifact the fork-safe measure workflow uploads (examples/workflows/fork-safe-pr.yml).
 BUNDLE_ARTIFACT = "lanebench-pr"
@@ -237,12 +240,16 @@ class ActionRun:
             return None
         return (Path(self.inputs.working_directory) / self.inputs.config).as_posix()
 
-    def run_info(self, config: Config, extra: dict[str, Any]) -> Any:
+    def run_info(self, config: Config, *, pr: int | None = None, pr_head_sha: str = "") -> RunInfo:
+        """Where the measured code came from, and the job that measured it."""
         from lanebench.runner import local_run_info
 
         info = local_run_info(config.root, config.path)
         info.repository = self.context.repository
-        info.extra.update({k: v for k, v in extra.items() if v not in (None, "")})
+        info.event = self.context.event_name or None
+        info.pr = pr
+        info.pr_head_sha = pr_head_sha or None
+        info.run_id = self.context.run_id or None
         return info
 
     def progress(self) -> Any:
@@ -266,12 +273,12 @@ class ActionRun:
             iterations=self.inputs.iterations,
             previous_baseline=self.previous_baseline(),
             head_results=self.results_input(),
-            run_info=self.run_info(config, {"event": self.context.event_name,
-                                            "run_id": self.context.run_id}),
+            run_info=self.run_info(config),
             fail_on=self.inputs.fail_on,  # type: ignore[arg-type]
             progress=self.progress(),
             links=self.links(),
             report_key=self.report_key(),
+            notes=self.notes,
         ))
         self.write_summary_and_outputs(result)
         self.workflow.notice(
@@ -307,7 +314,7 @@ class ActionRun:
     # --- pull request ---------------------------------------------------------------------
 
     def run_compare(self) -> int:
-        from lanebench.pipeline import PipelineRequest, judge_change
+        from lanebench.pipeline import PipelineRequest, decide, judge_change
 
         config = self.load_config()
         number = self.context.pr_number
@@ -315,33 +322,33 @@ class ActionRun:
         if self.context.event_name == "pull_request_target":
             self.warn_privileged_checkout()
         change_set = self.pull_request_change_set(number, use_git=True) if number else None
-        baseline, source = self.fetch_baseline(config, change_set,
-                                               measuring=self.results_input() is None)
+        decision = decide(config, change_set, self.inputs.lane or None)
+        baseline, source = self.fetch_baseline(decision, measuring=self.results_input() is None)
         base_sha = str(((self.context.pull_request or {}).get("base") or {}).get("sha") or "")
         result = judge_change(PipelineRequest(
             config=config,
             output_dir=self.output_dir,
             change_set=change_set,
-            forced_lane=self.inputs.lane or None,
+            decision=decision,
             iterations=self.inputs.iterations,
             baseline=baseline,
             baseline_source=source,
             comparison=self.comparison_override(),
             paired_base=base_sha or None,
             head_results=self.results_input(),
-            run_info=self.run_info(config, {"event": self.context.event_name, "pr": number,
-                                            "pr_head_sha": head_sha, "run_id": self.context.run_id}),
+            run_info=self.run_info(config, pr=number, pr_head_sha=head_sha),
             fail_on=self.inputs.fail_on,  # type: ignore[arg-type]
             progress=self.progress(),
             links=self.links() | self.baseline_links(),
             report_key=self.report_key(),
+            notes=self.notes,
         ))
         return self.finish(result, number, head_sha, fork=self.context.is_fork_pr)
 
     def warn_privileged_checkout(self) -> None:
         """pull_request_target runs with a write token: checking out the PR's code there
         hands that token to whoever opened the PR."""
-        head = git_head(self.project)
+        head = git_output(self.project, "rev-parse", "HEAD")
         pr = self.context.pull_request or {}
         pr_commits = {self.context.pr_head_sha, str(pr.get("merge_commit_sha") or "")} - {""}
         if head and head in pr_commits:
@@ -392,18 +399,14 @@ class ActionRun:
         self.notes.append(note)
         return listed
 
-    def fetch_baseline(self, config: Config, change_set: ChangeSet | None, *,
-                       measuring: bool = True) -> tuple[Any, str]:
+    def fetch_baseline(self, decision: LaneDecision, *,
+                       measuring: bool = True) -> tuple[ResultsDocument | None, str]:
         """The newest baseline artifact of the baseline branch, or (None, why there is none).
 
         Not fetched when the lane measures nothing (documentation changes), nor when this
         job measures base and head itself (paired)."""
         from lanebench.baseline import fetch_artifact_baseline
-        from lanebench.changes import ChangeSet
-        from lanebench.lanes import decide_lane
 
-        unknown = ChangeSet(files=[], labels=(), source="unknown", complete=False)
-        decision = decide_lane(config, change_set or unknown, forced=self.inputs.lane or None)
         if not decision.settings.run:
             return None, ""
         paired = (self.comparison_override() or decision.settings.comparison) == "paired"
@@ -415,7 +418,7 @@ class ActionRun:
             self.notes.append(
                 f"**No baseline yet**: no unexpired artifact `{name}` from a run on `{branch}`. "
                 f"Create it by running this action on `{branch}` with `mode: baseline` and "
-                f"uploading `{self.shown(self.output_dir)}/lanebench-results.json` with "
+                f"uploading `{self.shown(self.output_dir)}/{RESULTS_FILE_NAME}` with "
                 f"actions/upload-artifact as `name: {name}` ({BASELINE_WORKFLOW} does both, on "
                 "every push and weekly, so the artifact never expires; start it now with "
                 "`workflow_dispatch`)."
@@ -446,7 +449,7 @@ class ActionRun:
 
     def run_report(self) -> int:
         from lanebench.bundle import read_untrusted_bundle
-        from lanebench.pipeline import PipelineRequest, judge_change
+        from lanebench.pipeline import PipelineRequest, decide, judge_change
         from lanebench.stats.paired import is_paired_document
 
         workflow_run = self.context.event.get("workflow_run")
@@ -470,21 +473,23 @@ class ActionRun:
         change_set = self.pull_request_change_set(number, use_git=False)
         labels = self.client.pull_request(number).labels
         change_set = change_set.with_labels(labels)
+        decision = decide(config, change_set, self.inputs.lane or None)
         if is_paired_document(trusted.results):  # its base side was measured beside head
             baseline, source = None, ""
         else:
-            baseline, source = self.fetch_baseline(config, change_set, measuring=False)
+            baseline, source = self.fetch_baseline(decision, measuring=False)
         result = judge_change(PipelineRequest(
             config=config,
             output_dir=self.output_dir,
             change_set=change_set,
-            forced_lane=self.inputs.lane or None,
+            decision=decision,
             baseline=baseline,
             baseline_source=source,
             head_results=trusted.results_path,
             fail_on=self.inputs.fail_on,  # type: ignore[arg-type]
             links=self.links() | self.baseline_links(),
             report_key=self.report_key(),
+            notes=self.notes,
         ))
         from_fork = str(((workflow_run.get("head_repository") or {}).get("full_name")) or "")
         fork = bool(from_fork) and from_fork.lower() != self.context.repository.lower()
@@ -534,9 +539,8 @@ class ActionRun:
         return result.exit_code
 
     def write_summary_and_outputs(self, result: PipelineResult) -> None:
-        summary = _read(result.reports.get("summary"))
-        if summary:
-            self.workflow.append_summary(_with_notes(summary, self.notes))
+        if result.summary:
+            self.workflow.append_summary(result.summary)
         lane = result.decision.lane if result.decision else "baseline"
         self.workflow.set_output("lane", lane)
         self.workflow.set_output("status", result.status)
@@ -567,28 +571,23 @@ class ActionRun:
             news = result.regressions > 0 or result.gate_failed
             if not news and self.client.find_comment(number, marker) is None:
                 return ""
-        report = _read(result.reports.get("comment")).replace(marker, "")
-        # Ours starts with the marker, so a reply quoting it is never taken for ours.
-        body = f"{marker}\n{_with_notes(report, self.notes).strip()}\n"
-        return self.client.upsert_comment(number, body, marker)
+        return self.client.upsert_comment(number, result.comment, marker)
 
     def create_check(self, result: PipelineResult, head_sha: str) -> str:
-        from lanebench.report import headline, render_summary
+        from lanebench.report import render_summary
 
         conclusion = check_conclusion(result)
-        title = headline(result.context)
         run_url = self.context.run_url
         footer = f"\n\n[Full report in the job summary]({run_url})\n" if run_url else ""
-        summary = _with_notes(_read(result.reports.get("summary")), self.notes)
+        summary = result.summary
         budget = OUTPUT_FIELD_LIMIT - len(footer)
         if len(summary) > budget:
             # Re-render within the limit: the renderer drops details before rows.
-            room = max(budget - len(_with_notes("", self.notes)) - 16, 1000)
-            summary = _with_notes(render_summary(result.context, limit=room), self.notes)
+            summary = render_summary(result.context, limit=max(budget - 16, 1000))
             summary = truncate_text(summary, budget, "*(shortened to GitHub's limit for a check "
                                     "run; the job summary and the report files are complete)*")
         return self.client.create_check_run(
-            head_sha, self.inputs.check_name, conclusion, title, summary + footer,
+            head_sha, self.inputs.check_name, conclusion, result.headline, summary + footer,
             details_url=run_url,
         )
 
@@ -621,29 +620,3 @@ def check_conclusion(result: PipelineResult) -> str:
     if result.status == "no-baseline":
         return "neutral"
     return "success"
-
-
-def _read(path: Path | None) -> str:
-    return path.read_text(encoding="utf-8") if path is not None and path.exists() else ""
-
-
-def _with_notes(markdown: str, notes: list[str]) -> str:
-    """`markdown` with the action's notes as one GitHub note block under its status line."""
-    if not notes:
-        return markdown
-    block = "> [!NOTE]\n" + "\n>\n".join(f"> {n}" for n in notes) + "\n"
-    lines = markdown.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.startswith("### "):
-            return "".join(lines[: i + 1]) + "\n" + block + "".join(lines[i + 1:])
-    return f"{markdown.rstrip()}\n\n{block}" if markdown.strip() else block
-
-
-def git_head(directory: Path) -> str | None:
-    """`git rev-parse HEAD` in `directory`, or None."""
-    try:
-        done = subprocess.run(["git", "-C", str(directory), "rev-parse", "HEAD"],
-                              capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None

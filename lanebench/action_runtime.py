@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lanebench.errors import ConfigError
+from lanebench.limits import SUMMARY_LIMIT
 from lanebench.secrets import (
     HandoverError,
     drop_ptrace_capability,
@@ -23,8 +24,6 @@ from lanebench.secrets import (
     restart_without_secrets,
     take_handed_over_token,
 )
-
-SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects a step summary over 1 MiB
 
 
 def input_value(environ: Mapping[str, str], name: str, default: str = "") -> str:

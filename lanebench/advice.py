@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pathspec
 
+from lanebench.formatting import change_bounds, format_change, format_duration, format_value
 from lanebench.metrics import metric
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import SlaReport
 from lanebench.stats.model import Comparison, MetricComparison
 from lanebench.stats.summary import OUTLIER_RULE_DOC, OUTLIER_RULE_NAME
 from lanebench.stats.twosample import mann_whitney_p
-from lanebench.units import format_duration, format_size
 
 
 @dataclass
@@ -94,27 +94,15 @@ def recommend(
 # --- helpers ---------------------------------------------------------------------------
 
 
-def _pct(fraction: float) -> str:
-    return f"{fraction * 100:+.1f}%"
-
-
-def _value(value: float, unit: str) -> str:
-    if unit == "s":
-        return format_duration(value)
-    if unit == "bytes":
-        return format_size(value)
-    return f"{value:g}"
-
-
 def _change_text(m: MetricComparison) -> str:
     """`+12.3% (1.20 s → 1.35 s, CI +8.1% to +16.9%)`."""
     assert m.change is not None
     parts = []
     if m.base is not None and m.head is not None:
-        parts.append(f"{_value(m.base.median, m.unit)} → {_value(m.head.median, m.unit)}")
+        parts.append(f"{format_value(m.base.median, m.unit)} → {format_value(m.head.median, m.unit)}")
     if m.ci_low is not None and m.ci_high is not None:
-        parts.append(f"CI {_pct(m.ci_low - 1)} to {_pct(m.ci_high - 1)}")
-    return f"{_pct(m.change)}" + (f" ({', '.join(parts)})" if parts else "")
+        parts.append(f"CI {change_bounds(m.ci_low, m.ci_high)}")
+    return format_change(m.change) + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _median_delta(m: MetricComparison | None) -> float | None:
@@ -216,7 +204,7 @@ def _time_shape(
             assert wall is not None
             along = f"in step with wall time ({_change_text(wall)})"
         elif wall is not None and wall.change is not None:
-            along = f"while wall time did not regress ({_pct(wall.change)}, verdict {wall.verdict}"
+            along = f"while wall time did not regress ({format_change(wall.change)}, verdict {wall.verdict}"
             cores = _median_parallelism(bench)
             if cores is not None and cores >= SERIAL_MAX:
                 # Only a command that keeps more than one core busy can add CPU time

@@ -1,5 +1,7 @@
 """Writing an output file whole: through a temporary file beside it and a rename.
 
+The one way lanebench writes a file it produces (results, comparisons, bundles, reports).
+
 Readers (a concurrent `lanebench report`, actions/upload-artifact in the next step) never
 see half a file. The temporary file is created with mode 0666 and the process umask, as
 `open()` would create the file itself (0644 under the usual 022): `tempfile.mkstemp`
@@ -9,9 +11,11 @@ as the runner user, who could then not read the results it must upload.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 _ATTEMPTS = 100
@@ -42,3 +46,9 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: Path | str, data: Any) -> Path:
+    """`data` as indented JSON (no NaN or infinities: JSON has none), written whole."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return write_text_atomic(path, text)

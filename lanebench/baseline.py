@@ -31,16 +31,22 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from lanebench.calibration import calibration_of
-from lanebench.environment import MACHINE_KEYS
+from lanebench.config.model import DEFAULT_HISTORY
 from lanebench.errors import ResultsError
 from lanebench.locking import FileLock
+from lanebench.machine import MACHINE_KEYS
 from lanebench.output_dir import make_output_dir
-from lanebench.results import ResultsDocument, read_results, write_results
+from lanebench.results import (
+    RESULTS_FILE_NAME,
+    HistoryEntry,
+    ResultsDocument,
+    read_results,
+    write_results,
+)
 
 if TYPE_CHECKING:
     from lanebench.github import ArtifactInfo, GitHubClient
 
-RESULTS_FILENAME = "lanebench-results.json"
 DEFAULT_BASELINE_DIR = Path(".lanebench") / "baseline"  # under the project root, outside git
 GIT_BASELINE_DIR = Path("lanebench") / "baseline"  # under the git directory
 # Storing takes milliseconds; a store busy for longer is held by something stuck.
@@ -83,14 +89,14 @@ class LocalBaselineStore:
 
     @property
     def path(self) -> Path:
-        return self.directory / RESULTS_FILENAME
+        return self.directory / RESULTS_FILE_NAME
 
     @property
     def previous_path(self) -> Path | None:
         """The older location's file while it is the one `load` reads, else None."""
         if self.previous is None or self.path.exists():
             return None
-        old = self.previous / RESULTS_FILENAME
+        old = self.previous / RESULTS_FILE_NAME
         return old if old.exists() else None
 
     def load(self) -> ResultsDocument | None:
@@ -293,8 +299,8 @@ def load_artifact(
     if len(candidates) != 1:
         found = "no" if not candidates else f"{len(candidates)} (ambiguous)"
         raise BaselineError(
-            f"{label} has {found} {RESULTS_FILENAME}",
-            hint=f"upload exactly the {RESULTS_FILENAME} written by `lanebench run` as this artifact")
+            f"{label} has {found} {RESULTS_FILE_NAME}",
+            hint=f"upload exactly the {RESULTS_FILE_NAME} written by `lanebench run` as this artifact")
     results = candidates[0]
     try:
         doc = read_results(results)
@@ -308,16 +314,13 @@ def load_artifact(
 
 def _results_files(files: list[Path], root: Path) -> list[Path]:
     """The results file at the artifact's root, else every one found deeper."""
-    at_root = root / RESULTS_FILENAME
+    at_root = root / RESULTS_FILE_NAME
     if at_root in files:
         return [at_root]
-    return [f for f in files if f.name == RESULTS_FILENAME]
+    return [f for f in files if f.name == RESULTS_FILE_NAME]
 
 
 # --- history of main-branch runs ----------------------------------------------------------
-
-HISTORY_KEY = "history"
-DEFAULT_HISTORY = 20
 
 
 def environment_digest(environment: dict[str, Any]) -> str:
@@ -327,7 +330,7 @@ def environment_digest(environment: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def run_summary(doc: ResultsDocument) -> dict[str, Any]:
+def run_summary(doc: ResultsDocument) -> HistoryEntry:
     """One history entry: the run's identity, calibration median and per-metric medians."""
     calibration = calibration_of(doc)
     benchmarks: dict[str, dict[str, float]] = {}
@@ -337,26 +340,24 @@ def run_summary(doc: ResultsDocument) -> dict[str, Any]:
         benchmarks[bench.name] = {
             name: statistics.median(values) for name, values in bench.samples.items() if values
         }
-    return {
-        "commit": doc.run.commit,
-        "finished_at": doc.run.finished_at,
-        "environment": environment_digest(doc.environment),
-        "calibration": (
+    return HistoryEntry(
+        commit=doc.run.commit,
+        finished_at=doc.run.finished_at,
+        environment=environment_digest(doc.environment),
+        calibration=(
             {"wall": calibration.median("wall"), "cpu": calibration.median("cpu")}
             if calibration is not None else None
         ),
-        "benchmarks": benchmarks,
-    }
+        benchmarks=benchmarks,
+    )
 
 
-def history_of(doc: ResultsDocument | None) -> list[dict[str, Any]]:
-    """The history a baseline carries ([] for none or for files from before 1.1)."""
-    if doc is None:
+def history_of(doc: ResultsDocument | None) -> list[HistoryEntry]:
+    """The history entries a baseline carries that hold medians ([] for none, or for files
+    from before 1.1)."""
+    if doc is None or doc.history is None:
         return []
-    entries = doc.extra.get(HISTORY_KEY)
-    if not isinstance(entries, list):
-        return []
-    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("benchmarks"), dict)]
+    return [e for e in doc.history if e.benchmarks is not None]
 
 
 def append_history(
@@ -371,15 +372,15 @@ def append_history(
     if k < 1:
         raise ValueError("k must be at least 1")
     if previous is None:
-        entries: list[dict[str, Any]] = []
-    elif HISTORY_KEY in previous.extra:
+        entries: list[HistoryEntry] = []
+    elif previous.history is not None:
         entries = history_of(previous)
     else:
         entries = [run_summary(previous)]
     mine = run_summary(current)
-    identity = (mine["commit"], mine["finished_at"])
-    entries = [e for e in entries if (e.get("commit"), e.get("finished_at")) != identity]
+    identity = (mine.commit, mine.finished_at)
+    entries = [e for e in entries if (e.commit, e.finished_at) != identity]
     entries.append(mine)
     out = copy.deepcopy(current)
-    out.extra[HISTORY_KEY] = copy.deepcopy(entries[-k:])
+    out.history = copy.deepcopy(entries[-k:])
     return out

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from lanebench.atomic_write import write_json_atomic
 from lanebench.errors import EXIT_USAGE, ConfigError, LanebenchError, ResultsError
 from lanebench.limits import MAX_BENCHMARKS
 from lanebench.names import MAX_NAME_LENGTH, has_hidden_characters
@@ -33,7 +34,6 @@ from lanebench.results import (
     parse_json,
     parse_version,
     read_results,
-    write_json_atomic,
 )
 
 BUNDLE_FILE = "lanebench-bundle.json"

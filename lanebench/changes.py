@@ -8,15 +8,13 @@ a pull request shows). Paths are always relative to the repository root, with `/
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from lanebench.errors import ConfigError, ExternalError
+from lanebench.git import decode, git_output, run_git, stderr_line
 
 FileStatus = Literal["added", "modified", "removed", "renamed"]
 
@@ -202,48 +200,14 @@ def change_set_from_pr_files(
 # ---------------------------------------------------------------- local git
 
 
-def _git_env() -> dict[str, str]:
-    # English messages (a few are recognised below), and never a prompt
-    return {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", "GIT_TERMINAL_PROMPT": "0"}
-
-
-def _git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    git = shutil.which("git")
-    if git is None:
-        raise ExternalError("git is not installed or not on PATH", hint="install git")
-    try:
-        proc = subprocess.run(
-            [git, "-C", str(repo), *args],
-            capture_output=True,
-            check=False,
-            env=_git_env(),
-        )
-    except OSError as exc:
-        raise ExternalError(f"cannot run git: {exc}") from None
-    if check and proc.returncode != 0:
-        raise ExternalError(f"git {args[0]} failed: {_stderr_line(proc)}")
-    return proc
-
-
-def _stderr_line(proc: subprocess.CompletedProcess[bytes]) -> str:
-    lines = [ln.strip() for ln in proc.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
-    return (fatal or lines or [f"exit status {proc.returncode}"])[0]
-
-
-def _decode(raw: bytes) -> str:
-    # git paths are bytes; keep undecodable ones round-trippable instead of failing
-    return raw.decode("utf-8", "surrogateescape")
-
-
 def _check_repo(repo: Path) -> Path | None:
     """Fail clearly unless `repo` is in a git repository; its top folder (None when bare)."""
     if not repo.is_dir():
         raise ConfigError(f"{repo}: no such directory", hint="pass the path of a git checkout")
-    proc = _git(repo, "rev-parse", "--show-toplevel", check=False)
+    proc = run_git(repo, "rev-parse", "--show-toplevel", check=False)
     if proc.returncode == 0:
-        return Path(_decode(proc.stdout.rstrip(b"\n")))
-    message = _stderr_line(proc)
+        return Path(decode(proc.stdout.rstrip(b"\n")))
+    message = stderr_line(proc)
     if "must be run in a work tree" in message:
         return None  # a bare repository: refs and history, no checkout
     if "dubious ownership" in message:
@@ -260,7 +224,7 @@ def _check_repo(repo: Path) -> Path | None:
 
 
 def _is_shallow(repo: Path) -> bool:
-    proc = _git(repo, "rev-parse", "--is-shallow-repository", check=False)
+    proc = run_git(repo, "rev-parse", "--is-shallow-repository", check=False)
     return proc.returncode == 0 and proc.stdout.strip() == b"true"
 
 
@@ -272,7 +236,7 @@ _SHALLOW_HINT = (
 def _resolve(repo: Path, ref: str, role: str) -> str:
     if not ref or ref.startswith("-"):
         raise ConfigError(f"invalid {role} ref {ref!r}", hint="pass a branch, tag or commit")
-    proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+    proc = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
     if proc.returncode == 0:
         return proc.stdout.decode().strip()
     if _is_shallow(repo):
@@ -287,7 +251,7 @@ def _resolve(repo: Path, ref: str, role: str) -> str:
 
 
 def _merge_base(repo: Path, base: str, head: str, base_sha: str, head_sha: str) -> str:
-    proc = _git(repo, "merge-base", base_sha, head_sha, check=False)
+    proc = run_git(repo, "merge-base", base_sha, head_sha, check=False)
     if proc.returncode == 0 and proc.stdout.strip():
         return proc.stdout.decode().strip()
     if proc.returncode == 1 and not proc.stderr.strip():
@@ -300,7 +264,7 @@ def _merge_base(repo: Path, base: str, head: str, base_sha: str, head_sha: str) 
             f'"{base}" and "{head}" share no history',
             hint="pick a base the head branch was made from",
         )
-    raise ExternalError(f"git merge-base failed: {_stderr_line(proc)}")
+    raise ExternalError(f"git merge-base failed: {stderr_line(proc)}")
 
 
 def _parse_diff(out: bytes) -> list[ChangedFile]:
@@ -338,9 +302,9 @@ def _parse_diff(out: bytes) -> list[ChangedFile]:
         added_lines, deleted_lines, binary = counts.get(path, (None, None, False))
         files.append(
             ChangedFile(
-                path=_decode(path),
+                path=decode(path),
                 status=_GIT_STATUS.get(letter, "modified"),
-                previous_path=None if previous is None else _decode(previous),
+                previous_path=None if previous is None else decode(previous),
                 additions=added_lines,
                 deletions=deleted_lines,
                 binary=binary,
@@ -368,7 +332,7 @@ def change_set_from_git(
     base_sha = _resolve(repo, base, "base")
     head_sha = _resolve(repo, head, "head")
     merge_base = _merge_base(repo, base, head, base_sha, head_sha)
-    diff = _git(
+    diff = run_git(
         repo,
         "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", "-z", "--raw", "--numstat",
         merge_base, head_sha,
@@ -393,12 +357,12 @@ def git_directories(path: Path | str) -> tuple[Path, Path] | None:
     """The working tree's top folder and the repository's common git directory (`.git` of
     the main checkout, shared by its linked worktrees) for `path`; None outside a git
     checkout, or without git."""
-    if shutil.which("git") is None or not Path(path).is_dir():
+    if not Path(path).is_dir():
         return None
-    proc = _git(Path(path), "rev-parse", "--show-toplevel", "--git-common-dir", check=False)
-    lines = _decode(proc.stdout).splitlines()
-    if proc.returncode != 0 or len(lines) != 2:
-        return None  # not a repository, a bare one, or one git refuses to read
+    out = git_output(Path(path), "rev-parse", "--show-toplevel", "--git-common-dir")
+    lines = out.splitlines() if out is not None else []
+    if len(lines) != 2:
+        return None  # not a repository, a bare one, one git refuses to read, or no git
     top = Path(lines[0])
     return top, (Path(path) / lines[1]).resolve()  # git prints the common dir relative to `path`
 
@@ -418,11 +382,11 @@ def default_base(repo: Path | str) -> tuple[str | None, str]:
         _check_repo(repo)
     except (ConfigError, ExternalError) as exc:
         return None, exc.message
-    proc = _git(repo, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False)
+    proc = run_git(repo, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False)
     if proc.returncode == 0 and proc.stdout.strip():
         return proc.stdout.decode().strip(), "the remote's default branch, origin/HEAD"
     for ref in BASE_CANDIDATES:
-        found = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        found = run_git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         if found.returncode == 0:
             return ref, "no origin/HEAD; the first found of " + ", ".join(BASE_CANDIDATES)
     return None, "no origin/HEAD and none of " + ", ".join(BASE_CANDIDATES) + " exists"

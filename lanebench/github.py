@@ -3,7 +3,8 @@
 What it does: list a pull request's files and labels, find the open pull requests of a
 head commit, keep one sticky comment up to date (only the token's own: GraphQL `viewer`
 says whose it is), create a check run within GitHub's limits, find and download workflow
-artifacts.
+artifacts, find, open and update the token's own issues carrying a label and a marker, list
+the commits between two commits and the pull requests each came with.
 
 How it behaves when GitHub misbehaves:
 
@@ -20,27 +21,36 @@ How it behaves when GitHub misbehaves:
 from __future__ import annotations
 
 import contextlib
+import itertools
+import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 import github
 import requests
 from github import Auth, Github, GithubException, GithubRetry
+from github.GithubObject import NonCompletableGithubObject
 from github.PaginatedList import PaginatedList
 from urllib3 import Retry
 
 from lanebench import __version__
 from lanebench.errors import ExternalError
+from lanebench.limits import CHECK_OUTPUT_LIMIT, COMMENT_LIMIT
 
 DEFAULT_API_URL = "https://api.github.com"
 PR_FILES_LIMIT = 3000  # GitHub lists at most 3,000 files of a pull request
 PER_PAGE = 100  # the most GitHub returns per page
-OUTPUT_FIELD_LIMIT = 65535  # check run output.summary / output.text, in characters
-COMMENT_BODY_LIMIT = 65536  # issue comment body, in characters
+OUTPUT_FIELD_LIMIT = CHECK_OUTPUT_LIMIT  # check run output.summary / output.text, in characters
+COMMENT_BODY_LIMIT = COMMENT_LIMIT  # issue comment body, in characters
+ISSUE_BODY_LIMIT = 65536  # issue body, in characters
+ISSUE_TITLE_LIMIT = 256  # issue title, in characters
+MAX_LABELLED_ISSUES_SCANNED = 5000  # issues carrying one label, listed to find ours
+RANGE_COMMITS_LIMIT = 100  # commits of a compared range listed by default
 ANNOTATIONS_PER_REQUEST = 50
 MAX_ARTIFACTS_SCANNED = 1000  # artifacts come newest first; stop looking after this many
 MAX_OPEN_PULLS_SCANNED = 10_000  # open pull requests listed to find those of one head commit
@@ -49,6 +59,8 @@ MAX_OPEN_PULLS_SCANNED = 10_000  # open pull requests listed to find those of on
 VIEWER_QUERY = "query { viewer { login databaseId } }"
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 FORK_SAFE_DOC = "docs/fork-safe.md"
+ISSUES_DISABLED_HINT = "turn Issues on in the repository's settings, or stop asking for alert issues"
+_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 
 Conclusion = Literal[
     "success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required"
@@ -105,6 +117,8 @@ class _Action:
     permission: str  # as written under `permissions:` in a workflow
     fork_hint: bool = False
     not_found: str = "check the repository name and that the token can see it"
+    gone: str = ("the artifact expired; re-run the workflow on the baseline branch to upload a "
+                 "fresh one, or raise its `retention-days`")
 
 
 # --- retry policy -----------------------------------------------------------------------
@@ -221,9 +235,13 @@ class Identity:
         user = comment.user
         if user is None:
             return False
+        return self.is_account(user.id, user.login)
+
+    def is_account(self, number: Any, login: Any) -> bool:
+        """True when the account (`id`, `login` as GitHub gives a user) is this one."""
         if self.id is not None:
-            return user.id == self.id
-        return (user.login or "").lower() == self.login.lower()
+            return number == self.id
+        return isinstance(login, str) and login.lower() == self.login.lower()
 
 
 @dataclass(frozen=True)
@@ -232,6 +250,50 @@ class CommentInfo:
     url: str
     body: str
     author: str
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    number: int
+    title: str
+    body: str
+    state: str  # "open" or "closed"
+    state_reason: str | None  # "completed", "not_planned", "reopened", ... or None
+    labels: tuple[str, ...]
+    author: str
+    html_url: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    subject: str  # the first line of the message
+    author: str  # the GitHub account, else the git author's name
+    html_url: str
+
+
+@dataclass(frozen=True)
+class CommitRange:
+    """The commits after `base` up to `head`, oldest first, as far as they were listed."""
+
+    base: str
+    head: str
+    commits: tuple[CommitInfo, ...]
+    total: int  # commits in the range, listed or not
+    html_url: str  # the compare page
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.commits)
+
+
+@dataclass(frozen=True)
+class PullSummary:
+    number: int
+    title: str
+    html_url: str
+    author: str
+    merged: bool
 
 
 @dataclass(frozen=True)
@@ -446,6 +508,117 @@ class GitHubClient:
                 dup.delete()
             return keep.html_url
 
+    # --- issues ------------------------------------------------------------------------
+
+    def own_issues(self, label: str, marker: str) -> list[IssueInfo]:
+        """The issues, open and closed, that carry `label`, hold `marker` in their body and
+        were opened by the token's own account; oldest first.
+
+        Listed, never searched: the search index lags behind by seconds to minutes, so a
+        quick re-run would not find the issue the run before it opened and would open a
+        second one. The label narrows the listing; the author proves an issue ours (anyone
+        can write the marker into an issue and give it the label). Pull requests, which
+        GitHub lists among issues, are skipped.
+        """
+        me = self.identity()
+        action = _Action(f"list the issues labelled {label!r}", "issues: write",
+                         gone=ISSUES_DISABLED_HINT)
+        found: list[IssueInfo] = []
+        with self._call(action):
+            listing = PaginatedList(_Raw, self._gh.requester, f"{self._repo.url}/issues",
+                                    {"labels": label, "state": "all", "sort": "created",
+                                     "direction": "asc", "per_page": PER_PAGE})
+            for scanned, item in enumerate(listing):
+                if scanned >= MAX_LABELLED_ISSUES_SCANNED:
+                    raise GitHubError(
+                        f"more than {MAX_LABELLED_ISSUES_SCANNED:,} issues of {self.repository} "
+                        f"carry the label {label!r}: cannot tell which are lanebench's",
+                        hint="give lanebench a label of its own")
+                raw = item.raw_data
+                user = raw.get("user") or {}
+                if ("pull_request" not in raw and marker in (raw.get("body") or "")
+                        and me.is_account(user.get("id"), user.get("login"))):
+                    found.append(_issue_info(raw))
+        return found
+
+    def ensure_label(self, name: str, *, color: str, description: str) -> bool:
+        """Create the label unless the repository has it; True when created here."""
+        action = _Action(f"create the label {name!r}", "issues: write", gone=ISSUES_DISABLED_HINT)
+        requester = self._gh.requester
+        with self._call(action):
+            try:
+                requester.requestJsonAndCheck("GET", f"{self._repo.url}/labels/{quote(name, safe='')}")
+                return False
+            except GithubException as exc:
+                if exc.status != 404:
+                    raise
+            try:
+                requester.requestJsonAndCheck("POST", f"{self._repo.url}/labels", input={
+                    "name": name, "color": color, "description": description[:100]})
+            except GithubException as exc:
+                if exc.status == 422:  # created meanwhile, by a concurrent job
+                    return False
+                raise
+            return True
+
+    def create_issue(self, title: str, body: str, labels: Sequence[str] = ()) -> IssueInfo:
+        """Open an issue; title and body are cut to GitHub's limits."""
+        action = _Action("open an issue", "issues: write", gone=ISSUES_DISABLED_HINT)
+        payload = {"title": title[:ISSUE_TITLE_LIMIT],
+                   "body": truncate_text(body, ISSUE_BODY_LIMIT, _TRUNCATED.format(limit=ISSUE_BODY_LIMIT)),
+                   "labels": list(labels)}
+        with self._call(action):
+            _, data = self._gh.requester.requestJsonAndCheck("POST", f"{self._repo.url}/issues",
+                                                             input=payload)
+        return _issue_info(data)
+
+    def update_issue(self, number: int, *, title: str | None = None, body: str | None = None) -> IssueInfo:
+        """Change an issue's title and/or body (its state, labels and comments stay)."""
+        payload: dict[str, Any] = {}
+        if title is not None:
+            payload["title"] = title[:ISSUE_TITLE_LIMIT]
+        if body is not None:
+            payload["body"] = truncate_text(body, ISSUE_BODY_LIMIT, _TRUNCATED.format(limit=ISSUE_BODY_LIMIT))
+        action = _Action(f"update issue #{number}", "issues: write", gone=ISSUES_DISABLED_HINT,
+                         not_found=f"issue #{number} was deleted or moved to another repository")
+        with self._call(action):
+            _, data = self._gh.requester.requestJsonAndCheck(
+                "PATCH", f"{self._repo.url}/issues/{number}", input=payload)
+        return _issue_info(data)
+
+    # --- commits -------------------------------------------------------------------------
+
+    def commit_range(self, base: str, head: str, *, limit: int = RANGE_COMMITS_LIMIT) -> CommitRange:
+        """The commits after `base` up to `head` (the compare endpoint), oldest first, at
+        most `limit` of them (100 a page); `total` says how many the range holds."""
+        for sha in (base, head):
+            if not _SHA.fullmatch(sha):
+                raise ValueError(f"not a commit SHA: {sha!r}")
+        action = _Action(f"list the commits between {base[:12]} and {head[:12]}", "contents: read",
+                         not_found=f"{self.repository} does not have both commits (rewritten history?)")
+        url = f"{self._repo.url}/compare/{base}...{head}"
+        params = {"per_page": PER_PAGE}
+        with self._call(action):
+            headers, data = self._gh.requester.requestJsonAndCheck("GET", url, parameters=params)
+            listing = PaginatedList(_Raw, self._gh.requester, url, params, list_item="commits",
+                                    firstData=data, firstHeaders=headers)
+            commits = tuple(_commit_info(item.raw_data) for item in itertools.islice(listing, max(limit, 0)))
+        total = data.get("total_commits")
+        return CommitRange(base=base, head=head, commits=commits,
+                           total=total if isinstance(total, int) else len(commits),
+                           html_url=str(data.get("html_url") or ""))
+
+    def pulls_of_commit(self, sha: str, *, limit: int = 10) -> list[PullSummary]:
+        """The pull requests GitHub associates with a commit: for a commit on the default
+        branch, the merged one that brought it."""
+        if not _SHA.fullmatch(sha):
+            raise ValueError(f"not a commit SHA: {sha!r}")
+        action = _Action(f"list the pull requests of commit {sha[:12]}", "contents: read")
+        with self._call(action):
+            listing = PaginatedList(_Raw, self._gh.requester, f"{self._repo.url}/commits/{sha}/pulls",
+                                    {"per_page": min(max(limit, 1), PER_PAGE)})
+            return [_pull_summary(item.raw_data) for item in itertools.islice(listing, max(limit, 0))]
+
     # --- check runs --------------------------------------------------------------------
 
     def create_check_run(
@@ -570,6 +743,48 @@ class GitHubClient:
             raise translated from None
 
 
+class _Raw(NonCompletableGithubObject):
+    """A listed item kept as GitHub sent it: PyGithub's own classes fetch an item again
+    when a key it may lack (an issue's `pull_request`) is read."""
+
+    def _initAttributes(self) -> None:  # noqa: N802 - PyGithub's hook names
+        pass
+
+    def _useAttributes(self, attributes: dict[str, Any]) -> None:  # noqa: N802
+        pass
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _issue_info(raw: Mapping[str, Any]) -> IssueInfo:
+    labels = tuple(_text(lb.get("name")) if isinstance(lb, dict) else _text(lb)
+                   for lb in raw.get("labels") or [])
+    return IssueInfo(
+        number=int(raw["number"]), title=_text(raw.get("title")), body=_text(raw.get("body")),
+        state=_text(raw.get("state")), state_reason=raw.get("state_reason") or None, labels=labels,
+        author=_text((raw.get("user") or {}).get("login")), html_url=_text(raw.get("html_url")),
+    )
+
+
+def _commit_info(raw: Mapping[str, Any]) -> CommitInfo:
+    commit = raw.get("commit") or {}
+    account = (raw.get("author") or {}).get("login")
+    return CommitInfo(
+        sha=_text(raw.get("sha")), subject=_text(commit.get("message")).split("\n", 1)[0],
+        author=_text(account) or _text((commit.get("author") or {}).get("name")),
+        html_url=_text(raw.get("html_url")),
+    )
+
+
+def _pull_summary(raw: Mapping[str, Any]) -> PullSummary:
+    return PullSummary(
+        number=int(raw["number"]), title=_text(raw.get("title")), html_url=_text(raw.get("html_url")),
+        author=_text((raw.get("user") or {}).get("login")), merged=bool(raw.get("merged_at")),
+    )
+
+
 def _storage_session() -> requests.Session:
     session = requests.Session()
     retry = Retry(total=4, backoff_factor=1.0, status_forcelist=[500, 502, 503, 504],
@@ -673,9 +888,7 @@ def _translate(exc: BaseException, action: _Action, client: GitHubClient) -> Git
         if status == 410:
             return GitHubNotFoundError(
                 f"GitHub answered 410 Gone while trying to {action.doing} ({said or 'expired'})",
-                hint="the artifact expired; re-run the workflow on the baseline branch to upload a "
-                     "fresh one, or raise its `retention-days`",
-                status=status,
+                hint=action.gone, status=status,
             )
         if status >= 500:
             return GitHubError(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lanebench.atomic_write import write_text_atomic
+
 GITIGNORE = ".gitignore"
 GITIGNORE_TEXT = "# Written by lanebench: everything here is its output, kept out of git.\n*\n"
 OWN_NAMES = frozenset({".lanebench", "lanebench-results"})
@@ -28,7 +30,7 @@ def make_output_dir(path: Path | str) -> Path:
         marker = folder / GITIGNORE
         if not marker.exists():
             try:
-                marker.write_text(GITIGNORE_TEXT, encoding="utf-8")
+                write_text_atomic(marker, GITIGNORE_TEXT)
             except OSError:
                 pass  # a read-only parent: the results matter more than the marker
     return path

@@ -1,13 +1,19 @@
 """The one function that strings the steps together, used by the CLI and the action.
 
 change set → lane → plan → run (or read results produced elsewhere) → compare with the
-baseline → SLA + advice → reports on disk. Publishing (comment, check, outputs) is the
-caller's job: this module knows nothing of GitHub.
+baseline → SLA + advice → reports on disk, and returned rendered (comment, summary,
+headline). Publishing (comment, check, outputs) is the caller's job: this module knows
+nothing of GitHub.
+
+`record` is where a run's results file is written, once, whether the run measured
+(`measure_lane`, also for `lanebench run`), read its head from elsewhere, or was
+interrupted (the partial document is written before the interrupt goes on).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -16,21 +22,29 @@ from lanebench.advice import Recommendation, recommend
 from lanebench.baseline import append_history
 from lanebench.calibration.measure import run_calibrated
 from lanebench.changes import ChangeSet
-from lanebench.config import Config, LaneSettings
+from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.config.model import MAX_ITERATIONS, checked_override
 from lanebench.errors import ConfigError
-from lanebench.lanes import LaneDecision, Planned, decide_lane, plan_benchmarks
+from lanebench.lane_decision import LaneDecision, Planned, decide_lane, plan_benchmarks
+from lanebench.metrics import COMPARED_BY_DEFAULT
 from lanebench.output_dir import make_output_dir
-from lanebench.report import ReportContext, write_reports
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, read_results, write_results
-from lanebench.runner import Progress, run_benchmarks
+from lanebench.report import ReportContext, headline, render_reports, write_rendered
+from lanebench.results import (
+    RESULTS_FILE_NAME,
+    BenchmarkResult,
+    ResultsDocument,
+    RunInfo,
+    read_results,
+    write_results,
+)
+from lanebench.runner import Progress, RunInterrupted, run_benchmarks
 from lanebench.runner.paired import run_paired
+from lanebench.runner.sample import StopRule
 from lanebench.sla import FailOn, SlaReport, compared_metrics, evaluate_sla
-from lanebench.stats import Comparison, compare, sequential_stopper
+from lanebench.stats import Comparison, SequentialStopper, compare, sequential_stopper
 from lanebench.stats.paired import is_paired_document, paired_baseline
 
 Status = Literal["pass", "warn", "fail", "skipped", "no-baseline"]
-RESULTS_FILE = "lanebench-results.json"
 REPORTS_DIR = "report"
 
 
@@ -42,6 +56,7 @@ class PipelineRequest:
     output_dir: Path
     change_set: ChangeSet | None = None  # None: unknown, the fallback lane is used
     forced_lane: str | None = None
+    decision: LaneDecision | None = None  # decided already (`decide`), else from the change set
     iterations: int | None = None
     baseline: ResultsDocument | None = None
     baseline_source: str = ""  # where the baseline came from, or why there is none
@@ -58,6 +73,7 @@ class PipelineRequest:
     # None takes the lane's `comparison` setting (docs/noise.md).
     comparison: Literal["artifact", "paired"] | None = None
     paired_base: str | None = None  # git ref or SHA of the base commit
+    notes: list[str] = field(default_factory=list)  # Markdown shown under the reports' status line
 
 
 @dataclass
@@ -67,9 +83,25 @@ class PipelineResult:
     decision: LaneDecision | None  # None for a baseline run
     plan: list[Planned]
     context: ReportContext
-    reports: dict[str, Path]
+    reports: dict[str, Path]  # format name -> file written
+    rendered: dict[str, str]  # format name -> its text, as written
     results_path: Path | None
     status: Status
+
+    @property
+    def comment(self) -> str:
+        """The PR comment, starting with its hidden marker."""
+        return self.rendered.get("comment", "")
+
+    @property
+    def summary(self) -> str:
+        """The job summary."""
+        return self.rendered.get("summary", "")
+
+    @property
+    def headline(self) -> str:
+        """The status line every report starts with, as plain text."""
+        return headline(self.context)
 
     @property
     def head(self) -> ResultsDocument | None:
@@ -163,16 +195,92 @@ def assess(
     return comparison, sla, advice
 
 
+def decide(config: Config, change_set: ChangeSet | None, forced: str | None = None) -> LaneDecision:
+    """The change's lane; an unknown change set (None) gets the fallback lane."""
+    unknown = ChangeSet(files=[], labels=(), source="unknown", complete=False)
+    return decide_lane(config, change_set or unknown, forced=forced)
+
+
+def record(
+    output: Path,
+    produce: Callable[[], ResultsDocument],
+    finish: Callable[[ResultsDocument], ResultsDocument] | None = None,
+    *,
+    empty_too: bool = True,
+) -> ResultsDocument:
+    """The run's results document, `finish`ed, written to `output`: the one place a run's
+    results file is written. An interrupted run's partial document is written as it is,
+    before the interrupt goes on. With `empty_too` False, a document of no benchmarks is
+    returned but not written."""
+    try:
+        doc = produce()
+    except RunInterrupted as exc:
+        write_results(output, exc.partial)
+        raise
+    if finish is not None:
+        doc = finish(doc)
+    if empty_too or doc.benchmarks:
+        write_results(output, doc)
+    return doc
+
+
+def measure_lane(
+    config: Config,
+    lane_name: str,
+    lane: LaneSettings,
+    specs: list[BenchmarkSpec],
+    *,
+    output: Path,
+    run_info: RunInfo,
+    progress: Progress | None = None,
+    paired_base: str | None = None,
+    baseline: ResultsDocument | None = None,
+    resume: bool = False,
+    checkpoint: Path | None = None,
+    log_dir: Path | None = None,
+    finish: Callable[[ResultsDocument], ResultsDocument] | None = None,
+) -> ResultsDocument:
+    """Measure `specs` and write the results to `output` (`record`).
+
+    With `paired_base` the base commit is measured beside head, pair by pair; else head
+    alone, with the reference workload timed around and between the benchmarks. Either
+    way, when the lane allows more iterations than its minimum, a stopping rule ends each
+    benchmark once its verdicts are decided: against `baseline` for a plain run (none
+    without one), against its own base side for a paired run.
+    """
+    adaptive = lane.max_iterations > lane.min_iterations
+    if paired_base is not None:
+        if resume:
+            raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
+        rule: StopRule | None = None
+        if adaptive:
+            rule = SequentialStopper(lane, family_size=len(specs) * len(COMPARED_BY_DEFAULT))
+        return record(output, lambda: run_paired(
+            config, lane_name, lane, specs, base_ref=paired_base, output=output, stop_rule=rule,
+            progress=progress, run_info=run_info, log_dir=log_dir,
+        ), finish)
+    rule = sequential_stopper(baseline, lane) if baseline is not None and adaptive else None
+    return record(output, lambda: run_calibrated(
+        lambda between: run_benchmarks(
+            config, lane_name, lane, specs, output=output, resume=resume, stop_rule=rule,
+            progress=progress, run_info=run_info, checkpoint=checkpoint, log_dir=log_dir,
+            between_benchmarks=between,
+        ),
+        lane.calibration,
+        progress,
+    ), finish)
+
+
 def judge_change(request: PipelineRequest) -> PipelineResult:
     """The pull-request job: decide the lane, measure, compare, check, write reports."""
     config = request.config
     change_set = request.change_set or ChangeSet(files=[], labels=(), source="unknown", complete=False)
-    decision = decide_lane(config, change_set, forced=request.forced_lane)
+    decision = request.decision or decide(config, request.change_set, request.forced_lane)
     lane = _with_iterations(decision.settings, request.iterations)
     plan = plan_benchmarks(config, decision, change_set)
     output_dir = request.output_dir
     make_output_dir(output_dir)
-    results_path = output_dir / RESULTS_FILE
+    results_path = output_dir / RESULTS_FILE_NAME
     base = request.baseline
     run_info = copy.deepcopy(request.run_info)
     run_info.lane = decision.lane
@@ -181,43 +289,40 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
     if not lane.run:
         return _finish_skipped(request, decision, plan, output_dir)
 
+    def with_the_rest(head: ResultsDocument) -> ResultsDocument:
+        """Benchmarks not run in this lane keep their place in the report."""
+        measured = {b.name for b in head.benchmarks}
+        for planned in plan:
+            if planned.run or planned.spec.name in measured:
+                continue
+            head.benchmarks.append(
+                _carried_over(base, planned) if planned.carried_over else _skipped(planned))
+        return head
+
     if request.head_results is not None:
-        head = read_results(request.head_results)
-        _check_head_covers(head, to_run, request.head_results)
-    elif to_run and (request.comparison or lane.comparison) == "paired":
-        head = _measure_paired(request, decision.lane, lane, to_run, results_path, run_info)
+        head_path = request.head_results
+
+        def judged() -> ResultsDocument:
+            head = read_results(head_path)
+            _check_head_covers(head, to_run, head_path)
+            return head
+
+        head = record(results_path, judged, with_the_rest, empty_too=False)
     elif to_run:
-        stopper = None
-        if base is not None and lane.max_iterations > lane.min_iterations:
-            stopper = sequential_stopper(base, lane)
-        head = run_calibrated(
-            lambda between: run_benchmarks(
-                config,
-                decision.lane,
-                lane,
-                to_run,
-                output=results_path,
-                resume=request.resume,
-                should_stop=stopper,
-                progress=request.progress,
-                run_info=run_info,
-                between_benchmarks=between,
-            ),
-            lane.calibration,
-            results_path,
-            request.progress,
+        paired = (request.comparison or lane.comparison) == "paired"
+        if paired and not request.paired_base:
+            raise ConfigError(
+                f"lane {decision.lane} compares paired, but no base commit is known",
+                hint="pass --paired REF (or --base REF), or set `comparison: artifact`",
+            )
+        head = measure_lane(
+            config, decision.lane, lane, to_run, output=results_path, run_info=run_info,
+            progress=request.progress, paired_base=request.paired_base if paired else None,
+            baseline=base, resume=request.resume, finish=with_the_rest,
         )
     else:
-        head = ResultsDocument(run=run_info, environment={}, benchmarks=[])
-
-    # Benchmarks not run in this lane keep their place in the report.
-    measured = {b.name for b in head.benchmarks}
-    for planned in plan:
-        if planned.run or planned.spec.name in measured:
-            continue
-        head.benchmarks.append(_carried_over(base, planned) if planned.carried_over else _skipped(planned))
-    if request.head_results is None or head.benchmarks:
-        write_results(results_path, head)
+        head = record(results_path, lambda: ResultsDocument(run=run_info, environment={}, benchmarks=[]),
+                      with_the_rest)
     if is_paired_document(head):
         base = paired_baseline(head)  # head's own interleaved base side
 
@@ -239,6 +344,7 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
         skipped={p.spec.name: p.reason for p in plan if not p.run and not p.carried_over},
         carried_over={p.spec.name: p.reason for p in plan if p.carried_over},
         key=request.report_key,
+        notes=list(request.notes),
     )
     return _finish(decision, plan, context, output_dir, results_path, _status(sla, comparison, skipped=False))
 
@@ -251,29 +357,9 @@ def _finish(
     results_path: Path | None,
     status: Status,
 ) -> PipelineResult:
-    reports = write_reports(context, output_dir / REPORTS_DIR)
-    return PipelineResult(decision, plan, context, reports, results_path, status)
-
-
-def _measure_paired(
-    request: PipelineRequest,
-    lane_name: str,
-    lane: LaneSettings,
-    specs: list,
-    results_path: Path,
-    run_info: RunInfo,
-) -> ResultsDocument:
-    if not request.paired_base:
-        raise ConfigError(
-            f"lane {lane_name} compares paired, but no base commit is known",
-            hint="pass --paired REF (or --base REF), or set `comparison: artifact`",
-        )
-    if request.resume:
-        raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
-    return run_paired(
-        request.config, lane_name, lane, specs, base_ref=request.paired_base,
-        output=results_path, progress=request.progress, run_info=run_info,
-    )
+    rendered = render_reports(context)
+    reports = write_rendered(rendered, output_dir / REPORTS_DIR)
+    return PipelineResult(decision, plan, context, reports, rendered, results_path, status)
 
 
 def _check_head_covers(head: ResultsDocument, specs: list, path: Path) -> None:
@@ -295,6 +381,7 @@ def _finish_skipped(
         skipped={p.spec.name: p.reason for p in plan},
         skip_reason=decision.reason,  # the headline already says "skipped (<lane> lane)"
         key=request.report_key,
+        notes=list(request.notes),
     )
     return _finish(decision, plan, context, output_dir, None, "skipped")
 
@@ -322,29 +409,28 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
     lane = _with_iterations(lane, request.iterations)
     output_dir = request.output_dir
     make_output_dir(output_dir)
-    results_path = output_dir / RESULTS_FILE
+    results_path = output_dir / RESULTS_FILE_NAME
     run_info = copy.deepcopy(request.run_info)
     run_info.lane = lane_name
     specs = [b for b in config.benchmarks if lane.benchmarks == "all" or b.name in lane.benchmarks]
+
+    def with_history(head: ResultsDocument) -> ResultsDocument:
+        # The next baseline carries the last runs' summaries: run-to-run spread for compare.
+        return append_history(request.previous_baseline, head, lane.history.keep)
+
     if request.head_results is not None:
-        head = read_results(request.head_results)
+        head_path = request.head_results
+        head = record(results_path, lambda: read_results(head_path), with_history)
     else:
-        head = run_calibrated(
-            lambda between: run_benchmarks(
-                config, lane_name, lane, specs, output=results_path, resume=request.resume,
-                progress=request.progress, run_info=run_info, between_benchmarks=between,
-            ),
-            lane.calibration,
-            results_path,
-            request.progress,
+        head = measure_lane(
+            config, lane_name, lane, specs, output=results_path, run_info=run_info,
+            progress=request.progress, resume=request.resume, finish=with_history,
         )
-    # The next baseline carries the last runs' summaries: run-to-run spread for compare.
-    head = append_history(request.previous_baseline, head, lane.history.keep)
-    write_results(results_path, head)
     sla = evaluate_sla(lane, head, None, lane_name=lane_name, fail_on=request.fail_on)
     advice = recommend(None, head, None, sla, None)
     context = ReportContext(
         head=head, sla=sla, advice=advice, lane={"lane": lane_name, "reasons": ["baseline run"], "trace": []},
         links=dict(request.links), key=request.report_key, title="lanebench baseline",
+        notes=list(request.notes),
     )
     return _finish(None, [], context, output_dir, results_path, sla.status)

@@ -6,23 +6,25 @@ Model first, evaluation below it. Rule syntax and parsing live in
 
 from __future__ import annotations
 
-import inspect
-import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-import numpy as np
-import scipy.stats
-
 from lanebench.config.model import LaneSettings
 from lanebench.config.sla import SlaRule, default_rules, implicit_rules
+from lanebench.formatting import (
+    adjusted_p,
+    change_bounds,
+    confidence_text,
+    format_change,
+    format_duration,
+    format_value,
+)
 from lanebench.metrics import COMPARED_BY_DEFAULT
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.stats.model import DECIDED, Comparison, MetricComparison
-from lanebench.stats.verdict import confidence_text, p_text
-from lanebench.units import format_duration, format_size
+from lanebench.stats.statistic import sample_statistic, statistic_interval
 
 Severity = Literal["warning", "critical"]
 SlaStatus = Literal["pass", "warn", "fail"]
@@ -74,7 +76,6 @@ class SlaReport:
 
 # Statuses whose samples are not this run's measurement of this change.
 _NOT_MEASURED = ("skipped", "carried_over")
-_QUANTILES = {"median": 0.5, "p95": 0.95, "p99": 0.99}
 
 
 def lane_rules(lane: LaneSettings, lane_name: str | None = None) -> list[SlaRule]:
@@ -153,32 +154,11 @@ def _severity(rule: SlaRule) -> Severity:
 # --- formatting ------------------------------------------------------------------------
 
 
-def format_value(value: float, unit: str) -> str:
-    """A value in its unit: seconds, bytes, fraction (as %), count."""
-    if unit in ("s", "seconds"):
-        return format_duration(value)
-    if unit == "bytes":
-        return format_size(value)
-    if unit in ("fraction", "ratio"):
-        return f"{value * 100:.1f}%"
-    return f"{value:g}"
-
-
 def format_limit(value: float, unit: str) -> str:
     """A limit as the user would write it: 80%, 2.000 s, 512.0 MiB, 0."""
     if unit == "fraction":
         return f"{value * 100:g}%"
     return format_value(value, unit)
-
-
-def format_change(change: float) -> str:
-    return f"{change * 100:+.1f}%"
-
-
-def format_p(p: float | None, alpha: float = 0.05) -> str:
-    if p is None:
-        return "adjusted p n/a"
-    return "adjusted p < 0.001" if p < 0.001 < alpha else f"adjusted p = {p_text(p, alpha)}"
 
 
 def _alpha(comparison: Comparison) -> float:
@@ -190,18 +170,15 @@ def describe_change(m: MetricComparison, confidence: float, alpha: float = 0.05)
     """`wall +12.3% (95% CI +8.1% to +16.9%, adjusted p = 0.0012)`."""
     if m.change is None:
         return f"{m.metric}: {m.verdict}"
-    parts = [f"{m.metric} {format_change(m.change)}"]
     details = []
     if m.ci_low is not None and m.ci_high is not None:
-        details.append(
-            f"{confidence_text(confidence)} CI {format_change(m.ci_low - 1)} to {format_change(m.ci_high - 1)}"
-        )
-    details.append(format_p(m.p_adjusted, alpha))
+        details.append(f"{confidence_text(confidence)} CI {change_bounds(m.ci_low, m.ci_high)}")
+    details.append(adjusted_p(m.p_adjusted, alpha))
     if m.base is not None and m.head is not None:
         details.append(
             f"median {format_value(m.base.median, m.unit)} → {format_value(m.head.median, m.unit)}"
         )
-    return f"{parts[0]} ({', '.join(details)})"
+    return f"{m.metric} {format_change(m.change)} ({', '.join(details)})"
 
 
 def _confidence(comparison: Comparison) -> float:
@@ -213,69 +190,6 @@ def _change_interval(m: MetricComparison) -> tuple[float, float] | None:
     if m.ci_low is None or m.ci_high is None:
         return None
     return (m.ci_low - 1.0, m.ci_high - 1.0)
-
-
-# --- statistics of the head samples ------------------------------------------------------
-
-
-def sample_statistic(values: list[float], stat: str) -> float:
-    """A statistic of raw samples; quantiles use linear interpolation (numpy's default)."""
-    arr = np.asarray(values, dtype=float)
-    if stat in _QUANTILES:
-        return float(np.quantile(arr, _QUANTILES[stat]))
-    if stat == "mean":
-        return float(arr.mean())
-    if stat == "min":
-        return float(arr.min())
-    if stat == "max":
-        return float(arr.max())
-    if stat == "cv":
-        mean = float(arr.mean())
-        if len(arr) < 2 or mean == 0:
-            return 0.0
-        return float(arr.std(ddof=1) / mean)
-    raise ValueError(f"unknown statistic {stat!r}")
-
-
-def statistic_interval(
-    values: list[float], stat: str, confidence: float = 0.95, seed: int = 0
-) -> tuple[float, float] | None:
-    """A confidence interval for the statistic, or None when the sample cannot give one.
-
-    Quantiles: distribution-free, from order statistics (binomial); mean: Student t;
-    cv: percentile bootstrap; min and max: none (an extreme has no interval within the sample).
-    """
-    arr = np.sort(np.asarray(values, dtype=float))
-    n = len(arr)
-    alpha = 1.0 - confidence
-    if stat in _QUANTILES:
-        q = _QUANTILES[stat]
-        lo = int(scipy.stats.binom.ppf(alpha / 2, n, q))  # 1-based order statistic
-        hi = int(scipy.stats.binom.ppf(1 - alpha / 2, n, q)) + 1
-        if lo < 1 or hi > n:
-            return None
-        return (float(arr[lo - 1]), float(arr[hi - 1]))
-    if stat == "mean":
-        if n < 2:
-            return None
-        sem = float(arr.std(ddof=1)) / math.sqrt(n)
-        half = float(scipy.stats.t.ppf(1 - alpha / 2, n - 1)) * sem
-        mean = float(arr.mean())
-        return (mean - half, mean + half)
-    if stat == "cv":
-        if n < 3 or float(arr.mean()) == 0 or float(arr.std()) == 0:
-            return None
-        rng_key = "rng" if "rng" in inspect.signature(scipy.stats.bootstrap).parameters else "random_state"
-        res = scipy.stats.bootstrap(
-            (arr,),
-            lambda x, axis: np.std(x, ddof=1, axis=axis) / np.mean(x, axis=axis),
-            confidence_level=confidence,
-            n_resamples=2000,
-            method="percentile",
-            **{rng_key: np.random.default_rng(seed)},
-        )
-        return (float(res.confidence_interval.low), float(res.confidence_interval.high))
-    return None
 
 
 def _absolute(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> list[Finding]:
@@ -584,12 +498,12 @@ def budget_usage(head: ResultsDocument, lane: LaneSettings) -> tuple[float, floa
     `finished_at`; the sum of measured wall times (which leaves out warmup and setup).
     The allowance is the runner's `budget_seconds`, else the lane's `budget`.
     """
-    extra = head.run.extra
+    run = head.run
     limit = float(lane.budget)
-    if _is_number(extra.get("budget_seconds")) and extra["budget_seconds"] > 0:
-        limit = float(extra["budget_seconds"])
-    if _is_number(extra.get("measuring_seconds")):
-        return float(extra["measuring_seconds"]), limit, "measuring time recorded by the runner"
+    if run.budget_seconds is not None and run.budget_seconds > 0:
+        limit = run.budget_seconds
+    if run.measuring_seconds is not None:
+        return run.measuring_seconds, limit, "measuring time recorded by the runner"
     start, end = _parse_time(head.run.started_at), _parse_time(head.run.finished_at)
     if start is not None and end is not None and end >= start:
         return (end - start).total_seconds(), limit, "run start to finish"
@@ -602,10 +516,6 @@ def budget_usage(head: ResultsDocument, lane: LaneSettings) -> tuple[float, floa
     return total, limit, "sum of measured wall times; warmup and setup not included"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _budget(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> Finding:
     parsed = rule.parsed
     assert parsed.limit is not None
@@ -615,8 +525,8 @@ def _budget(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> Finding
     passed = parsed.holds(observed)
     shown_limit = format_limit(parsed.limit, parsed.limit_unit)
     verdict = "within the limit" if passed else "over the limit"
-    note = head.run.extra.get("budget_note")
-    if isinstance(note, str) and note:
+    note = head.run.budget_note
+    if note:
         verdict += f" ({note})"
     return Finding(
         rule=rule.rule,

@@ -1,4 +1,5 @@
-"""Typed quantities in config files: durations, sizes and percentages.
+"""Typed quantities in config files: durations, sizes and percentages (shown by
+`lanebench.formatting`).
 
 Each parser accepts a number (already in the base unit: seconds, bytes, fraction)
 or a string with a unit, and raises ValueError whose text says what was expected,
@@ -116,46 +117,6 @@ def _shown(value: Any, limit: int = 60) -> str:
         return f'"{value[:limit]}"' if len(value) <= limit else f'"{value[:limit]}…" ({len(value)} characters)'
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def format_duration(seconds: float) -> str:
-    """Human-readable duration with 3-4 significant digits."""
-    if seconds != seconds:  # NaN
-        return "n/a"
-    a = abs(seconds)
-    if a >= 60:
-        return f"{seconds / 60:.2f} min"
-    if a >= 1:
-        return f"{seconds:.3f} s"
-    if a >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    if a >= 1e-6:
-        return f"{seconds * 1e6:.1f} µs"
-    return f"{seconds * 1e9:.0f} ns"
-
-
-def format_size(nbytes: float) -> str:
-    """Human-readable binary size."""
-    if nbytes != nbytes:
-        return "n/a"
-    a = abs(nbytes)
-    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if a >= factor:
-            return f"{nbytes / factor:.1f} {unit}"
-    return f"{nbytes:.0f} B"
-
-
-def format_quantity(value: float | None, unit: str, missing: str = "n/a") -> str:
-    """A value in its metric unit ("s", "bytes", "count"): `1.234 s`, `12.3 MiB`, `42`."""
-    if value is None or value != value or value in (float("inf"), float("-inf")):
-        return missing
-    if unit == "s":
-        return format_duration(value)
-    if unit == "bytes":
-        return format_size(value)
-    if float(value).is_integer():
-        return f"{value:.0f}"
-    return f"{value:.3g}"
 
 
 Duration = Annotated[

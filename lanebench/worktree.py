@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lanebench.errors import ConfigError, ExternalError
-
-GIT_TIMEOUT = 300.0
+from lanebench.git import decode, run_git
 
 
 @dataclass(frozen=True)
@@ -34,21 +33,17 @@ class BaseTree:
         return self.root / Path(path).resolve().relative_to(Path(head_root).resolve())
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(
-            ["git", "-C", str(cwd), *args],
-            capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
-        raise ExternalError("paired mode needs git, and git is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise ExternalError(f"git {' '.join(args[:2])} took longer than {GIT_TIMEOUT:g} s") from None
+        return run_git(cwd, *args, check=False)
+    except ExternalError as exc:
+        if "not installed" in exc.message:
+            raise ExternalError("paired mode needs git, and git is not installed") from None
+        raise
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+def _last_line(raw: bytes) -> str:
+    lines = [line.strip() for line in decode(raw).strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no message"
 
 
@@ -62,12 +57,12 @@ def resolve_commit(project_root: Path, ref: str) -> tuple[Path, str]:
             hint="run lanebench inside the repository, or compare with a baseline artifact",
         )
     commit = _git(project_root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if commit.returncode != 0 or not commit.stdout.strip():
+    if commit.returncode != 0 or not decode(commit.stdout).strip():
         raise ConfigError(
-            f'paired mode: git knows no commit "{ref}" in {top.stdout.strip()}',
+            f'paired mode: git knows no commit "{ref}" in {decode(top.stdout).strip()}',
             hint="fetch it first (actions/checkout with fetch-depth: 0) or pass a commit SHA",
         )
-    return Path(top.stdout.strip()), commit.stdout.strip()
+    return Path(decode(top.stdout).strip()), decode(commit.stdout).strip()
 
 
 @contextmanager

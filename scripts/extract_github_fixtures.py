@@ -12,12 +12,15 @@ Sources (npm packages, both maintained by the Octokit team from GitHub's own dat
   GraphQL question (who the token is: ``viewer``); we keep the fields it selects, each with
   the type the schema gives it, so the fake can check and answer the query.
 
-Usage::
+Usage (node_modules there is ignored by git)::
 
-    cd /tmp/npmref && npm install @octokit/openapi @octokit/webhooks-examples @octokit/graphql-schema
-    python scripts/extract_github_fixtures.py --node-modules /tmp/npmref/node_modules
+    cd tests/fixtures/github && npm install --no-save --no-package-lock \
+        @octokit/openapi@23.0.2 @octokit/webhooks-examples@7.6.1 @octokit/graphql-schema@15.26.1
+    python scripts/extract_github_fixtures.py
 
-Re-run it after upgrading a package; the versions are recorded in the output files.
+The versions are those recorded in the committed files: with them, a re-run reproduces the
+files byte for byte (tests/test_github_fake.py checks it when the packages are installed).
+Re-run it after adding an operation or upgrading a package.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "tests" / "fixtures" / "github"
+DEFAULT_NODE_MODULES = DEFAULT_OUT / "node_modules"
 
 # The operations lanebench.github calls (and the fake GitHub serves), by operationId.
 OPERATIONS = (
@@ -47,6 +51,14 @@ OPERATIONS = (
     "actions/download-artifact",
     "actions/list-workflow-run-artifacts",
     "actions/get-workflow-run",
+    # trend alert issues (lanebench.publish_alerts)
+    "issues/list-for-repo",
+    "issues/create",
+    "issues/update",
+    "issues/get-label",
+    "issues/create-label",
+    "repos/compare-commits-with-basehead",
+    "repos/list-pull-requests-associated-with-commit",
 )
 
 # The GraphQL fields lanebench.github selects, by type (GitHubClient.identity).
@@ -198,7 +210,7 @@ def extract_graphql(sdl: str, version: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--node-modules", type=Path, default=Path("/tmp/npmref/node_modules"))
+    parser.add_argument("--node-modules", type=Path, default=DEFAULT_NODE_MODULES)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 

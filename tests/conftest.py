@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# Third-party projects that `lanebench init` is run on: their own tests are data here.
+collect_ignore_glob = ["fixtures/init/*"]
+
 # Fixtures that measure a baseline to be compared with a later run: a test using one
 # measures at a moment that must be quiet, so it is a timing test.
 TIMING_FIXTURES = frozenset({"baseline_run", "baseline_results", "cli_baseline_results"})

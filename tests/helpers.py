@@ -1,8 +1,9 @@
-"""Environments the tests give the processes they spawn."""
+"""What several test files share: the environments of spawned processes, small fakes."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,3 +26,19 @@ def cli_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.pop("GITHUB_ACTIONS", None)
     return env
+
+
+class Rule:
+    """A stopping rule (`runner.StopRule`) from a function of (benchmark, head samples)."""
+
+    plan = None
+
+    def __init__(self, decide: Callable[[str, dict[str, list[float]]], bool]) -> None:
+        self.decide = decide
+
+    def __call__(self, benchmark: str, head: dict[str, list[float]],
+                 base: dict[str, list[float]] | None = None) -> bool:
+        return self.decide(benchmark, head)
+
+    def given_up(self, benchmark: str) -> list[str]:
+        return []

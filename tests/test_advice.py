@@ -52,8 +52,8 @@ def comparison(*metrics: MetricComparison, cross_machine: list[str] | None = Non
                       benchmarks=[], metrics=list(metrics))
 
 
-def results(*benches: BenchmarkResult, cores: int = 2, **run_extra: Any) -> ResultsDocument:
-    return ResultsDocument(run=RunInfo(lane="standard", extra=dict(run_extra)),
+def results(*benches: BenchmarkResult, cores: int = 2, **run_fields: Any) -> ResultsDocument:
+    return ResultsDocument(run=RunInfo(lane="standard", **run_fields),
                            environment={"cpu_count": cores}, benchmarks=list(benches))
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from lanebench.baseline import (
-    RESULTS_FILENAME,
     BaselineError,
     ExtractLimits,
     LocalBaselineStore,
@@ -23,7 +22,13 @@ from lanebench.baseline import (
 )
 from lanebench.errors import EXIT_USAGE, ResultsError
 from lanebench.github import GitHubClient
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, results_from_dict
+from lanebench.results import (
+    RESULTS_FILE_NAME,
+    BenchmarkResult,
+    ResultsDocument,
+    RunInfo,
+    results_from_dict,
+)
 from tests.github_fake import DEFAULT_REPO, FakeGitHub, make_zip
 
 pytest_plugins = ["tests.github_fake.fixtures"]
@@ -72,7 +77,7 @@ def client(fake_github: FakeGitHub) -> Iterator[GitHubClient]:
 
 def test_local_store_is_empty_then_round_trips(tmp_path: Path) -> None:
     store = LocalBaselineStore.in_project(tmp_path)
-    assert store.path == tmp_path / ".lanebench" / "baseline" / RESULTS_FILENAME
+    assert store.path == tmp_path / ".lanebench" / "baseline" / RESULTS_FILE_NAME
     assert store.load() is None
     store.save(results_doc("c0ffee"))
     loaded = store.load()
@@ -91,7 +96,7 @@ def test_in_a_git_checkout_the_store_lives_in_the_git_directory_shared_by_worktr
                  ["worktree", "add", "-q", str(tmp_path / "second"), "-b", "second"]):
         subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
     store = LocalBaselineStore.in_project(repo / "services" / "api")  # one store per project folder
-    assert store.path == repo.resolve() / ".git" / "lanebench" / "baseline" / "services" / "api" / RESULTS_FILENAME
+    assert store.path == repo.resolve() / ".git" / "lanebench" / "baseline" / "services" / "api" / RESULTS_FILE_NAME
     store.save(results_doc("c0ffee"))
     loaded = LocalBaselineStore.in_project(tmp_path / "second" / "services" / "api").load()
     assert loaded is not None and loaded.run.commit == "c0ffee"  # the other worktree sees it
@@ -110,19 +115,19 @@ def test_local_store_reports_a_truncated_file(tmp_path: Path) -> None:
 
 def test_fetch_artifact_baseline_reads_the_results(fake_github: FakeGitHub, client: GitHubClient,
                                                    tmp_path: Path) -> None:
-    aid = fake_github.add_artifact(NAME, files={RESULTS_FILENAME: results_json("feedbee")},
+    aid = fake_github.add_artifact(NAME, files={RESULTS_FILE_NAME: results_json("feedbee")},
                                    head_sha="feedbee" + "0" * 33)
     fetched = fetch_artifact_baseline(client, NAME, "main", tmp_path)
     assert fetched is not None
     assert fetched.artifact.id == aid and fetched.document.run.commit == "feedbee"
     assert fetched.describe() == f"artifact '{NAME}' (id {aid} from main@feedbee)"
-    assert fetched.path == (tmp_path / f"artifact-{aid}" / RESULTS_FILENAME).resolve()
+    assert fetched.path == (tmp_path / f"artifact-{aid}" / RESULTS_FILE_NAME).resolve()
     assert fetched.document.to_dict() == results_from_dict(json.loads(results_json("feedbee"))).to_dict()
 
 
 def test_results_file_may_sit_in_one_subdirectory(fake_github: FakeGitHub, client: GitHubClient,
                                                   tmp_path: Path) -> None:
-    fake_github.add_artifact(NAME, files={f"out/{RESULTS_FILENAME}": results_json(), "out/report.html": "<p>"})
+    fake_github.add_artifact(NAME, files={f"out/{RESULTS_FILE_NAME}": results_json(), "out/report.html": "<p>"})
     fetched = fetch_artifact_baseline(client, NAME, "main", tmp_path)
     assert fetched is not None and fetched.path.parent.name == "out"
 
@@ -130,8 +135,8 @@ def test_results_file_may_sit_in_one_subdirectory(fake_github: FakeGitHub, clien
 def test_no_artifact_expired_or_other_branch_is_none(fake_github: FakeGitHub, client: GitHubClient,
                                                      tmp_path: Path) -> None:
     assert fetch_artifact_baseline(client, NAME, "main", tmp_path) is None
-    fake_github.add_artifact(NAME, files={RESULTS_FILENAME: results_json()}, expired=True)
-    fake_github.add_artifact(NAME, files={RESULTS_FILENAME: results_json()}, head_branch="feature")
+    fake_github.add_artifact(NAME, files={RESULTS_FILE_NAME: results_json()}, expired=True)
+    fake_github.add_artifact(NAME, files={RESULTS_FILE_NAME: results_json()}, head_branch="feature")
     assert fetch_artifact_baseline(client, NAME, "main", tmp_path) is None
     assert list(tmp_path.iterdir()) == []  # nothing downloaded
 
@@ -153,7 +158,7 @@ def _refused(fake: FakeGitHub, client: GitHubClient, tmp_path: Path, payload: by
 
 def test_zip_with_parent_directory_entry_is_refused(fake_github: FakeGitHub, client: GitHubClient,
                                                     tmp_path: Path) -> None:
-    payload = zip_with([(RESULTS_FILENAME, results_json().encode()), ("../escaped.txt", b"gotcha")])
+    payload = zip_with([(RESULTS_FILE_NAME, results_json().encode()), ("../escaped.txt", b"gotcha")])
     _, message = _refused(fake_github, client, tmp_path, payload)
     assert "'../escaped.txt'" in message and "'..'" in message
     assert not (tmp_path / "escaped.txt").exists()
@@ -169,14 +174,14 @@ def test_zip_with_absolute_path_is_refused(fake_github: FakeGitHub, client: GitH
 
 def test_zip_with_symlink_is_refused(fake_github: FakeGitHub, client: GitHubClient,
                                      tmp_path: Path) -> None:
-    payload = zip_with([symlink_entry(RESULTS_FILENAME, "/etc/passwd")])
+    payload = zip_with([symlink_entry(RESULTS_FILE_NAME, "/etc/passwd")])
     _, message = _refused(fake_github, client, tmp_path, payload)
     assert "symbolic link" in message
     assert not any(p.is_symlink() for p in tmp_path.rglob("*"))
 
 
 def test_oversized_entry_is_refused(fake_github: FakeGitHub, client: GitHubClient, tmp_path: Path) -> None:
-    payload = zip_with([(RESULTS_FILENAME, b" " * 5000)])
+    payload = zip_with([(RESULTS_FILE_NAME, b" " * 5000)])
     limits = ExtractLimits(max_file_bytes=4096, max_total_bytes=1 << 20)
     _, message = _refused(fake_github, client, tmp_path, payload, limits)
     assert "5,000 bytes" in message and "per-file limit of 4,096" in message
@@ -205,21 +210,21 @@ def test_tampered_results_file_is_one_line(fake_github: FakeGitHub, client: GitH
     doc = json.loads(results_json())
     doc["benchmarks"][0]["samples"]["wall"] = ["fast", "faster"]
     _, message = _refused(fake_github, client, tmp_path,
-                          make_zip({RESULTS_FILENAME: json.dumps(doc)}))
+                          make_zip({RESULTS_FILE_NAME: json.dumps(doc)}))
     assert "samples.wall[0]: str is not a number" in message
 
 
 def test_results_of_unknown_major_schema_are_refused(fake_github: FakeGitHub, client: GitHubClient,
                                                      tmp_path: Path) -> None:
     doc = json.loads(results_json()) | {"schema_version": "9.0.0"}
-    _, message = _refused(fake_github, client, tmp_path, make_zip({RESULTS_FILENAME: json.dumps(doc)}))
+    _, message = _refused(fake_github, client, tmp_path, make_zip({RESULTS_FILE_NAME: json.dumps(doc)}))
     assert "9.0.0 is not supported" in message and "upgrade lanebench" in message
 
 
 def test_artifact_without_results_file_is_refused(fake_github: FakeGitHub, client: GitHubClient,
                                                   tmp_path: Path) -> None:
     _, message = _refused(fake_github, client, tmp_path, make_zip({"report.html": "<p>"}))
-    assert f"has no {RESULTS_FILENAME}" in message
+    assert f"has no {RESULTS_FILE_NAME}" in message
 
 
 # --- the extractor on its own -----------------------------------------------------------

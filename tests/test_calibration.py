@@ -11,10 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lanebench.calibration import Calibration, calibration_of, runner_speed
+from lanebench.calibration import calibration_of, runner_speed
 from lanebench.calibration.measure import WORKLOAD_PATH
 from lanebench.config import LaneSettings
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, read_results
+from lanebench.results import (
+    SCHEMA_VERSION,
+    BenchmarkResult,
+    Calibration,
+    ResultsDocument,
+    RunInfo,
+    read_results,
+)
 from lanebench.stats import compare
 from tests.helpers import cli_env
 
@@ -30,14 +37,10 @@ def doc(
     history: list | None = None,
     name: str = "bench",
 ) -> ResultsDocument:
-    extra: dict = {}
+    cal = None
     if calibration is not None:
-        extra["calibration"] = Calibration(
-            workload=1, python="3.11.9", wall=list(calibration), cpu=list(calibration),
-            phases=["start"] * len(calibration),
-        ).to_dict()
-    if history is not None:
-        extra["history"] = history
+        cal = Calibration.from_times(list(calibration), list(calibration), workload=1,
+                                     python="3.11.9", phases=["start"] * len(calibration))
     cpu = cpu if cpu is not None else [w * 0.9 for w in wall]
     return ResultsDocument(
         run=RunInfo(commit="c"),
@@ -45,7 +48,8 @@ def doc(
         benchmarks=[BenchmarkResult(
             name=name, command=["true"], samples={"wall": list(wall), "cpu": list(cpu)},
         )],
-        extra=extra,
+        calibration=cal,
+        history=history,
     )
 
 
@@ -77,7 +81,7 @@ def test_lanebench_run_records_the_reference_workload(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "calibration: reference workload" in proc.stderr
     results = read_results(tmp_path / "out.json")
-    assert results.schema_version == "1.1.0"
+    assert results.schema_version == SCHEMA_VERSION == "1.2.0"
     cal = calibration_of(results)
     assert cal is not None
     # interleaved: 3 before, one after each benchmark, the rest after all of them (10 in all)
@@ -112,8 +116,6 @@ def test_runner_speed_ratio_is_head_over_base_median() -> None:
     assert speed is not None
     assert speed.ratio["wall"] == pytest.approx(1.2)
     assert speed.describe() == "runner 1.20x slower"
-    assert speed.factor_for("wall") == pytest.approx(1.2)
-    assert speed.factor_for("maxrss") is None
     assert runner_speed(base, doc([1.0], None)) is None
 
 

@@ -14,9 +14,9 @@ import pytest
 from scipy import stats as sps
 
 from lanebench.cli import main
-from lanebench.commands.compare import print_comparison
+from lanebench.comparison_file import read_comparison
+from lanebench.report.terminal import print_comparison
 from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, write_results
-from lanebench.stats import read_comparison
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {"cpu_model": "Test CPU", "cpu_count": 2, "machine": "x86_64"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lanebench.commands._lane import lane_name_for as choose_lane
+from lanebench.commands._lane_choice import lane_name_for as choose_lane
 from lanebench.config import config_from_dict
 from lanebench.errors import ConfigError
 from lanebench.results import read_results
@@ -92,7 +92,7 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path: Path) -> No
     part = read_results(tmp_path / "part.json")
     assert not checkpoint.exists()
     assert part.run.status == "complete"
-    assert part.run.extra["resumed_iterations"] == kept
+    assert part.run.resumed_iterations == kept
     assert part.run.started_at <= part.run.finished_at
     for a, b in zip(full.benchmarks, part.benchmarks, strict=True):
         assert a.name == b.name

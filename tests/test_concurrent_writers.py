@@ -93,7 +93,7 @@ def test_resume_after_kill_9_keeps_every_complete_sample(project: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     assert f"{complete} iteration(s) already done; skipped 1 damaged line(s)" in resumed.stderr
     doc = read_results(project / "r.json")
-    assert doc.benchmarks[0].n == 8 and doc.run.extra["resumed_iterations"] == complete
+    assert doc.benchmarks[0].n == 8 and doc.run.resumed_iterations == complete
 
 
 def test_resume_refuses_a_record_that_is_json_but_not_a_record(project: Path) -> None:
@@ -124,9 +124,9 @@ def test_two_baselines_into_one_store_both_land_in_the_history(project: Path) ->
         out, err = run.communicate(timeout=120)
         assert run.returncode == 0, err
         assert "baseline stored" in out
-    history = read_results(store / "lanebench-results.json").extra["history"]
+    history = read_results(store / "lanebench-results.json").history or []
     finished = {read_results(project / name / "lanebench-results.json").run.finished_at for name in "ab"}
-    assert len(history) == 2 and {entry["finished_at"] for entry in history} == finished
+    assert len(history) == 2 and {entry.finished_at for entry in history} == finished
 
 
 def test_a_busy_store_is_waited_for_then_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

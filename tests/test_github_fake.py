@@ -24,7 +24,8 @@ pytest_plugins = ["tests.github_fake.fixtures"]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "github"
 ROOT = Path(__file__).resolve().parent.parent
-NODE_MODULES = Path("/tmp/npmref/node_modules")
+# Where scripts/extract_github_fixtures.py expects the npm packages (ignored by git).
+NODE_MODULES = FIXTURES / "node_modules"
 
 
 @pytest.fixture
@@ -69,6 +70,24 @@ def test_undeclared_query_parameter_is_a_violation(raw_fake: FakeGitHub) -> None
     assert resp.status_code == 400
     (violation,) = raw_fake.take_violations()
     assert "'perpage' is not declared" in violation and "per_page" in violation
+
+
+def test_a_misspelt_issue_field_is_a_violation_and_opens_nothing(raw_fake: FakeGitHub) -> None:
+    resp = _api(raw_fake, "POST", f"/repos/{DEFAULT_REPO}/issues", json={"title": "t", "label": ["x"]})
+    assert resp.status_code == 400
+    (violation,) = raw_fake.take_violations()
+    assert "issues/create" in violation and "label" in violation
+    assert raw_fake.state.issues == {}
+
+
+def test_the_issue_list_holds_pull_requests_as_github_does(raw_fake: FakeGitHub) -> None:
+    number = raw_fake.add_issue("slow parse", "body", labels=["perf"])
+    raw_fake.add_pull(20, labels=["perf"])
+    raw_fake.add_issue("closed", "", labels=["perf"], state="closed")
+    listed = _api(raw_fake, "GET", f"/repos/{DEFAULT_REPO}/issues", params={"labels": "perf"}).json()
+    assert {(i["number"], "pull_request" in i) for i in listed} == {(20, True), (number, False)}
+    assert number == 8  # one sequence of numbers with the pull requests (#7 exists)
+    assert raw_fake.take_violations() == []
 
 
 def test_mistyped_query_parameter_is_a_violation(raw_fake: FakeGitHub) -> None:

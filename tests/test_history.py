@@ -12,10 +12,16 @@ import numpy as np
 import pytest
 
 from lanebench.baseline import append_history, history_of
-from lanebench.calibration import Calibration
 from lanebench.config import LaneSettings, config_from_dict
 from lanebench.pipeline import PipelineRequest, measure_baseline
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, read_results
+from lanebench.results import (
+    BenchmarkResult,
+    Calibration,
+    HistoryEntry,
+    ResultsDocument,
+    RunInfo,
+    read_results,
+)
 from lanebench.stats import compare
 from lanebench.stats.history import run_spread
 
@@ -29,17 +35,15 @@ def run_doc(
     commit: str = "c0",
     finished: str = "2025-01-01T00:00:00Z",
 ) -> ResultsDocument:
-    extra = {}
+    cal = None
     if calibration is not None:
-        extra["calibration"] = Calibration(
-            workload=1, python="3.11.9", wall=list(calibration), cpu=list(calibration),
-            phases=["start"] * len(calibration),
-        ).to_dict()
+        cal = Calibration.from_times(list(calibration), list(calibration), workload=1,
+                                     python="3.11.9", phases=["start"] * len(calibration))
     return ResultsDocument(
         run=RunInfo(commit=commit, finished_at=finished),
         environment=dict(ENV),
         benchmarks=[BenchmarkResult(name=n, command=["true"], samples=s) for n, s in benches.items()],
-        extra=extra,
+        calibration=cal,
     )
 
 
@@ -58,11 +62,11 @@ def test_first_baseline_starts_its_history_with_itself() -> None:
     current = simple(2.0, commit="a1")
     out = append_history(None, current)
     (entry,) = history_of(out)
-    assert entry["commit"] == "a1"
-    assert entry["benchmarks"]["b"]["wall"] == pytest.approx(2.0)
-    assert entry["calibration"] == {"wall": pytest.approx(0.1), "cpu": pytest.approx(0.1)}
-    assert entry["environment"].startswith("sha256:")
-    assert "history" not in current.extra  # the input is left alone
+    assert entry.commit == "a1"
+    assert entry.benchmarks["b"]["wall"] == pytest.approx(2.0)
+    assert entry.calibration == {"wall": pytest.approx(0.1), "cpu": pytest.approx(0.1)}
+    assert entry.environment is not None and entry.environment.startswith("sha256:")
+    assert current.history is None  # the input is left alone
 
 
 def test_history_is_carried_forward_and_trimmed_to_k() -> None:
@@ -72,14 +76,14 @@ def test_history_is_carried_forward_and_trimmed_to_k() -> None:
         baseline = append_history(baseline, doc, k=20)
     entries = history_of(baseline)
     assert len(entries) == 20
-    assert [e["commit"] for e in entries] == [f"c{i}" for i in range(5, 25)]  # oldest dropped
-    assert entries[-1]["benchmarks"]["b"]["wall"] == pytest.approx(25.0)
+    assert [e.commit for e in entries] == [f"c{i}" for i in range(5, 25)]  # oldest dropped
+    assert entries[-1].benchmarks["b"]["wall"] == pytest.approx(25.0)
 
 
 def test_previous_baseline_from_before_history_counts_as_one_run() -> None:
     old = simple(1.0, commit="old")  # a 1.0-era baseline: no history block
     out = append_history(old, simple(1.1, commit="new", finished="2025-02-01T00:00:00Z"))
-    assert [e["commit"] for e in history_of(out)] == ["old", "new"]
+    assert [e.commit for e in history_of(out)] == ["old", "new"]
 
 
 def test_the_same_run_is_never_counted_twice() -> None:
@@ -95,7 +99,7 @@ def test_history_survives_a_write_and_read(tmp_path: Path) -> None:
     out = append_history(simple(1.0, commit="a"), simple(1.2, commit="b", finished="x"))
     write_results(tmp_path / "r.json", out)
     back = read_results(tmp_path / "r.json")
-    assert [e["commit"] for e in history_of(back)] == ["a", "b"]
+    assert [e.commit for e in history_of(back)] == ["a", "b"]
 
 
 @pytest.mark.slow
@@ -113,9 +117,9 @@ def test_measure_baseline_carries_the_previous_history(tmp_path: Path) -> None:
         run_info=RunInfo(commit="now"),
     ))
     written = read_results(tmp_path / "lanebench-results.json")
-    commits = [e["commit"] for e in history_of(written)]
+    commits = [e.commit for e in history_of(written)]
     assert commits == ["p2", "p3", "now"]  # keep: 3
-    assert history_of(written)[-1]["calibration"] is not None
+    assert history_of(written)[-1].calibration is not None
     assert result.head is not None and history_of(result.head) == history_of(written)
 
 
@@ -137,7 +141,7 @@ def test_run_spread_is_the_sd_of_log_medians_disturbed_runs_included() -> None:
     assert spread is not None and spread.runs == 20
     assert 0.025 < spread.sigma < 0.08  # 20 runs: the SD is known to about ±16%
     # a disturbed run widens the spread: the pull request's run may be one too
-    disturbed = history + [{"benchmarks": {"b": {"wall": 1.6}}, "calibration": None}]
+    disturbed = history + [HistoryEntry(benchmarks={"b": {"wall": 1.6}}, calibration=None)]
     wider = run_spread(disturbed, "b", "wall")
     assert wider is not None and wider.runs == 21 and wider.sigma > 2 * spread.sigma
     # normalised spreads use only runs with a calibration median
@@ -145,10 +149,10 @@ def test_run_spread_is_the_sd_of_log_medians_disturbed_runs_included() -> None:
     assert run_spread(history[:1], "b", "wall") is None
 
 
-def pr_pair(ratio: float, history: list[dict], n: int = 15, seed: int = 5) -> tuple[ResultsDocument, ResultsDocument]:
+def pr_pair(ratio: float, history: list[HistoryEntry], n: int = 15, seed: int = 5) -> tuple[ResultsDocument, ResultsDocument]:
     rng = np.random.default_rng(seed)
     base = run_doc({"b": {"wall": list(np.exp(rng.normal(0, 0.01, n)))}}, [0.1] * 5)
-    base.extra["history"] = history
+    base.history = history
     head = run_doc({"b": {"wall": list(ratio * np.exp(rng.normal(0, 0.01, n)))}}, [0.1] * 5)
     return base, head
 
@@ -250,7 +254,7 @@ def test_simulated_real_change_on_a_tracking_benchmark_is_still_found() -> None:
 
 
 def test_comparison_json_keeps_the_cross_run_numbers(tmp_path: Path) -> None:
-    from lanebench.stats import read_comparison, write_comparison
+    from lanebench.comparison_file import read_comparison, write_comparison
 
     comparison = compare(*pr_pair(1.08, history_with(0.05, 10)), lane=LaneSettings())
     write_comparison(tmp_path / "c.json", comparison)

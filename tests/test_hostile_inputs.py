@@ -238,21 +238,21 @@ def test_40000_benchmarks_are_refused_before_any_is_validated(
 ) -> None:
     # Bound: the count is checked before per-benchmark work, so the work is one linear
     # JSON parse; no benchmark (let alone every pair of names) is ever looked at.
-    import lanebench.results as results_module
+    import lanebench.results.files as results_module
 
     doc = json.loads(GOOD.read_text(encoding="utf-8"))
     doc["benchmarks"] = [{"name": f"b{i}", "samples": {"wall": [0.1]}} for i in range(40_000)]
     path = tmp_path / "many.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     calls = 0
-    real = results_module._benchmark_from_dict
+    real = results_module._benchmark
 
     def counting(b: Any, where: str, v: Any, *args: Any) -> Any:
         nonlocal calls
         calls += v.source.endswith("many.json")
         return real(b, where, v, *args)
 
-    monkeypatch.setattr(results_module, "_benchmark_from_dict", counting)
+    monkeypatch.setattr(results_module, "_benchmark", counting)
     for argv in results_commands(path, tmp_path):
         assert "40000 benchmarks (limit 1000)" in refused(argv, capsys)
     assert "(too-many-benchmarks)" in bundle_refusal(forge_bundle(tmp_path / "b", path.read_bytes()))
@@ -292,7 +292,7 @@ def test_a_10_mb_benchmark_name_is_refused_everywhere(
 def test_a_results_file_over_the_size_limit_is_refused_before_parsing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lanebench.results as results_module
+    import lanebench.results.json_input as results_module
 
     path = tmp_path / "huge.json"
     with open(path, "wb") as fh:  # sparse: 65 MiB of size, no bytes written

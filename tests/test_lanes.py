@@ -9,7 +9,7 @@ import pytest
 
 from lanebench.changes import ChangedFile, ChangeSet
 from lanebench.config import ConfigError, config_from_dict
-from lanebench.lanes import MAX_LISTED, decide_lane, plan_benchmarks
+from lanebench.lane_decision import MAX_LISTED, decide_lane, plan_benchmarks
 
 BENCH = [{"name": "bench", "command": ["true"]}]
 

@@ -6,14 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lanebench.commands.compare import format_p as terminal_p
-from lanebench.commands.compare import notes as terminal_notes
 from lanebench.config import LaneSettings
+from lanebench.formatting import adjusted_p, format_p, p_text
 from lanebench.report import render_comment, render_html
 from lanebench.report.context import ReportContext
-from lanebench.report.formatting import format_p
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo
-from lanebench.sla import format_p as sla_p
+from lanebench.report.terminal import comparison_notes
+from lanebench.results import (
+    AdaptivePlan,
+    BenchmarkResult,
+    PairedBenchmark,
+    PairedRun,
+    ResultsDocument,
+    RunInfo,
+    RunSettings,
+)
 from lanebench.stats import compare, decide
 from lanebench.stats.paired import paired_baseline
 
@@ -22,18 +28,14 @@ from lanebench.stats.paired import paired_baseline
 
 @pytest.mark.parametrize("p", [0.0472, 0.0496, 0.04999, 0.0450001])
 def test_a_significant_p_never_reads_as_alpha(p: float) -> None:
-    from lanebench.stats.verdict import p_text
-
-    for shown in (format_p(p, 0.05), terminal_p(p, 0.05), p_text(p, 0.05)):
+    for shown in (format_p(p, 0.05), p_text(p, 0.05)):
         assert float(shown) < 0.05, shown
-    assert float(sla_p(p, 0.05).split("= ")[1]) < 0.05
+    assert float(adjusted_p(p, 0.05).split("= ")[1]) < 0.05
 
 
 @pytest.mark.parametrize("p", [0.0504, 0.05, 0.0549])
 def test_a_p_at_or_above_alpha_never_reads_below_it(p: float) -> None:
-    from lanebench.stats.verdict import p_text
-
-    for shown in (format_p(p, 0.05), terminal_p(p, 0.05), p_text(p, 0.05)):
+    for shown in (format_p(p, 0.05), p_text(p, 0.05)):
         assert float(shown) >= 0.05, shown
 
 
@@ -43,8 +45,8 @@ def test_usual_p_values_keep_their_short_form() -> None:
     assert format_p(0.0004, 0.05) == "<0.001"
     assert format_p(0.0472, 0.05) == "0.047"
     assert format_p(0.0496, 0.05) == "0.0496"
-    assert terminal_p(0.0472, 0.05) == "0.047"
-    assert terminal_p(0.04996, 0.05) == "0.04996"
+    assert format_p(0.04996, 0.05) == "0.04996"
+    assert adjusted_p(0.0004, 0.05) == "adjusted p < 0.001"  # in a sentence, the same floor
 
 
 def test_the_verdict_reason_shows_a_p_that_matches_its_comparison_with_alpha() -> None:
@@ -66,17 +68,16 @@ def paired_docs(n: int = 15, seed: int = 3) -> tuple[ResultsDocument, ResultsDoc
     base = 0.5 * np.exp(drift + rng.normal(0, 0.01, n))
     head = base * 1.22 * np.exp(rng.normal(0, 0.01, n))
     order = ["head-first", "base-first"] * n
-    settings = {"adaptive": {"scheme": "alpha-spending", "spending": "pocock",
-                             "looks": [10, 15, 20, 25], "alpha_fractions": [0.45, 0.23, 0.16, 0.16]}}
+    settings = RunSettings(adaptive=AdaptivePlan(looks=[10, 15, 20, 25],
+                                                 alpha_fractions=[0.45, 0.23, 0.16, 0.16]))
     bench = BenchmarkResult(
         name="parse", command=["true"], settings=settings,
         samples={"wall": list(head), "cpu": list(head * 0.9)},
-        extra={"paired": {"base_samples": {"wall": list(base), "cpu": list(base * 0.9)},
-                          "order": order[:n], "base_status": "ok", "base_failures": [],
-                          "base_notes": []}},
+        paired=PairedBenchmark(base_samples={"wall": list(base), "cpu": list(base * 0.9)},
+                               order=order[:n]),
     )
     head_doc = ResultsDocument(
-        run=RunInfo(commit="h", extra={"paired": {"base_ref": "main", "base_commit": "b" * 40}}),
+        run=RunInfo(commit="h", paired=PairedRun(base_ref="main", base_commit="b" * 40)),
         environment={"cpu_model": "x", "cpu_count": 2, "machine": "x86_64"},
         benchmarks=[bench],
     )
@@ -99,7 +100,7 @@ def test_paired_comment_names_the_signed_rank_test_and_its_interval_levels() -> 
     assert "median of the per-pair head/base ratios (Hodges-Lehmann), not the ratio of the medians" in small_print
     html = render_html(ReportContext(head=head, base=base, comparison=comparison))
     assert "Wilcoxon signed-rank on pairs" in html and "Mann-Whitney U" not in html
-    tally = terminal_notes(comparison)[-1]
+    tally = comparison_notes(comparison)[-1]
     assert "paired-wilcoxon" in tally and "mann-whitney" not in tally
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from lanebench.results import BenchmarkResult, read_results
+from lanebench.results import AdaptivePlan, BenchmarkResult, read_results
 from lanebench.stats.paired import (
     _critical_k,
     _null_cdf,
@@ -94,16 +94,17 @@ def test_paired_run_finds_a_10ms_regression_and_removes_its_worktree(repo: Path)
     assert "paired with main" in proc.stdout
     assert len(worktrees(repo)) == 1  # the base worktree is gone again
     doc = read_results(repo / "paired.json")
-    info = doc.run.extra["paired"]
-    assert info["base_ref"] == "main"
-    assert info["base_commit"] == git(repo, "rev-parse", "main").strip()
+    info = doc.run.paired
+    assert info is not None and info.base_ref == "main"
+    assert info.base_commit == git(repo, "rev-parse", "main").strip()
     assert not list(private_tmp(repo).glob("lanebench-base-*"))
     bench = doc.benchmark("sleepy")
     assert bench is not None
-    block = bench.extra["paired"]
-    order = block["order"]
+    block = bench.paired
+    assert block is not None
+    order = block.order
     # the interleaving order is recorded, one entry per pair, and balanced in blocks of two
-    assert len(order) == bench.n == len(block["base_samples"]["wall"]) == 20
+    assert len(order) == bench.n == len(block.base_samples["wall"]) == 20
     assert set(order) == {"base-first", "head-first"}
     assert order.count("base-first") == order.count("head-first") == 10
     # each side ran its own commit's code, in its own tree
@@ -170,7 +171,7 @@ def test_setup_runs_in_each_tree(repo: Path) -> None:
     proc = lanebench("run", "--paired", "main", "-n", "2", "-o", "paired.json", cwd=repo)
     assert proc.returncode == 0, proc.stderr
     assert marker.read_text().strip() == git(repo, "rev-parse", "HEAD").strip()
-    assert read_results(repo / "paired.json").run.extra["paired"]["setup"] is True
+    assert read_results(repo / "paired.json").run.paired.setup is True  # type: ignore[union-attr]
 
 
 @pytest.mark.slow
@@ -194,7 +195,7 @@ def test_benchmark_new_in_head_is_measured_alone_and_not_compared(repo: Path) ->
     doc = read_results(repo / "paired.json")
     fresh = doc.benchmark("fresh")
     assert fresh is not None and fresh.n == 4
-    assert fresh.extra["paired"]["base_status"] == "failed"
+    assert fresh.paired is not None and fresh.paired.base_status == "failed"
     assert any("head was measured alone" in note for note in fresh.notes)
     base = paired_baseline(doc)
     assert base.benchmark("fresh").n == 0  # type: ignore[union-attr]
@@ -323,16 +324,18 @@ def test_undecided_benchmark_gets_more_pairs_up_to_the_maximum(repo: Path) -> No
     # 4-8 pairs can never reach a significant signed-rank p across 5 metrics: stage 2 runs
     # to max_iterations, and the file records the plan compare must spend α by
     bench = adaptive_run(repo, max_pairs=8, budget="10min")
-    assert bench.n == len(bench.extra["paired"]["base_samples"]["wall"]) == len(bench.extra["paired"]["order"]) == 8
-    plan = bench.settings["adaptive"]
-    assert plan["looks"] == [4, 5, 7, 8] and sum(plan["alpha_fractions"]) == pytest.approx(1.0)
-    assert bench.settings["max_iterations"] == 8
+    assert bench.paired is not None
+    assert bench.n == len(bench.paired.base_samples["wall"]) == len(bench.paired.order) == 8
+    plan = bench.settings.adaptive
+    assert isinstance(plan, AdaptivePlan)
+    assert plan.looks == [4, 5, 7, 8] and sum(plan.alpha_fractions) == pytest.approx(1.0)
+    assert bench.settings.max_iterations == 8
     assert "max_iterations (8) pairs reached" in bench.notes
 
     lanebench("pr", "--results", "paired.json", "--lane", "standard", cwd=repo)
     comparison = json.loads((repo / "lanebench-results" / "report" / "comparison.json").read_text())
     wall = next(m for m in comparison["metrics"] if m["metric"] == "wall")
-    assert wall["extra"]["alpha_fraction"] == pytest.approx(plan["alpha_fractions"][-1])
+    assert wall["extra"]["alpha_fraction"] == pytest.approx(plan.alpha_fractions[-1])
     assert "look 4 of 4 at n = 8" in json.dumps(comparison)
 
 
@@ -353,30 +356,31 @@ def _lane(min_iterations: int, max_iterations: int):  # noqa: ANN202
 
 
 def _pairs(rng: np.random.Generator, n: int, ratio: float, noise: float) -> tuple[dict, dict]:
+    """(head, base): the order a stopping rule takes them in."""
     machine = np.exp(rng.normal(0, 0.3, n))  # shared by both sides of a pair: cancels
     base = {m: list(0.1 * machine * np.exp(rng.normal(0, noise, n))) for m in ("wall", "cpu")}
     head = {m: list(0.1 * ratio * machine * np.exp(rng.normal(0, noise, n))) for m in ("wall", "cpu")}
-    return base, head
+    return head, base
 
 
 def test_paired_stopper_stops_clear_and_hopeless_cases_at_the_first_look_only() -> None:
-    from lanebench.stats import PairedStopper
+    from lanebench.stats import SequentialStopper
 
     rng = np.random.default_rng(5)
-    stopper = PairedStopper(_lane(10, 30), family_size=6)
-    assert stopper.policy["looks"] == [10, 17, 23, 30]
+    stopper = SequentialStopper(_lane(10, 30), family_size=6)
+    assert stopper.plan.looks == [10, 17, 23, 30]
     slower = _pairs(rng, 10, 1.30, 0.01)
-    assert stopper.pairs("b", *slower)  # +30%, 1% noise: a regression at look 1
+    assert stopper("b", *slower)  # +30%, 1% noise: a regression at look 1
     same = _pairs(rng, 10, 1.0, 0.005)
-    assert stopper.pairs("b", *same)  # no change, 0.5% noise: unchanged at look 1
+    assert stopper("b", *same)  # no change, 0.5% noise: unchanged at look 1
     eleven = _pairs(rng, 11, 1.30, 0.01)
-    assert not stopper.pairs("b", *eleven)  # 11 pairs is not a planned look
+    assert not stopper("b", *eleven)  # 11 pairs is not a planned look
     noisy = _pairs(rng, 10, 1.0, 0.3)
-    assert stopper.pairs("b", *noisy)  # 30% noise on each side: 30 pairs cannot decide
-    assert stopper.futile_metrics("b") == ["wall", "cpu"]
+    assert stopper("b", *noisy)  # 30% noise on each side: 30 pairs cannot decide
+    assert stopper.given_up("b") == ["wall", "cpu"]
     # the same pairs with room for 400: an interval a sixth as wide may decide, so go on
-    patient = PairedStopper(_lane(10, 400), family_size=6)
-    assert not patient.pairs("b", *noisy)
+    patient = SequentialStopper(_lane(10, 400), family_size=6)
+    assert not patient("b", *noisy)
     assert patient.history["b"][-1][1]["wall"] == "inconclusive"
 
 
@@ -384,7 +388,7 @@ def test_paired_stopper_stops_clear_and_hopeless_cases_at_the_first_look_only() 
 def test_paired_stopper_keeps_false_alarms_within_alpha_over_its_looks() -> None:
     # A/A, noise at the threshold's size: stopping at the first decided look must not turn
     # four chances into four times α (seeded; 300 trials, 6 comparisons each)
-    from lanebench.stats import PairedStopper
+    from lanebench.stats import SequentialStopper
     from lanebench.stats.paired import paired_analysis
     from lanebench.stats.sequential import analysis_fraction
 
@@ -392,11 +396,11 @@ def test_paired_stopper_keeps_false_alarms_within_alpha_over_its_looks() -> None
     lane = _lane(10, 30)
     false = 0
     for _ in range(300):
-        stopper = PairedStopper(lane, family_size=6)
-        base, head = _pairs(rng, 30, 1.0, 0.05)
-        n = next((k for k in stopper.policy["looks"]
-                  if stopper.pairs("b", {m: v[:k] for m, v in base.items()}, {m: v[:k] for m, v in head.items()})), 30)
-        fraction, _ = analysis_fraction(stopper.policy, n)
+        stopper = SequentialStopper(lane, family_size=6)
+        head, base = _pairs(rng, 30, 1.0, 0.05)
+        n = next((k for k in stopper.plan.looks
+                  if stopper("b", {m: v[:k] for m, v in head.items()}, {m: v[:k] for m, v in base.items()})), 30)
+        fraction, _ = analysis_fraction(stopper.plan, n)
         for m in ("wall", "cpu"):
             r = paired_analysis(base[m][:n], head[m][:n], lane.stats, fraction).result
             false += r is not None and r.p_value * 6 / fraction < lane.stats.alpha

@@ -97,7 +97,7 @@ def test_write_reports_writes_every_format(tmp_path: Path) -> None:
     assert {p.name for p in (tmp_path / "out").iterdir()} == {
         "comment.md", "summary.md", "report.html", "samples.csv", "summary.csv", "comparison.json",
     }
-    assert written["comment"].read_text(encoding="utf-8").rstrip().endswith(COMMENT_MARKER)
+    assert written["comment"].read_text(encoding="utf-8").startswith(COMMENT_MARKER + "\n")
 
 
 def test_write_reports_for_head_only_and_skipped_runs(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_cli_all_formats_from_results_files(results: tuple[Path, Path], tmp_path
     comment = (out / "comment.md").read_text(encoding="utf-8")
     # The real statistics engine ran: its settings and verdicts are in the comment.
     assert "test: Mann-Whitney U" in comment
-    assert comment.startswith("### ❌ ")
+    assert comment.startswith(f"{COMMENT_MARKER}\n### ❌ ")
     assert "| build | wall |" in comment and "🔴 regression" in comment
     data = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
     assert {m["verdict"] for m in data["metrics"] if m["benchmark"] == "build" and m["metric"] == "wall"} == {
@@ -132,7 +132,7 @@ def test_cli_head_only_prints_the_comment(results: tuple[Path, Path], tmp_path: 
     proc = lanebench("report", str(head), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "No baseline results yet" in proc.stdout
-    assert proc.stdout.rstrip().endswith(COMMENT_MARKER)
+    assert proc.stdout.startswith(COMMENT_MARKER + "\n")
 
 
 @pytest.mark.slow

@@ -123,7 +123,7 @@ def test_direct_spawning_is_the_fallback_and_carries_the_callers_size(tmp_path: 
     assert record.ok
     assert record.maxrss_floor > 80 * MiB
     assert record.metrics["maxrss"] >= record.maxrss_floor - 1 * MiB
-    assert spawner.describe() == {"mode": "direct", "reason": "spawner disabled by the caller"}
+    assert spawner.describe().to_dict() == {"mode": "direct", "reason": "spawner disabled by the caller"}
 
 
 def test_a_spawner_that_cannot_start_falls_back_to_direct_spawning(
@@ -135,8 +135,8 @@ def test_a_spawner_that_cannot_start_falls_back_to_direct_spawning(
     assert record.ok
     assert record.stdout_path.read_text() == "fine\n"
     how = spawner.describe()
-    assert how["mode"] == "direct"
-    assert "the spawner process could not start" in how["reason"]
+    assert how.mode == "direct"
+    assert "the spawner process could not start" in (how.reason or "")
 
 
 def test_the_run_records_how_commands_were_spawned(tmp_path: Path) -> None:
@@ -145,10 +145,10 @@ def test_the_run_records_how_commands_were_spawned(tmp_path: Path) -> None:
     doc = run_benchmarks(
         config, "standard", lane, list(config.benchmarks), output=tmp_path / "r.json"
     )
-    assert doc.run.extra["spawner"] == {"mode": "spawner"}
-    assert doc.run.extra["subreaper"] is True
+    assert doc.run.spawner is not None and doc.run.spawner.to_dict() == {"mode": "spawner"}
+    assert doc.run.subreaper is True
     bench = doc.benchmark("tiny")
-    assert bench.extra["maxrss_floor"] < 20 * MiB
+    assert bench is not None and bench.maxrss_floor is not None and bench.maxrss_floor < 20 * MiB
     # /bin/sleep is smaller than the spawner: the note says maxrss is only an upper bound
     assert any("maxrss is at the size of the process that spawned" in n for n in bench.notes)
 
@@ -157,14 +157,14 @@ def test_a_dead_spawner_is_replaced(tmp_path: Path) -> None:
     assert measure(tmp_path, ["true"]).ok
     first = spawner.get()
     assert first is not None
-    restarts = spawner.describe().get("restarts", 0)
+    restarts = spawner.describe().restarts or 0
     first.proc.kill()
     first.proc.wait()
     record = measure(tmp_path, ["true"])
     assert record.ok
     second = spawner.get()
     assert second is not None and second.pid != first.pid
-    assert spawner.describe()["restarts"] == restarts + 1
+    assert spawner.describe().restarts == restarts + 1
 
 
 def test_spawner_lost_while_the_command_runs_kills_the_command(tmp_path: Path) -> None:
@@ -316,3 +316,40 @@ def test_an_exception_while_waiting_kills_the_command_and_keeps_the_spawner_in_s
     record = measure(tmp_path, ["/bin/sh", "-c", "echo next"])
     assert record.ok and record.stdout_path.read_text() == "next\n"
     assert spawner.get() is server
+
+
+def test_an_exception_before_the_request_is_sent_waits_for_no_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signal handler's exception that comes while the command is being sent (the machine
+    was slow to get there) leaves no answer to wait for: the spawner, which may hold half a
+    request, is replaced and the next command runs."""
+    assert measure(tmp_path, ["true"]).ok
+    server = spawner.get()
+    assert server is not None
+
+    class Stop(Exception):
+        pass
+
+    def send(*args: object) -> None:
+        raise Stop()
+
+    monkeypatch.setattr(server, "send", send)
+    with pytest.raises(Stop):
+        measure(tmp_path, ["sleep", "5"])
+    monkeypatch.undo()
+    record = measure(tmp_path, ["/bin/sh", "-c", "echo next"])
+    assert record.ok and record.stdout_path.read_text() == "next\n"
+    assert spawner.get() is not server
+
+
+def test_the_started_answer_is_kept_for_a_second_ask(tmp_path: Path) -> None:
+    """The pipe holds a command's start once; asked again, the spawner answers from memory."""
+    server = spawner.get()
+    assert server is not None
+    with server.lock:
+        server.send(["true"], tmp_path, dict(os.environ), tmp_path / "o", tmp_path / "e")
+        first = server.read_started()
+        assert isinstance(first, spawner.Started)
+        assert server.read_started() is first
+        assert server.read_outcome(None)[0] is first

@@ -4,6 +4,7 @@ against its numbers (the cases a first user met on one busy 2-core machine)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -11,13 +12,12 @@ import numpy as np
 import pytest
 
 from lanebench.baseline import append_history
-from lanebench.calibration import Calibration
 from lanebench.cli import main
 from lanebench.config import LaneSettings
 from lanebench.report import render_comment, render_html
 from lanebench.report.context import ReportContext
 from lanebench.report.view import build_view
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, write_results
+from lanebench.results import BenchmarkResult, Calibration, ResultsDocument, RunInfo, write_results
 from lanebench.stats import compare
 
 ONE_VM = {"cpu_model": "AMD EPYC", "cpu_count": 2, "machine": "x86_64", "python": "3.11.7",
@@ -30,18 +30,18 @@ def timings(center: float, n: int, cv: float, seed: int) -> list[float]:
     return [float(x) for x in center * np.exp(rng.normal(0.0, cv, n))]
 
 
-def calibration(center: float, cv: float, seed: int, n: int = 10) -> dict:
+def calibration(center: float, cv: float, seed: int, n: int = 10) -> Calibration:
     wall = timings(center, n, cv, seed)
-    return Calibration(workload=1, python="3.11.7", wall=wall, cpu=[w * 0.98 for w in wall],
-                       phases=["start"] * 3 + ["between"] * (n - 5) + ["end"] * 2).to_dict()
+    return Calibration.from_times(wall, [w * 0.98 for w in wall], workload=1, python="3.11.7",
+                                  phases=["start"] * 3 + ["between"] * (n - 5) + ["end"] * 2)
 
 
-def run(benches: dict[str, dict[str, list[float]]], cal: dict | None, env: dict, commit: str) -> ResultsDocument:
+def run(benches: dict[str, dict[str, list[float]]], cal: Calibration | None, env: dict, commit: str) -> ResultsDocument:
     return ResultsDocument(
         run=RunInfo(commit=commit, finished_at=f"2025-01-01T00:0{len(commit)}:00Z"),
         environment=dict(env),
         benchmarks=[BenchmarkResult(name=n, command=["true"], samples=s) for n, s in benches.items()],
-        extra={"calibration": cal} if cal is not None else {},
+        calibration=cal,
     )
 
 
@@ -53,7 +53,7 @@ def row(comparison, bench: str = "parse", metric: str = "wall"):
 
 
 def test_machine_id_is_this_boot_and_absent_where_unknown(tmp_path: Path) -> None:
-    from lanebench.environment import machine_id, same_machine
+    from lanebench.machine import machine_id, same_machine
 
     boot = tmp_path / "boot_id"
     boot.write_text("a687ee8f-6d5b-489f-92d5-8044bb3ee60d\n")
@@ -89,7 +89,7 @@ def test_one_vm_whose_calibration_moved_is_not_two_machines() -> None:
     assert "(raw -20." in comment  # the normalised change shows the raw one beside it
     # the same numbers from two VMs are two machines, and say so
     elsewhere = compare(base, run(head.benchmarks and {"parse": head.benchmarks[0].samples},
-                                  head.extra["calibration"], OTHER_VM, "head"), lane=LaneSettings())
+                                  head.calibration, OTHER_VM, "head"), lane=LaneSettings())
     assert any("ran 1.28x faster in head" in line for line in elsewhere.cross_machine)
 
 
@@ -102,7 +102,7 @@ def write_pair(tmp_path: Path, *, cal_cv: float, wall_factor: float = 1.3) -> tu
                calibration(0.1, cal_cv, 13), ONE_VM, "base")
     head = run({"parse": {"wall": [w * wall_factor for w in base.benchmarks[0].samples["wall"]],
                           "cpu": list(base.benchmarks[0].samples["cpu"])}},
-               base.extra["calibration"], ONE_VM, "head")
+               base.calibration, ONE_VM, "head")
     return write_results(tmp_path / "base.json", base), write_results(tmp_path / "head.json", head)
 
 
@@ -249,7 +249,7 @@ def same_machine_run(rng: np.random.Generator, speed: float, change: float, cal_
         wall = scale * np.exp(rng.normal(0.0, 0.02, 12))
         benches[name] = {"wall": list(wall), "cpu": list(0.9 * wall)}
     cal = list(0.1 * math.exp(speed) * np.exp(rng.normal(0.0, cal_cv, 10)))
-    extra = Calibration(workload=1, python="3.11.7", wall=cal, cpu=cal, phases=["start"] * 10).to_dict()
+    extra = Calibration.from_times(cal, cal, workload=1, python="3.11.7", phases=["start"] * 10)
     return run(benches, extra, ONE_VM, commit)
 
 
@@ -309,10 +309,10 @@ def test_a_neighbour_that_came_and_went_within_a_run_is_not_a_regression() -> No
     slower: a neighbour came during the run. A benchmark timed then may have felt it, so a
     +25% change on one machine is not pinned on the code."""
     base_cal = calibration(0.1, 0.005, 21)
-    head_wall = list(base_cal["samples"]["wall"])
+    head_wall = list(base_cal.wall)
     head_wall[4] *= 1.3
     head_wall[7] *= 1.3
-    head_cal = {**base_cal, "samples": {"wall": head_wall, "cpu": [w * 0.98 for w in head_wall]}}
+    head_cal = dataclasses.replace(base_cal, samples={"wall": head_wall, "cpu": [w * 0.98 for w in head_wall]})
     benches = {"parse": {"wall": timings(0.20, 12, 0.01, 22), "cpu": timings(0.18, 12, 0.01, 23)}}
     base = run(benches, base_cal, ONE_VM, "base")
     head = run({"parse": {k: [v * 1.25 for v in vals] for k, vals in benches["parse"].items()}},

@@ -14,10 +14,9 @@ from lanebench.sla import (
     budget_usage,
     evaluate_sla,
     overall_status,
-    sample_statistic,
-    statistic_interval,
 )
 from lanebench.stats.model import Comparison, MetricComparison, Noise, Summary
+from lanebench.stats.statistic import sample_statistic, statistic_interval
 
 MiB = 1024**2
 
@@ -40,9 +39,9 @@ def bench(
     )
 
 
-def doc(*benches: BenchmarkResult, lane: str = "standard", **run_extra: Any) -> ResultsDocument:
+def doc(*benches: BenchmarkResult, lane: str = "standard", **run_fields: Any) -> ResultsDocument:
     return ResultsDocument(
-        run=RunInfo(lane=lane, extra=dict(run_extra)), environment={"cpu_count": 2}, benchmarks=list(benches)
+        run=RunInfo(lane=lane, **run_fields), environment={"cpu_count": 2}, benchmarks=list(benches)
     )
 
 

@@ -10,27 +10,33 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from lanebench.comparison_file import comparison_from_dict, read_comparison, write_comparison
 from lanebench.config.model import LaneSettings, StatsSettings, Thresholds
 from lanebench.errors import ResultsError
-from lanebench.results import BenchmarkResult, Failure, ResultsDocument, RunInfo
+from lanebench.results import (
+    AdaptivePlan,
+    BenchmarkResult,
+    Failure,
+    ResultsDocument,
+    RunInfo,
+    RunSettings,
+    results_from_dict,
+)
 from lanebench.stats import (
-    adaptive_policy,
+    adaptive_plan,
     adjust_pvalues,
     analysis_fraction,
     analyze_metric,
     compare,
-    comparison_from_dict,
     decide,
     mann_whitney,
     noise_check,
     outlier_indices,
-    read_comparison,
     sequential_stopper,
     summarize,
     welch_log,
-    write_comparison,
 )
-from lanebench.stats.sequential import planned_looks, policy_from_settings, spending_fractions
+from lanebench.stats.sequential import plan_of, planned_looks, spending_fractions
 from lanebench.stats.twosample import hodges_lehmann_interval, min_attainable_p
 
 # Fixed data: two samples of 12 timings (seconds), the head about 8% slower.
@@ -350,35 +356,50 @@ def test_planned_looks_and_spending_shares() -> None:
 
 
 def test_analysis_fraction_at_between_and_beyond_looks() -> None:
-    policy = {"looks": [10, 20, 30], "alpha_fractions": [0.5, 0.3, 0.2]}
-    assert analysis_fraction(policy, 20)[0] == 0.3
-    assert analysis_fraction(policy, 25)[0] == pytest.approx(0.2)  # what looks 1 and 2 left
-    assert analysis_fraction(policy, 5)[0] == 1.0  # no interim look happened
-    assert analysis_fraction(policy, 31)[0] == pytest.approx(0.0)
-    with pytest.raises(ResultsError, match="alpha_fractions"):
-        analysis_fraction({"looks": [10, 20], "alpha_fractions": [0.7, 0.7]}, 10)
+    plan = AdaptivePlan(looks=[10, 20, 30], alpha_fractions=[0.5, 0.3, 0.2])
+    assert analysis_fraction(plan, 20)[0] == 0.3
+    assert analysis_fraction(plan, 25)[0] == pytest.approx(0.2)  # what looks 1 and 2 left
+    assert analysis_fraction(plan, 5)[0] == 1.0  # no interim look happened
+    assert analysis_fraction(plan, 31)[0] == pytest.approx(0.0)
+
+
+def with_adaptive(adaptive: object) -> dict:
+    """A results file whose one benchmark records `adaptive` in its settings."""
+    return {"schema_version": "1.2.0", "run": {}, "environment": {}, "benchmarks": [
+        {"name": "a", "command": ["true"], "samples": {"wall": [0.1, 0.2]},
+         "settings": {"adaptive": adaptive}}]}
+
+
+def test_a_plan_that_spends_more_than_alpha_is_refused_when_read() -> None:
+    with pytest.raises(ResultsError, match=r"benchmarks\[0\]\.settings\.adaptive: expected "
+                       "increasing integer looks and as many alpha_fractions"):
+        results_from_dict(with_adaptive({"looks": [10, 20], "alpha_fractions": [0.7, 0.7]}))
+    with pytest.raises(ResultsError, match=r"settings\.adaptive: expected true, false or a plan"):
+        results_from_dict(with_adaptive("yes"))
+    plan = results_from_dict(with_adaptive({"looks": [10, 20], "alpha_fractions": [0.7, 0.3],
+                                            "future": 1})).benchmarks[0].settings.adaptive
+    assert plan == AdaptivePlan(looks=[10, 20], alpha_fractions=[0.7, 0.3], extra={"future": 1})
 
 
 def test_compare_spends_the_looks_share_of_alpha() -> None:
     lane = LaneSettings()
-    policy = adaptive_policy(lane)
+    plan = adaptive_plan(lane)
     base = doc({"a": {"wall": BASE}})
     fixed = compare(base, doc({"a": {"wall": HEAD[:10]}}), lane=lane, metrics=["wall"]).metrics[0]
-    head = doc({"a": {"wall": HEAD[:10]}}, settings={"adaptive": policy})
+    head = doc({"a": {"wall": HEAD[:10]}}, settings=RunSettings(adaptive=plan))
     adaptive = compare(base, head, lane=lane, metrics=["wall"]).metrics[0]
-    share = policy["alpha_fractions"][0]
+    share = plan.alpha_fractions[0]
     assert adaptive.p_value == fixed.p_value
     assert adaptive.p_adjusted == pytest.approx(min(1.0, fixed.p_value / share))
     assert adaptive.extra["confidence"] == pytest.approx(1 - 0.05 * share)
     assert adaptive.ci_low < fixed.ci_low and adaptive.ci_high > fixed.ci_high  # a wider interval
     # `adaptive: true` (no plan recorded) rebuilds the default plan from min/max iterations
-    settings = {"adaptive": True, "min_iterations": 10, "max_iterations": 30}
-    assert policy_from_settings(settings, lane)["looks"] == policy["looks"]
+    settings = RunSettings(adaptive=True, min_iterations=10, max_iterations=30)
+    rebuilt_plan = plan_of(settings, lane)
+    assert rebuilt_plan is not None and rebuilt_plan.looks == plan.looks
     rebuilt = compare(base, doc({"a": {"wall": HEAD[:10]}}, settings=settings), lane=lane,
                       metrics=["wall"]).metrics[0]
     assert rebuilt.p_adjusted == adaptive.p_adjusted
-    with pytest.raises(ResultsError, match="benchmark 'a'"):
-        compare(base, doc({"a": {"wall": HEAD}}, settings={"adaptive": "yes"}), lane=lane)
 
 
 def test_stopper_looks_only_at_planned_looks_and_compare_agrees_when_it_stops() -> None:
@@ -392,7 +413,7 @@ def test_stopper_looks_only_at_planned_looks_and_compare_agrees_when_it_stops() 
     assert stopper.history["fast"] == [(10, {"wall": "regression"})]
     assert stopper("unknown", {"wall": slow[:10]}) is False  # nothing to compare against
     head = doc({"fast": {"wall": slow[:10]}, "same": {"wall": lognormal(4, 30, 0.1)}},
-               settings={"adaptive": stopper.policy})
+               settings=RunSettings(adaptive=stopper.plan))
     c = compare(base, head, lane=lane, metrics=["wall"])
     assert c.metrics[0].verdict == "regression"
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from lanebench.config.model import LaneSettings, StatsSettings
+from lanebench.results import AdaptivePlan, RunSettings
 from lanebench.stats import compare, mann_whitney, sequential_stopper
 from lanebench.stats.simulate import timings, wall_results
 
@@ -54,7 +55,7 @@ def adaptive_runs(runs: int, *, lane: LaneSettings, factor: float, sigma: float,
         stopper = sequential_stopper(base, lane, metrics=["wall"])
         if naive:
             every = list(range(lane.min_iterations, lane.max_iterations + 1))
-            stopper.policy = {"looks": every, "alpha_fractions": [1.0] * len(every)}
+            stopper.plan = AdaptivePlan(looks=every, alpha_fractions=[1.0] * len(every))
         head = {}
         for i in range(K):
             name = f"b{i:02d}"
@@ -65,7 +66,7 @@ def adaptive_runs(runs: int, *, lane: LaneSettings, factor: float, sigma: float,
             head[name] = full[:n]
             if i == 0:
                 used.append(n)
-        settings = {} if naive else {"adaptive": stopper.policy}
+        settings = RunSettings() if naive else RunSettings(adaptive=stopper.plan)
         c = compare(base, wall_results(head, settings), lane=lane, metrics=["wall"])
         others = [m.verdict for m in c.metrics if factor == 1.0 or m.benchmark != "b00"]
         false_reg += "regression" in others

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lanebench.calibration import Calibration, record_calibration
 from lanebench.config.model import Thresholds
 from lanebench.history_store import (
     BenchmarkPoint,
@@ -17,7 +16,7 @@ from lanebench.history_store import (
     history_from_json,
     history_to_json,
 )
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo
+from lanebench.results import BenchmarkResult, Calibration, ResultsDocument, RunInfo
 from lanebench.stats.trends import TrendSettings, alert_key, analyse, median_interval, run_record
 
 
@@ -126,7 +125,7 @@ def test_run_record_from_a_results_document_round_trips() -> None:
             BenchmarkResult(name="broken", command=["x"], status="failed"),
         ],
     )
-    record_calibration(doc, Calibration(workload=1, python="3.11", wall=[0.1, 0.12, 0.11], cpu=[0.1, 0.1, 0.1]))
+    doc.calibration = Calibration.from_times([0.1, 0.12, 0.11], [0.1, 0.1, 0.1], workload=1, python="3.11")
     record = run_record(doc, runner_fingerprint="sha256:feed")
     assert record.commit == "abcdef0123456789abcdef0123456789abcdef01"
     assert list(record.benchmarks) == ["parse"]

@@ -12,8 +12,9 @@ the end of the run. The results document records the times in its `calibration` 
     }
 
 Comparing two runs, the ratio of their calibration medians (head / baseline) is the
-runner-speed ratio that `compare` divides time metrics by (see docs/noise.md). This
-module is pure data: measuring is `lanebench.calibration.measure`.
+runner-speed ratio that `compare` divides time metrics by (see docs/noise.md). The block
+is `lanebench.results.Calibration`; this module says what it means, and measuring is
+`lanebench.calibration.measure`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
-from typing import Any
 
-from lanebench.results import ResultsDocument
+from lanebench.results import Calibration, ResultsDocument
 
-CALIBRATION_KEY = "calibration"
 MEASURES: tuple[str, ...] = ("wall", "cpu")
 # Which calibration measure normalises which time metric: elapsed time by elapsed time,
 # CPU time by CPU time (a busy neighbour stretches the first far more than the second).
@@ -34,101 +33,38 @@ NORMALIZED_BY: dict[str, str] = {"wall": "wall", "cpu": "cpu", "user": "cpu", "s
 MEDIAN_SE_FACTOR = math.sqrt(math.pi / 2.0)
 
 
-@dataclass
-class Calibration:
-    """The reference workload's times in one run."""
+def log_median_se(calibration: Calibration, measure: str = "wall") -> float:
+    """Standard error of log(median): sqrt(pi/2) * SD of the log times / sqrt(n).
 
-    workload: int
-    python: str
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-    phases: list[str] = field(default_factory=list)
-
-    @property
-    def n(self) -> int:
-        return len(self.wall)
-
-    def values(self, measure: str) -> list[float]:
-        return self.wall if measure == "wall" else self.cpu
-
-    def median(self, measure: str = "wall") -> float | None:
-        values = self.values(measure)
-        return statistics.median(values) if values else None
-
-    def log_median_se(self, measure: str = "wall") -> float:
-        """Standard error of log(median): sqrt(pi/2) * SD of the log times / sqrt(n).
-
-        The plain SD, not a robust one: timings that disagree (a neighbour that came or
-        went between the start and the end of the run) mean the runner's speed was not
-        one number, and the factor deserves less trust. With fewer than 3 times the SD
-        is taken as 3%, a typical CV of the workload on a quiet shared runner.
-        """
-        values = [v for v in self.values(measure) if v > 0]
-        if not values:
-            return math.inf
-        logs = [math.log(v) for v in values]
-        sd = statistics.stdev(logs) if len(logs) >= 3 else 0.03
-        return MEDIAN_SE_FACTOR * sd / math.sqrt(len(logs))
-
-    def swing(self, measure: str = "wall") -> float:
-        """How far the workload's furthest time lies from its median, on the log scale
-        (0.03 ≈ 3%): how much the machine's speed moved within this run, at worst."""
-        values = [v for v in self.values(measure) if v > 0]
-        if not values:
-            return 0.0
-        centre = math.log(statistics.median(values))
-        return max(abs(math.log(v) - centre) for v in values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "workload": self.workload,
-            "python": self.python,
-            "samples": {"wall": list(self.wall), "cpu": list(self.cpu)},
-            "phases": list(self.phases),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Calibration | None:
-        """The block as read from a file; None when it is absent or holds no usable times."""
-        if not isinstance(data, dict):
-            return None
-        samples = data.get("samples")
-        if not isinstance(samples, dict):
-            return None
-        wall, cpu = _numbers(samples.get("wall")), _numbers(samples.get("cpu"))
-        if not wall or len(wall) != len(cpu):
-            return None
-        workload = data.get("workload")
-        return cls(
-            workload=workload if isinstance(workload, int) else 0,
-            python=str(data.get("python", "")),
-            wall=wall,
-            cpu=cpu,
-            phases=[str(p) for p in data.get("phases", [])] if isinstance(data.get("phases"), list) else [],
-        )
+    The plain SD, not a robust one: timings that disagree (a neighbour that came or
+    went between the start and the end of the run) mean the runner's speed was not
+    one number, and the factor deserves less trust. With fewer than 3 times the SD
+    is taken as 3%, a typical CV of the workload on a quiet shared runner.
+    """
+    values = [v for v in calibration.values(measure) if v > 0]
+    if not values:
+        return math.inf
+    logs = [math.log(v) for v in values]
+    sd = statistics.stdev(logs) if len(logs) >= 3 else 0.03
+    return MEDIAN_SE_FACTOR * sd / math.sqrt(len(logs))
 
 
-def _numbers(values: Any) -> list[float]:
-    if not isinstance(values, list):
-        return []
-    out = []
-    for v in values:
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0:
-            out.append(float(v))
-        else:
-            return []
-    return out
+def swing(calibration: Calibration, measure: str = "wall") -> float:
+    """How far the workload's furthest time lies from its median, on the log scale
+    (0.03 ≈ 3%): how much the machine's speed moved within this run, at worst."""
+    values = [v for v in calibration.values(measure) if v > 0]
+    if not values:
+        return 0.0
+    centre = math.log(statistics.median(values))
+    return max(abs(math.log(v) - centre) for v in values)
 
 
 def calibration_of(doc: ResultsDocument | None) -> Calibration | None:
-    """The run's calibration, or None (older files, `calibration.measure: false`, paired runs)."""
-    if doc is None:
+    """The run's calibration, or None (older files, `calibration.measure: false`, paired
+    runs, or a block without times of both measures)."""
+    if doc is None or doc.calibration is None or not doc.calibration.usable:
         return None
-    return Calibration.from_dict(doc.extra.get(CALIBRATION_KEY))
-
-
-def record_calibration(doc: ResultsDocument, calibration: Calibration) -> None:
-    doc.extra[CALIBRATION_KEY] = calibration.to_dict()
+    return doc.calibration
 
 
 # z of a two-sided 95% interval: the calibration's own uncertainty is stated at 95%.
@@ -144,18 +80,9 @@ class RunnerSpeed:
     base_n: int
     head_n: int
     notes: tuple[str, ...] = ()
-    # per measure, the larger of the two runs' `Calibration.swing`: how far the machine's
+    # per measure, the larger of the two runs' `swing`: how far the machine's
     # speed moved within a run, which a benchmark timed in between may have felt
     swing: dict[str, float] = field(default_factory=dict)
-
-    def factor_for(self, metric: str) -> float | None:
-        """The factor a time metric is divided by; None for metrics calibration says nothing about."""
-        measure = NORMALIZED_BY.get(metric)
-        return self.ratio.get(measure) if measure else None
-
-    def log_se_for(self, metric: str) -> float:
-        measure = NORMALIZED_BY.get(metric)
-        return self.log_se.get(measure, 0.0) if measure else 0.0
 
     def uncertainty(self, measure: str = "wall") -> float:
         """The 95% half-width of the ratio on the log scale (0.05 ≈ ±5%)."""
@@ -190,18 +117,18 @@ class RunnerSpeed:
 def runner_speed(base: ResultsDocument, head: ResultsDocument) -> RunnerSpeed | None:
     """The runner-speed ratio between two runs; None unless both recorded the same workload."""
     b, h = calibration_of(base), calibration_of(head)
-    if b is None or h is None or b.workload != h.workload:
+    if b is None or h is None or (b.workload or 0) != (h.workload or 0):
         return None
     ratio: dict[str, float] = {}
     log_se: dict[str, float] = {}
-    swing: dict[str, float] = {}
+    swings: dict[str, float] = {}
     for measure in MEASURES:
         mb, mh = b.median(measure), h.median(measure)
         if not mb or not mh:
             return None
         ratio[measure] = mh / mb
-        log_se[measure] = math.hypot(b.log_median_se(measure), h.log_median_se(measure))
-        swing[measure] = max(b.swing(measure), h.swing(measure))
+        log_se[measure] = math.hypot(log_median_se(b, measure), log_median_se(h, measure))
+        swings[measure] = max(swing(b, measure), swing(h, measure))
     notes: tuple[str, ...] = ()
     if b.python and h.python and b.python != h.python:
         notes = (
@@ -209,5 +136,5 @@ def runner_speed(base: ResultsDocument, head: ResultsDocument) -> RunnerSpeed | 
             "ratio includes the interpreters' difference",
         )
     return RunnerSpeed(
-        ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes, swing=swing
+        ratio=ratio, log_se=log_se, base_n=b.n, head_n=h.n, notes=notes, swing=swings
     )

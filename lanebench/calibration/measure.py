@@ -9,10 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from lanebench.calibration import Calibration, record_calibration
 from lanebench.calibration.workload import VERSION
 from lanebench.config.model import CalibrationSettings
-from lanebench.results import ResultsDocument, write_results
+from lanebench.results import Calibration, ResultsDocument
 from lanebench.runner.progress import Progress
 from lanebench.secrets import without_secrets
 
@@ -59,15 +58,14 @@ def measure(calibration: Calibration, count: int, phase: str) -> None:
     """Add `count` timings taken now, labelled `phase`."""
     for _ in range(count):
         wall, cpu = time_workload()
-        calibration.wall.append(wall)
-        calibration.cpu.append(cpu)
+        calibration.samples.setdefault("wall", []).append(wall)
+        calibration.samples.setdefault("cpu", []).append(cpu)
         calibration.phases.append(phase)
 
 
 def run_calibrated(
     run: Callable[[Callable[[], None] | None], ResultsDocument],
     settings: CalibrationSettings,
-    output: Path,
     progress: Progress | None = None,
 ) -> ResultsDocument:
     """`run(between)` with reference-workload timings around and between its benchmarks,
@@ -75,14 +73,14 @@ def run_calibrated(
 
     `run` passes `between` to the runner, which calls it after each benchmark's
     iterations (`run_benchmarks(between_benchmarks=...)`); it is None when calibration is
-    off. The document is written again to `output` with its `calibration` block. A
-    workload that cannot be timed costs the run its calibration, never the run itself:
-    the comparison then says the runner speed is unknown.
+    off. A workload that cannot be timed costs the run its calibration, never the run
+    itself: the comparison then says the runner speed is unknown.
     """
     if not settings.measure:
         return run(None)
     progress = progress or Progress()
-    calibration = Calibration(workload=VERSION, python=platform.python_version())
+    calibration = Calibration(workload=VERSION, python=platform.python_version(),
+                              samples={"wall": [], "cpu": []})
     problem: str | None = None
 
     def timed(count: int, phase: str) -> None:
@@ -98,11 +96,9 @@ def run_calibrated(
     timed(max(AT_END, MIN_TIMINGS - calibration.n), "end")
     if problem is not None:
         progress.message(f"calibration skipped: {problem}")
-        doc.run.extra["calibration_problem"] = problem
-        write_results(output, doc)
+        doc.run.calibration_problem = problem
         return doc
-    record_calibration(doc, calibration)
-    write_results(output, doc)
+    doc.calibration = calibration
     median = calibration.median("wall") or 0.0
     progress.message(
         f"calibration: reference workload {median * 1000:.0f} ms (median of {calibration.n})"

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     base = read_results(args.base)
     head = read_head(args.head)
-    from lanebench.commands._lane import lane_for, optional_config
+    from lanebench.commands._lane_choice import lane_for, optional_config
 
     config = optional_config(args.config)
     lane, settings = lane_for(config, args.lane, head.run.lane)

@@ -32,16 +32,6 @@ examples:
   lanebench compare base.json head.json --test welch-log --correction bh -o cmp.json
 """
 
-VERDICT_STYLE = {
-    "regression": "bold red",
-    "improvement": "green",
-    "unchanged": "dim",
-    "inconclusive": "yellow",
-    "insufficient data": "yellow",
-    "failed": "bold red",
-}
-
-
 def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p = sub.add_parser(
         "compare",
@@ -122,10 +112,12 @@ def _metric_list(raw: str | None, base: Any, head: Any) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from lanebench.commands._inputs import read_head
-    from lanebench.commands._lane import lane_for, optional_config
+    from lanebench.commands._lane_choice import lane_for, optional_config
     from lanebench.commands._output import check_output_file
+    from lanebench.comparison_file import write_comparison
+    from lanebench.report.terminal import print_comparison
     from lanebench.results import read_results
-    from lanebench.stats import compare, write_comparison
+    from lanebench.stats import compare
 
     check_output_file(args.output, "--output")
     base = read_results(args.base)
@@ -138,122 +130,3 @@ def run(args: argparse.Namespace) -> int:
     print_comparison(comparison, tty=sys.stdout.isatty())
     print(f"comparison written to {args.output}")
     return EXIT_FAIL if comparison.regressions else EXIT_OK
-
-
-# --- rendering --------------------------------------------------------------------------
-
-
-def format_value(value: float | None, unit: str) -> str:
-    from lanebench.units import format_quantity
-
-    return format_quantity(value, unit, "-")
-
-
-def format_change(m: Any) -> str:
-    from lanebench.stats.verdict import pct
-
-    if m.ratio is None:
-        return "-"
-    if m.ci_low is None or m.ci_high is None:
-        return f"{pct(m.ratio)} [unbounded]"
-    return f"{pct(m.ratio)} [{pct(m.ci_low)}, {pct(m.ci_high)}]"
-
-
-def format_p(p: float | None, alpha: float) -> str:
-    from lanebench.stats.verdict import p_text
-
-    if p is None:
-        return "-"
-    if p < 1e-4 < alpha:
-        return "<0.0001"
-    return p_text(p, alpha, digits=4 if p < 0.01 else 3, style="f")
-
-
-HEADERS = ("benchmark", "metric", "base median", "head median", "change [CI]", "p", "p adj", "verdict")
-
-
-def table_rows(comparison: Any) -> list[tuple[str, ...]]:
-    rows = []
-    alpha = comparison.settings.get("alpha", 0.05)
-    for m in comparison.metrics:
-        rows.append((
-            m.benchmark,
-            m.metric,
-            format_value(m.base.median if m.base else None, m.unit),
-            format_value(m.head.median if m.head else None, m.unit),
-            format_change(m),
-            format_p(m.p_value, alpha),
-            format_p(m.p_adjusted, alpha),
-            m.verdict,
-        ))
-    return rows
-
-
-def notes(comparison: Any) -> list[str]:
-    """Lines printed under the table: machine differences, reasons that matter, noise."""
-    out: list[str] = []
-    if comparison.cross_machine:
-        out.append(
-            "cross-machine: baseline and head ran on different machines ("
-            + "; ".join(comparison.cross_machine)
-            + "); a difference may come from the machines, not the change"
-        )
-    runner = comparison.extra.get("runner")
-    for note in (runner.get("notes") or []) if isinstance(runner, dict) else []:
-        out.append(f"runner: {note}")
-    for outcome in comparison.benchmarks:
-        if outcome.status in ("missing in head", "missing in baseline"):
-            out.append(f"{outcome.name}: {outcome.status}")
-    for m in comparison.metrics:
-        # Every verdict that is not "unchanged" says why, inconclusive ones included: the
-        # reason names what kept them open (noise, the runner bound, the adjustment).
-        if m.verdict in ("regression", "improvement", "failed", "insufficient data", "inconclusive"):
-            out.append(f"{m.benchmark} {m.metric}: {m.verdict}: {m.reason}")
-    for m in comparison.metrics:
-        if m.undetectable and m.noise is not None:
-            out.append(f"noise: {m.benchmark} {m.metric}: {m.noise.message}")
-    s = comparison.settings
-    counts = comparison.counts()
-    tally = ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "nothing compared"
-    correction = {"holm": "Holm", "bh": "Benjamini-Hochberg"}.get(s["correction"], s["correction"])
-    m = s["family_size"]
-    method = "paired-wilcoxon" if s.get("comparison") == "paired" else s["test"]
-    out.append(
-        f"verdicts: {tally} ({method}, {correction} over {m} comparison{'' if m == 1 else 's'}, "
-        f"alpha {s['alpha']:g})"
-    )
-    return out
-
-
-def print_comparison(comparison: Any, *, tty: bool) -> None:
-    rows = table_rows(comparison)
-    if tty:
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(show_header=True, header_style="bold")
-        for i, h in enumerate(HEADERS):
-            table.add_column(h, justify="right" if 2 <= i <= 6 else "left")
-        for row in rows:
-            # Text, not strings: rich would read "[...]" in a benchmark name as its markup
-            cells = [Text(cell) for cell in row[:-1]]
-            table.add_row(*cells, Text(row[-1], style=VERDICT_STYLE.get(row[-1], "")))
-        console = Console()
-        console.print(table)
-        for line in notes(comparison):
-            console.print(line, markup=False, highlight=False)
-        return
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
-
-    def line(cells: tuple[str, ...]) -> str:
-        parts = [
-            c.rjust(w) if 2 <= i <= 6 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    print(line(HEADERS))
-    for row in rows:
-        print(line(row))
-    for text in notes(comparison):
-        print(text)

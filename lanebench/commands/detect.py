@@ -67,9 +67,9 @@ def _pr_files(path: Path) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     from lanebench.changes import change_set_from_git, change_set_from_pr_files
-    from lanebench.commands._lane import optional_config
+    from lanebench.commands._lane_choice import optional_config
     from lanebench.config import DEFAULT_CONFIG_PATH, builtin_config
-    from lanebench.lanes import decide_lane, plan_benchmarks
+    from lanebench.lane_decision import decide_lane, plan_benchmarks
 
     # The built-in lanes need no benchmarks, so a project without a config still gets a lane.
     found = optional_config(args.config)
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _explain(decision: Any, plan: list[Any]) -> str:
-    from lanebench.units import format_duration
+    from lanebench.formatting import format_duration
 
     stats = decision.stats
     lines: list[str] = []

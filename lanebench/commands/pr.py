@@ -182,10 +182,9 @@ def branch_change_set(args: argparse.Namespace, root: Path) -> tuple[Any, str | 
 def print_outcome(result: Any, *, base_line: str, baseline_note: str) -> None:
     """The report's headline on stdout, in plain text, then the base and lane, the baseline,
     and where the reports are."""
-    from lanebench.report import headline
     from lanebench.report.escape import plain_line
 
-    print(headline(result.context))
+    print(result.headline)
     print(plain_line(base_line))
     decision = result.decision
     print(plain_line(f"lane: {decision.lane} ({decision.reason})" if decision else "lane: -"))

@@ -102,7 +102,7 @@ def build_context(args: argparse.Namespace) -> Any:
 
     base = read_results(args.files[0]) if len(args.files) == 2 else None
     head = read_results(args.files[-1])
-    from lanebench.commands._lane import lane_for, optional_config
+    from lanebench.commands._lane_choice import lane_for, optional_config
 
     lane_name, lane = lane_for(optional_config(args.config), args.lane, head.run.lane)
     decision = _lane_decision(args.lane_decision)

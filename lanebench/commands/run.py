@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lanebench.commands._lane import lane_name_for
+from lanebench.commands._lane_choice import lane_name_for
 from lanebench.commands._output import check_output_directory, check_output_file
 from lanebench.config import DEFAULT_CONFIG_PATH, BenchmarkSpec, Config, LaneSettings
 from lanebench.config.model import MAX_ITERATIONS, MAX_WARMUP, checked_override
 from lanebench.errors import EXIT_FAIL, EXIT_OK, ConfigError
 from lanebench.names import shown_names
+from lanebench.results import RESULTS_FILE_NAME
 
 ORDER = 10
 
@@ -83,8 +84,8 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         help="run only this benchmark (repeat for several; default: the lane's)",
     )
     p.add_argument(
-        "--output", "-o", type=Path, default=Path("lanebench-results.json"), metavar="PATH",
-        help="results file to write (default: lanebench-results.json)",
+        "--output", "-o", type=Path, default=Path(RESULTS_FILE_NAME), metavar="PATH",
+        help=f"results file to write (default: {RESULTS_FILE_NAME})",
     )
     p.add_argument(
         "--resume", action="store_true",
@@ -151,10 +152,9 @@ def select_benchmarks(config: Config, lane: LaneSettings, names: list[str] | Non
 
 
 def run(args: argparse.Namespace) -> int:
-    from lanebench.calibration.measure import run_calibrated
     from lanebench.config import load_config
-    from lanebench.runner import local_run_info, make_progress, run_benchmarks
-    from lanebench.runner.paired import run_paired
+    from lanebench.pipeline import measure_lane
+    from lanebench.runner import local_run_info, make_progress
 
     check_output_file(args.output, "--output")
     if args.checkpoint is not None:
@@ -165,34 +165,12 @@ def run(args: argparse.Namespace) -> int:
     lane_name = lane_name_for(config, args.lane)
     lane = lane_with_overrides(config.lanes[lane_name], args.iterations, args.warmup)
     benchmarks = select_benchmarks(config, lane, args.benchmarks)
-    progress = make_progress(sys.stderr)
-    if args.paired:
-        if args.resume:
-            raise ConfigError("paired runs cannot be resumed", hint="run again without --resume")
-        doc = run_paired(
-            config, lane_name, lane, benchmarks, base_ref=args.paired, output=args.output,
-            progress=progress, run_info=local_run_info(config.root, config.path),
-            log_dir=args.log_dir,
-        )
-    else:
-        doc = run_calibrated(
-            lambda between: run_benchmarks(
-                config,
-                lane_name,
-                lane,
-                benchmarks,
-                output=args.output,
-                resume=args.resume,
-                progress=progress,
-                run_info=local_run_info(config.root, config.path),
-                checkpoint=args.checkpoint,
-                log_dir=args.log_dir,
-                between_benchmarks=between,
-            ),
-            lane.calibration,
-            args.output,
-            progress,
-        )
+    doc = measure_lane(
+        config, lane_name, lane, benchmarks, output=args.output,
+        run_info=local_run_info(config.root, config.path), progress=make_progress(sys.stderr),
+        paired_base=args.paired, resume=args.resume, checkpoint=args.checkpoint,
+        log_dir=args.log_dir,
+    )
     samples = sum(b.n for b in doc.benchmarks)
     bad = [b for b in doc.benchmarks if b.status in ("failed", "timeout")]
     line = f"wrote {args.output}: lane {lane_name}, {len(doc.benchmarks)} benchmark(s), {samples} samples"

@@ -41,57 +41,9 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.set_defaults(func=run)
 
 
-def format_cv(cv: float) -> str:
-    return "n/a" if cv != cv else f"{cv * 100:.1f}%"
-
-
-def table_rows(doc: Any, metrics: list[str] | None, show_all: bool) -> list[list[str]]:
-    from lanebench.metrics import COMPARED_BY_DEFAULT, metric
-    from lanebench.stats.summary import summarize
-    from lanebench.units import format_quantity
-
-    rows: list[list[str]] = []
-    for bench in doc.benchmarks:
-        if metrics:
-            names = metrics
-        elif show_all:
-            names = list(bench.samples)
-        else:
-            names = [m for m in COMPARED_BY_DEFAULT if m in bench.samples]
-        for name in names:
-            values = bench.samples.get(name, [])
-            summary = summarize(values) if values else None
-            unit = metric(name).unit
-            rows.append(
-                [
-                    bench.name,
-                    name,
-                    str(len(values)),
-                    format_quantity(summary.median if summary else None, unit),
-                    format_quantity(summary.p95 if summary else None, unit),
-                    format_cv(summary.cv if summary and summary.n > 1 else float("nan")),
-                ]
-            )
-    return rows
-
-
-HEADERS = ["benchmark", "metric", "n", "median", "p95", "CV"]
-
-
-def plain_table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in [HEADERS, *rows]) for i in range(len(HEADERS))]
-    right = {2, 3, 4, 5}
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
-        ).rstrip()
-
-    return "\n".join([line(HEADERS), line(["-" * w for w in widths]), *map(line, rows)])
-
-
 def run(args: argparse.Namespace) -> int:
     from lanebench.metrics import METRICS
+    from lanebench.report.terminal import print_results
     from lanebench.results import read_results
 
     doc = read_results(args.file)
@@ -101,39 +53,5 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"unknown metric: {', '.join(unknown)}", hint=f"known: {', '.join(METRICS)}"
             )
-    rows = table_rows(doc, args.metrics, args.all)
-    run_info = doc.run
-    title = f"{args.file}: lane {run_info.lane or '?'}, commit {(run_info.commit or '?')[:12]}"
-    if run_info.status != "complete":
-        title += f", run {run_info.status}"
-    footer: list[str] = []
-    for bench in doc.benchmarks:
-        if bench.status != "ok":
-            footer.append(f"{bench.name}: {bench.status}")
-        for failure in bench.failures:
-            what = failure.message or failure.status
-            footer.append(f"{bench.name}: iteration {failure.iteration} {failure.status}: {what}")
-        for note in bench.notes:
-            footer.append(f"{bench.name}: {note}")
-
-    if sys.stdout.isatty():
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-
-        # Text, not strings: rich would read "[...]" in a name or path as its markup
-        table = Table(title=Text(title), title_justify="left")
-        for i, header in enumerate(HEADERS):
-            table.add_column(header, justify="right" if i >= 2 else "left")
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        console = Console()
-        console.print(table)
-        for line in footer:
-            console.print(line, markup=False, highlight=False)
-    else:
-        print(title)
-        print(plain_table(rows))
-        for line in footer:
-            print(line)
+    print_results(doc, args.file, args.metrics, args.all, tty=sys.stdout.isatty())
     return EXIT_OK

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from lanebench.config.lanes import LaneSpec, When, resolve_lanes
+from lanebench.config.lane_specs import LaneSpec, When, resolve_lanes
 from lanebench.config.model import BenchmarkSpec, LaneSettings, StatsSettings, Thresholds
 from lanebench.config.root import Config
 from lanebench.errors import ConfigError
@@ -261,6 +261,3 @@ def json_schema() -> dict[str, Any]:
     schema["title"] = "lanebench configuration"
     return schema
 
-
-def _model_names() -> list[type[BaseModel]]:
-    return [Config]

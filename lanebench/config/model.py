@@ -182,11 +182,15 @@ class CalibrationSettings(StrictModel):
     )
 
 
+DEFAULT_HISTORY = 20  # main-branch runs a baseline carries
+
+
 class HistorySettings(StrictModel):
     """Run-to-run variability learnt from the baseline's history of main-branch runs."""
 
     keep: int = Field(
-        20, ge=1, le=1000, description="Main-branch runs whose summaries the baseline carries."
+        DEFAULT_HISTORY, ge=1, le=1000,
+        description="Main-branch runs whose summaries the baseline carries.",
     )
     min_runs: int = Field(
         3, ge=2, le=1000,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from lanebench.config.lanes import (
+from lanebench.config.lane_specs import (
     DOC_PATTERNS,
     LaneSpec,
     PatternList,

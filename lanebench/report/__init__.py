@@ -4,7 +4,7 @@ Pure functions of a `ReportContext`; nothing here touches the network.
 """
 
 from lanebench.report.context import ReportContext, TrendPoint
-from lanebench.report.files import FORMATS, write_reports
+from lanebench.report.files import FORMATS, render_reports, write_rendered, write_reports
 from lanebench.report.html import render_html
 from lanebench.report.markdown import (
     COMMENT_LIMIT,
@@ -31,6 +31,8 @@ __all__ = [
     "render_csv_summary",
     "render_html",
     "render_json",
+    "render_reports",
     "render_summary",
+    "write_rendered",
     "write_reports",
 ]

@@ -42,6 +42,7 @@ class ReportContext:
     title: str = "lanebench"
     key: str | None = None  # tells apart the comments of several configs on one PR
     history: list[TrendPoint] | None = None
+    notes: list[str] = field(default_factory=list)  # Markdown shown under the status line
 
     @property
     def lane_name(self) -> str | None:

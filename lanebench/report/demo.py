@@ -16,7 +16,7 @@ from lanebench.advice import Recommendation
 from lanebench.metrics import METRICS
 from lanebench.report.context import ReportContext, TrendPoint
 from lanebench.report.view import describe
-from lanebench.results import BenchmarkResult, Failure, ResultsDocument, RunInfo
+from lanebench.results import BenchmarkResult, Failure, ResultsDocument, RunInfo, RunSettings
 from lanebench.sla import Finding, SlaReport
 from lanebench.stats.model import BenchmarkOutcome, Comparison, MetricComparison
 
@@ -194,7 +194,7 @@ def compare_demo(base: ResultsDocument, head: ResultsDocument, lane: str | None,
         else:
             r.verdict = "inconclusive"
             r.reason = f"the interval crosses the ±{r.threshold:.0%} threshold; more iterations would decide"
-    from lanebench.environment import machine_differences
+    from lanebench.machine import machine_differences
 
     return Comparison(
         lane=lane,
@@ -255,12 +255,12 @@ def demo_context(*, samples: int = 30, seed: int = 7, hostile: bool = False, cro
     for b in _scenario(hostile):
         base_results.append(
             BenchmarkResult(name=b.name, command=["make", "bench"], samples=_samples(rng, b.base, {}, b.cv, samples),
-                            settings={"iterations": samples, "warmup": 1})
+                            settings=RunSettings(iterations=samples, warmup=1))
         )
         n_head = samples - b.head_failures if b.head_failures else samples
         head = BenchmarkResult(name=b.name, command=["make", "bench"],
                                samples=_samples(rng, b.base, b.change, b.cv, n_head),
-                               settings={"iterations": samples, "warmup": 1})
+                               settings=RunSettings(iterations=samples, warmup=1))
         if b.head_failures:
             head.status = "failed"
             head.failures = [

@@ -33,13 +33,12 @@ FORMATS: dict[str, tuple[str, Callable[[ReportContext], str]]] = {
 }
 
 
-def write_reports(ctx: ReportContext, directory: Path | str) -> dict[str, Path]:
-    """Write every format that applies; returns format name -> path written.
+def render_reports(ctx: ReportContext) -> dict[str, str]:
+    """Every format that applies, rendered: format name -> text.
 
-    Head-only reports have no comparison, so no comparison.json; a skipped run writes
+    Head-only reports have no comparison, so no comparison.json; a skipped run renders
     the comment, the summary and the HTML page that explain why nothing was measured.
     """
-    out = Path(directory)
     view = build_view(ctx)  # once, not once per format
     from_view: dict[str, Callable[[], str]] = {
         "comment": lambda: comment_from_view(view),
@@ -47,12 +46,22 @@ def write_reports(ctx: ReportContext, directory: Path | str) -> dict[str, Path]:
         "html": lambda: html_from_view(view),
         "csv-summary": lambda: csv_summary_from_view(view),
     }
-    written: dict[str, Path] = {}
-    for name, (filename, render) in FORMATS.items():
+    rendered: dict[str, str] = {}
+    for name, (_, render) in FORMATS.items():
         if name == "json" and ctx.comparison is None:
             continue
         if name in ("csv", "csv-summary") and ctx.head is None:
             continue
-        text = from_view[name]() if name in from_view else render(ctx)
-        written[name] = write_text_atomic(out / filename, text)
-    return written
+        rendered[name] = from_view[name]() if name in from_view else render(ctx)
+    return rendered
+
+
+def write_rendered(rendered: dict[str, str], directory: Path | str) -> dict[str, Path]:
+    """Write rendered formats under their file names; returns format name -> path written."""
+    out = Path(directory)
+    return {name: write_text_atomic(out / FORMATS[name][0], text) for name, text in rendered.items()}
+
+
+def write_reports(ctx: ReportContext, directory: Path | str) -> dict[str, Path]:
+    """Write every format that applies (`render_reports`); returns format name -> path."""
+    return write_rendered(render_reports(ctx), directory)

@@ -7,10 +7,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from lanebench import __version__
-from lanebench.metrics import METRICS
-from lanebench.metrics import metric as catalog_metric
-from lanebench.report.context import ReportContext
-from lanebench.report.formatting import (
+from lanebench.formatting import (
     format_change,
     format_interval,
     format_p,
@@ -19,6 +16,9 @@ from lanebench.report.formatting import (
     format_value,
     is_number,
 )
+from lanebench.metrics import METRICS
+from lanebench.metrics import metric as catalog_metric
+from lanebench.report.context import ReportContext
 from lanebench.report.svg import ForestItem, distribution_svg, forest_html
 from lanebench.report.templating import html_environment
 from lanebench.report.view import (

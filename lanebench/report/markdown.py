@@ -15,8 +15,15 @@ from dataclasses import dataclass, replace
 from markupsafe import Markup
 
 from lanebench import __version__
+from lanebench.formatting import (
+    confidence_text,
+    format_change,
+    format_interval,
+    format_p,
+    format_percent,
+)
+from lanebench.limits import COMMENT_LIMIT, SUMMARY_LIMIT
 from lanebench.report.context import ReportContext
-from lanebench.report.formatting import format_change, format_interval, format_p, format_percent
 from lanebench.report.mermaid import change_chart, trend_chart
 from lanebench.report.templating import markdown_environment
 from lanebench.report.view import (
@@ -28,11 +35,8 @@ from lanebench.report.view import (
     interval_levels,
 )
 from lanebench.stats.model import MetricComparison
-from lanebench.stats.verdict import confidence_text
 
 COMMENT_MARKER = "<!-- lanebench:comment -->"
-COMMENT_LIMIT = 65_536  # characters, GitHub's limit for an issue comment body
-SUMMARY_LIMIT = 1024 * 1024  # bytes, GitHub's limit for one step's job summary
 _KEY_CHARS = re.compile(r"[^A-Za-z0-9._/-]")
 
 
@@ -69,7 +73,7 @@ SUMMARY_OPTIONS = Options("summary", max_findings=500, max_advice=50, max_failur
 
 
 def render_comment(ctx: ReportContext, *, limit: int = COMMENT_LIMIT) -> str:
-    """The sticky PR comment, ending with its hidden marker; at most `limit` characters."""
+    """The sticky PR comment, starting with its hidden marker; at most `limit` characters."""
     return comment_from_view(build_view(ctx), limit=limit)
 
 
@@ -79,9 +83,10 @@ def render_summary(ctx: ReportContext, *, limit: int = SUMMARY_LIMIT) -> str:
 
 
 def comment_from_view(view: ReportView, *, limit: int = COMMENT_LIMIT) -> str:
+    # The marker comes first: a reply quoting the comment then never passes for it.
     marker = comment_marker(view.ctx.key)
-    body = _render_limited(view, COMMENT_OPTIONS, limit - utf16_length(marker) - 1, utf16_length)
-    return f"{body}\n{marker}\n" if not body.endswith("\n") else f"{body}{marker}\n"
+    body = _render_limited(view, COMMENT_OPTIONS, limit - utf16_length(marker) - 2, utf16_length)
+    return f"{marker}\n{body.strip()}\n"
 
 
 def summary_from_view(view: ReportView, *, limit: int = SUMMARY_LIMIT) -> str:

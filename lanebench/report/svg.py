@@ -213,3 +213,108 @@ def forest_html(items: Sequence[ForestItem], *, title: str) -> Markup:
 
 def _percent_tick(t: float) -> str:
     return "0%" if t == 0 else f"{t:+g}%"
+
+
+@dataclass
+class TrendRun:
+    """One main run in a trend chart: its value, the value's interval, a tooltip."""
+
+    value: float
+    low: float | None
+    high: float | None
+    tip: str  # commit, date, value: shown on hover
+
+
+@dataclass
+class TrendMark:
+    """A change point: the level changed between run `index - 1` and run `index`."""
+
+    index: int
+    verdict: str
+    label: str  # "+8.1%"
+
+
+@dataclass
+class TrendLevel:
+    """The level (median) of the runs [start, stop) between change points."""
+
+    start: int
+    stop: int
+    value: float
+
+
+def trend_svg(
+    runs: Sequence[TrendRun],
+    *,
+    marks: Sequence[TrendMark] = (),
+    levels: Sequence[TrendLevel] = (),
+    window: tuple[int, int] | None = None,
+    window_verdict: str = "",
+    unit: str,
+    x_labels: Sequence[tuple[int, str]] = (),
+    title: str,
+) -> Markup:
+    """A series of main runs: each run's interval and value, the level between change
+    points, change points as dashed rules labelled with their size, and a drift's window
+    [first, last] shaded. `unit` "ratio" reads the axis as multiples (the value divided by
+    a calibration time); `x_labels` are (run index, text) ticks under the axis."""
+    if not runs:
+        return Markup("")
+    width, left, right, top = 720, 56, 708, 18
+    plot_bottom = 150
+    height = plot_bottom + (34 if x_labels else 16)
+    ends = [v for r in runs for v in (r.value, r.low, r.high) if v is not None and math.isfinite(v)]
+    ends += [lv.value for lv in levels]
+    lo, hi = _domain(ends)
+    y = _Scale(lo, hi, plot_bottom, top)
+    step = (right - left) / max(len(runs), 1)
+    x0 = left + step / 2
+
+    def x(i: float) -> float:
+        return x0 + i * step
+
+    out = [f'<svg class="trend" viewBox="0 0 {width} {height}" role="img"><title>{escape(title)}</title>']
+    if window is not None:
+        a, b = window
+        out.append(f'<rect class="window v-{escape(window_verdict)}" x="{x(a) - step / 2:.1f}" y="{top}" '
+                   f'width="{(b - a + 1) * step:.1f}" height="{plot_bottom - top}"/>')
+    if unit == "ratio":
+        factor, suffix = 1.0, "×"
+    else:
+        factor, suffix = axis_unit(max(abs(lo), abs(hi)), unit)
+    ticks = [t * factor for t in nice_ticks(lo / factor, hi / factor, 4)]
+    out.append('<g class="grid">' + "".join(
+        f'<line x1="{left}" x2="{right}" y1="{y(t):.1f}" y2="{y(t):.1f}"/>' for t in ticks) + "</g>")
+    out.append('<g class="tick ytick">' + "".join(
+        f'<text x="{left - 6}" y="{y(t) + 3.5:.1f}">{t / factor:g}{escape(suffix)}</text>' for t in ticks)
+        + "</g>")
+    if x_labels:
+        last = len(runs) - 1
+
+        def anchor(i: int) -> str:  # the end labels stay inside the chart
+            return ' style="text-anchor:start"' if i == 0 and last else (
+                ' style="text-anchor:end"' if i == last and last else "")
+        out.append('<g class="tick">' + "".join(
+            f'<text x="{x(i) + (-step / 2 if i == 0 and last else step / 2 if i == last and last else 0):.1f}" '
+            f'y="{plot_bottom + 14}"{anchor(i)}>{escape(text)}</text>' for i, text in x_labels) + "</g>")
+        out.append(f'<text class="axis-note" x="{right}" y="{plot_bottom + 29}">main runs, oldest first</text>')
+    for level in levels:
+        out.append(f'<path class="level" d="M{x(level.start) - step / 2:.1f} {y(level.value):.1f}'
+                   f'H{x(level.stop - 1) + step / 2:.1f}"/>')
+    for mark in marks:
+        mx = x(mark.index) - step / 2
+        near_end = mx > right - 60  # label left of the rule, inside the chart
+        align = ' style="text-anchor:end"' if near_end else ""
+        out.append(f'<g class="cp v-{escape(mark.verdict.replace(" ", "-"))}">'
+                   f'<path d="M{mx:.1f} {top}V{plot_bottom}"/>'
+                   f'<text x="{mx + (-3 if near_end else 3):.1f}" y="{top - 5}"{align}>'
+                   f'{escape(mark.label)}</text></g>')
+    # One element per run, so that each can carry its tooltip (the commit and the value).
+    out.append('<g class="runs">')
+    for i, r in enumerate(runs):
+        cx, cy = x(i), y(r.value)
+        bar = (f'<path class="ci" d="M{cx:.1f} {y(r.low):.1f}V{y(r.high):.1f}"/>'
+               if r.low is not None and r.high is not None else "")
+        out.append(f'<g><title>{escape(r.tip)}</title>{bar}<path class="pt" d="M{cx:.1f} {cy:.1f}h0"/></g>')
+    out.append("</g></svg>")
+    return Markup("".join(out))

@@ -9,10 +9,10 @@ import math
 from typing import Any
 
 from lanebench.errors import ResultsError
+from lanebench.formatting import format_raw, is_number
 from lanebench.metrics import metric as catalog_metric
 from lanebench.report.context import ReportContext
 from lanebench.report.escape import escape_csv_cell
-from lanebench.report.formatting import format_raw, is_number
 from lanebench.report.view import ReportView, build_view
 from lanebench.stats.model import Summary
 

@@ -8,12 +8,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from lanebench.formatting import format_value
 from lanebench.report.escape import (
     escape_markdown,
     escape_markdown_code_block,
     strip_for_html,
 )
-from lanebench.report.formatting import format_value
 
 
 def _markdown_finalize(value: Any) -> Any:

@@ -14,12 +14,9 @@ from typing import Any
 from markupsafe import Markup
 
 from lanebench.advice import Recommendation
-from lanebench.metrics import METRICS
-from lanebench.metrics import metric as catalog_metric
-from lanebench.report.context import ReportContext
-from lanebench.report.escape import escape_markdown_url, plain_line
-from lanebench.report.formatting import (
+from lanebench.formatting import (
     DASH,
+    confidence_text,
     format_change,
     format_interval,
     format_p,
@@ -29,10 +26,13 @@ from lanebench.report.formatting import (
     is_number,
     plural,
 )
+from lanebench.metrics import METRICS
+from lanebench.metrics import metric as catalog_metric
+from lanebench.report.context import ReportContext
+from lanebench.report.escape import escape_markdown_url, plain_line
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import Finding
 from lanebench.stats.model import MetricComparison, Summary
-from lanebench.stats.verdict import confidence_text
 
 VERDICT_ICONS: dict[str, str] = {
     "regression": "🔴",

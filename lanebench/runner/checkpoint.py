@@ -7,7 +7,9 @@ iteration in flight; `lanebench run --resume` replays the lines and continues.
 A line cut short by a kill, or left as NUL bytes by a machine that went down between a
 write and its fsync, is skipped; every complete line before and after it is kept. A line
 that is JSON but not a checkpoint record (edited, or from another program) is refused.
-Only one run writes a checkpoint at a time (`lanebench.locking`, in `runner.session`).
+Only one run writes a checkpoint at a time (`lanebench.locking`, in `runner.plain`).
+`CheckpointJournal` is the stage loop's journal (`runner.stages`); `replayed` turns the
+lines back into what the loop replays.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import IO, Any
 
 from lanebench.errors import ResultsError
 from lanebench.metrics import METRICS
-from lanebench.results import BENCHMARK_STATUSES, parse_json, sample_problem
+from lanebench.results import BENCHMARK_STATUSES, BenchmarkStatus, parse_json, sample_problem
+from lanebench.runner.sample import Phase, Run, Sample
 
 CHECKPOINT_VERSION = 1
 
@@ -171,3 +174,60 @@ def read_checkpoint(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], i
     ):
         raise ResultsError(f"{path}: the checkpoint's header is damaged", hint=hint)
     return header, records[1:], damaged
+
+
+# --- the stage loop's journal -----------------------------------------------------------
+
+
+class CheckpointJournal:
+    """Each sample of a plain run as one `iteration` line, each finished benchmark as a
+    `stop` line, on disk before the next sample starts."""
+
+    def __init__(self, writer: CheckpointWriter) -> None:
+        self.writer = writer
+
+    def sample(self, benchmark: str, stage: int, phase: Phase, sample: Sample) -> None:
+        (run,) = sample.runs  # a plain run's sample is one run
+        self.writer.append({
+            "type": "iteration",
+            "benchmark": benchmark,
+            "stage": stage,
+            "phase": phase,
+            "status": run.status,
+            "metrics": run.metrics,
+            "exit_code": run.exit_code,
+            "signal": run.signal,
+            "wall": run.wall,
+            "stderr_tail": run.stderr_tail,
+            "message": run.message,
+            "leftovers": run.leftovers,
+            "maxrss_floor": run.maxrss_floor,
+        })
+
+    def stop(self, benchmark: str, status: str, note: str | None) -> None:
+        self.writer.append({"type": "stop", "benchmark": benchmark, "status": status, "note": note})
+
+
+Replayed = tuple[str, int, Phase, Sample] | tuple[str, BenchmarkStatus, str | None]
+
+
+def replayed(records: list[dict[str, Any]]) -> list[Replayed]:
+    """The checkpoint's records (checked by `read_checkpoint`) as the loop replays them."""
+    out: list[Replayed] = []
+    for rec in records:
+        if rec["type"] == "stop":
+            out.append((rec["benchmark"], rec["status"], rec.get("note")))
+            continue
+        run = Run(
+            status=rec["status"],
+            wall=rec.get("wall"),
+            metrics={name: float(value) for name, value in (rec.get("metrics") or {}).items()},
+            exit_code=rec.get("exit_code"),
+            signal=rec.get("signal"),
+            stderr_tail=rec.get("stderr_tail", ""),
+            message=rec.get("message", ""),
+            leftovers=int(rec.get("leftovers") or 0),
+            maxrss_floor=int(rec.get("maxrss_floor") or 0),
+        )
+        out.append((rec["benchmark"], rec["stage"], rec["phase"], Sample([run])))
+    return out

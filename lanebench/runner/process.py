@@ -222,13 +222,18 @@ def _measure_spawned(
     started: spawner.Started | spawner.StartFailed | None = None
     watch: sampler.TreeWatch | None = None
     report: spawner.Exited | spawner.StartFailed | None = None
+    # Where an exception (a signal handler's) found the request: not sent, perhaps half
+    # written, or sent. Only a sent one has an answer to wait for.
+    request = "unsent"
     try:
         with critical():
             sent_ns = time.perf_counter_ns()
+            request = "sending"
             try:
                 server.send(argv, cwd.absolute(), env, out_path.absolute(), err_path.absolute())
             except spawner.SpawnerLost as exc:
                 raise _NotStarted(str(exc)) from None
+            request = "sent"
         # Until the first sample or the deadline nothing needs the pid: wait for the report
         # alone, so that a command shorter than that wakes lanebench once, at its end.
         due_ns = sent_ns + int(min(sample_interval, sampler.FIRST_SAMPLE_AFTER) * 1e9)
@@ -277,6 +282,10 @@ def _measure_spawned(
         with critical():
             if watch is not None:
                 watch.stop()
+            if request != "sent":
+                if request == "sending":  # half a request would leave the spawner waiting
+                    spawner.lost(server)
+                raise
             try:
                 if started is None:
                     started = server.read_started()

@@ -13,16 +13,17 @@ import statistics
 import sys
 from typing import TextIO
 
-from lanebench.runner.process import IterationRecord
-from lanebench.units import format_duration, format_size
+from lanebench.formatting import format_duration, format_size
+from lanebench.runner.sample import Run
 
 TAIL_LINES = 10
 
 
-def _iteration_summary(record: IterationRecord) -> str:
+def _iteration_summary(record: Run) -> str:
     m = record.metrics
-    text = f"wall {format_duration(m['wall'])}, cpu {format_duration(m['cpu'])}, "
-    text += f"maxrss {format_size(m['maxrss'])}"
+    shown = [(key, fmt(m[key])) for key, fmt in (("wall", format_duration), ("cpu", format_duration),
+                                                   ("maxrss", format_size)) if key in m]
+    text = ", ".join(f"{key} {value}" for key, value in shown) or f"wall {format_duration(record.seconds)}"
     if record.leftovers:
         text += f", killed {record.leftovers} leftover process(es)"
     return text
@@ -41,8 +42,10 @@ class Progress:
     def benchmark_started(self, name: str, label: str, total: int) -> None:
         pass
 
-    def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
-        pass
+    def iteration(self, name: str, phase: str, index: int, total: int, record: Run,
+                  side: str | None = None) -> None:
+        """One run ended: the `index`-th of `total` samples of its phase (`side` names
+        which side of a pair it measured)."""
 
     def benchmark_finished(self, name: str, status: str, walls: list[float], notes: list[str]) -> None:
         pass
@@ -75,8 +78,11 @@ class PlainProgress(Progress):
     def start(self, lane: str, names: list[str]) -> None:
         self._print(f"lanebench: lane {lane}: {len(names)} benchmark(s): {', '.join(names)}")
 
-    def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
+    def iteration(self, name: str, phase: str, index: int, total: int, record: Run,
+                  side: str | None = None) -> None:
         where = f"[{name}] {'warmup ' if phase == 'warmup' else ''}{index}/{total}"
+        if side is not None:
+            where += f" {side}"
         if record.ok:
             self._print(f"{where}: {_iteration_summary(record)}")
             return
@@ -104,10 +110,12 @@ class GitHubProgress(PlainProgress):
         self._print(f"::group::{label}")
         self._open = True
 
-    def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
-        super().iteration(name, phase, index, total, record)
+    def iteration(self, name: str, phase: str, index: int, total: int, record: Run,
+                  side: str | None = None) -> None:
+        super().iteration(name, phase, index, total, record, side)
         if not record.ok:
-            self._failures.append(f"[{name}] iteration {index}: {record.status}: {record.message}")
+            where = f"iteration {index}" + (f" ({side})" if side else "")
+            self._failures.append(f"[{name}] {where}: {record.status}: {record.message}")
 
     def benchmark_finished(self, name: str, status: str, walls: list[float], notes: list[str]) -> None:
         if self._open:
@@ -145,13 +153,16 @@ class RichProgress(Progress):
         self.tasks[name] = self.bar.add_task(label, total=total, last="")
         self.bar.refresh()
 
-    def iteration(self, name: str, phase: str, index: int, total: int, record: IterationRecord) -> None:
+    def iteration(self, name: str, phase: str, index: int, total: int, record: Run,
+                  side: str | None = None) -> None:
         task = self.tasks.get(name)
         if task is None:
             return
         if record.ok:
-            last = ("warmup " if phase == "warmup" else "") + format_duration(record.metrics["wall"])
-            self.bar.update(task, advance=0 if phase == "warmup" else 1, total=total, last=last)
+            last = ("warmup " if phase == "warmup" else "") + format_duration(record.seconds)
+            # a pair advances the bar once, with its head run
+            advance = 0 if phase == "warmup" or side not in (None, "head") else 1
+            self.bar.update(task, advance=advance, total=total, last=last)
         else:
             self.bar.update(task, total=total, last=f"[red]{record.status}[/red]")
             self.console.print(f"[red]{name}[/red] iteration {index}: {record.status}: {record.message}",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lanebench.results import SpawnerInfo
 from lanebench.runner import spawn_server
 from lanebench.runner.tree import IoCounters, Reaped
 
@@ -100,6 +101,7 @@ class Spawner:
         self._started_poller = select.poll()
         self._started_poller.register(self.started.fd, select.POLLIN)
         self._env_sent: dict[str, str] | None = None
+        self._started_reply: Started | StartFailed | None = None
         if not self.poller.poll(int(START_TIMEOUT * 1000)):
             self.close()
             raise SpawnerLost(f"it did not answer within {START_TIMEOUT:g} s")
@@ -138,13 +140,19 @@ class Spawner:
             raise SpawnerLost(f"sending the command failed: {exc}") from None
         if send_env is not None:
             self._env_sent = dict(env)  # a copy: the caller may change its dict later
+        self._started_reply = None
 
     def report_ready(self) -> bool:
         """A report is already buffered (poll(2) on the report pipe would not tell)."""
         return self.reports.has_message()
 
     def read_started(self) -> Started | StartFailed:
-        """The pid of the command sent last, or why it could not start (blocks until known)."""
+        """The pid of the command sent last, or why it could not start (blocks until known).
+
+        Asked again (an exception cut the first answer's way to the caller short), it
+        returns the answer it read: the pipe holds it only once."""
+        if self._started_reply is not None:
+            return self._started_reply
         while not self.started.has_message() and not self.reports.has_message():
             ready = {fd for fd, _ in self._both.poll()}
             if self.started.fd in ready:
@@ -158,10 +166,12 @@ class Spawner:
         # report with nothing on the started pipe is the error that kept it from starting
         if self.started.has_message() or self._started_poller.poll(0):
             reply = self._read(self.started)
-            return Started(pid=reply[1], t0_ns=reply[2])
+            self._started_reply = Started(pid=reply[1], t0_ns=reply[2])
+            return self._started_reply
         report = self.read_report()
         if not isinstance(report, StartFailed):
             raise SpawnerLost("it reported an exit but no start")
+        self._started_reply = report
         return report
 
     def read_outcome(
@@ -171,8 +181,10 @@ class Spawner:
         is not an error comes after "started", so no poll is needed to read both."""
         report = self.read_report()
         if started is None and isinstance(report, Exited):
-            reply = self._read(self.started)
-            started = Started(pid=reply[1], t0_ns=reply[2])
+            started = self._started_reply
+            if started is None:
+                reply = self._read(self.started)
+                started = Started(pid=reply[1], t0_ns=reply[2])
         return started, report
 
     def read_report(self) -> Exited | StartFailed:
@@ -273,14 +285,11 @@ def use_spawner(enabled: bool) -> None:
     _enabled = enabled
 
 
-def describe() -> dict[str, Any]:
+def describe() -> SpawnerInfo:
     """How commands are being spawned, for the results file's `run.spawner`."""
     if _enabled and _unavailable is None:
-        out: dict[str, Any] = {"mode": "spawner"}
-        if _restarts:
-            out["restarts"] = _restarts
-        return out
-    return {"mode": "direct", "reason": _unavailable or "spawner disabled by the caller"}
+        return SpawnerInfo(mode="spawner", restarts=_restarts or None)
+    return SpawnerInfo(mode="direct", reason=_unavailable or "spawner disabled by the caller")
 
 
 @atexit.register

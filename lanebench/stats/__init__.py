@@ -1,12 +1,12 @@
 """Statistics: summaries, two-sample tests, multiple-testing control, verdicts, stopping rules.
 
-Pure functions of results documents; no files (except the small read/write helpers for
-the comparison JSON), no GitHub. See docs/statistics.md for the methods and their
+Pure functions of results documents: no files (the comparison JSON is
+`lanebench.comparison_file`), no GitHub. See docs/statistics.md for the methods and their
 measured error rates.
 """
 
 from lanebench.stats.adjust import adjust_pvalues
-from lanebench.stats.compare import compare, comparison_from_dict, read_comparison, write_comparison
+from lanebench.stats.comparison import compare
 from lanebench.stats.evaluate import MetricAnalysis, analyze_metric, verdict_for
 from lanebench.stats.model import (
     DECIDED,
@@ -19,9 +19,8 @@ from lanebench.stats.model import (
 )
 from lanebench.stats.power import noise_check
 from lanebench.stats.sequential import (
-    PairedStopper,
     SequentialStopper,
-    adaptive_policy,
+    adaptive_plan,
     analysis_fraction,
     sequential_stopper,
 )
@@ -36,26 +35,22 @@ __all__ = [
     "MetricAnalysis",
     "MetricComparison",
     "Noise",
-    "PairedStopper",
     "SequentialStopper",
     "Summary",
     "TwoSampleResult",
     "Verdict",
-    "adaptive_policy",
+    "adaptive_plan",
     "adjust_pvalues",
     "analysis_fraction",
     "analyze_metric",
     "compare",
-    "comparison_from_dict",
     "decide",
     "mann_whitney",
     "noise_check",
     "outlier_indices",
-    "read_comparison",
     "sequential_stopper",
     "summarize",
     "two_sample",
     "verdict_for",
     "welch_log",
-    "write_comparison",
 ]

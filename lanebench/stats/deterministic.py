@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lanebench.formatting import pct
 from lanebench.stats.model import Verdict
-from lanebench.stats.verdict import pct
 
 CountMethod = Literal["exact", "range", "two-sample"]
 

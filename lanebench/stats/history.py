@@ -53,19 +53,19 @@ import dataclasses
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from scipy import stats as sps
 
 from lanebench.calibration import NORMALIZED_BY, RunnerSpeed, calibration_of, runner_speed
 from lanebench.config.model import LaneSettings
-from lanebench.environment import same_machine
-from lanebench.results import ResultsDocument
+from lanebench.formatting import format_runner_share
+from lanebench.machine import same_machine
+from lanebench.results import HistoryEntry, PairedRun, ResultsDocument
 from lanebench.stats.evaluate import MetricAnalysis
 from lanebench.stats.twosample import TwoSampleResult
 
-HISTORY_KEY = "history"
 # Without history, a benchmark is assumed to feel between none and this many times the
 # runner difference the calibration workload measured (on the log scale).
 MAX_FELT = 2.0
@@ -79,26 +79,26 @@ class RunSpread:
     runs: int  # runs used
 
 
-def history_entries(doc: ResultsDocument) -> list[dict[str, Any]] | None:
-    """The baseline's history, or None when the file has no history block at all."""
-    entries = doc.extra.get(HISTORY_KEY)
-    if not isinstance(entries, list):
+def history_entries(doc: ResultsDocument) -> list[HistoryEntry] | None:
+    """The baseline's history entries that hold medians, or None when the file has no
+    history block at all."""
+    if doc.history is None:
         return None
-    return [e for e in entries if isinstance(e, dict) and isinstance(e.get("benchmarks"), dict)]
+    return [e for e in doc.history if e.benchmarks is not None]
 
 
 def log_medians(
-    history: Sequence[dict[str, Any]], benchmark: str, metric: str, measure: str | None
+    history: Sequence[HistoryEntry], benchmark: str, metric: str, measure: str | None
 ) -> list[float]:
     """log(median) per history run, divided by that run's calibration median when `measure`."""
     out = []
     for entry in history:
-        value = (entry["benchmarks"].get(benchmark) or {}).get(metric)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        value = ((entry.benchmarks or {}).get(benchmark) or {}).get(metric)
+        if value is None or value <= 0:
             continue
         if measure is not None:
-            cal = (entry.get("calibration") or {}).get(measure)
-            if not isinstance(cal, (int, float)) or cal <= 0:
+            cal = (entry.calibration or {}).get(measure)
+            if cal is None or cal <= 0:
                 continue
             value = value / cal
         out.append(math.log(value))
@@ -106,7 +106,7 @@ def log_medians(
 
 
 def run_spread(
-    history: Sequence[dict[str, Any]], benchmark: str, metric: str, measure: str | None = None
+    history: Sequence[HistoryEntry], benchmark: str, metric: str, measure: str | None = None
 ) -> RunSpread | None:
     """σ_run of a benchmark x metric over the history; None with fewer than 2 usable runs."""
     logs = log_medians(history, benchmark, metric, measure)
@@ -140,23 +140,30 @@ class RunnerPlan:
     @property
     def why(self) -> str:
         """For tables: "runner -5% to +21%"."""
-        return f"runner {_signed(math.expm1(self.low))} to {_signed(math.expm1(self.high))}"
+        return f"runner {format_runner_share(math.expm1(self.low))} to {format_runner_share(math.expm1(self.high))}"
 
 
-def _signed(fraction: float) -> str:
-    return f"{fraction * 100:+.0f}%".replace("+0%", "0%").replace("-0%", "0%")
+@dataclass(frozen=True)
+class Correction:
+    """What `CrossRun.adjust` did to one benchmark x metric: widened it by the history's
+    cross-run `spread`, or held it to the runner bound (`bounded`: no usable history)."""
+
+    metric: str
+    spread: RunSpread | None = None
+    bounded: bool = False
 
 
 @dataclass
 class CrossRun:
-    """The cross-run corrections of one artifact-mode comparison (see the module docstring)."""
+    """The cross-run corrections of one artifact-mode comparison (see the module docstring).
+
+    `adjust` corrects one analysis and says how (`Correction`); what the whole comparison's
+    corrections amount to (the trust line, the runner summary) is read from those."""
 
     lane: LaneSettings
     speed: RunnerSpeed | None
-    history: list[dict[str, Any]]
+    history: list[HistoryEntry]
     same_machine: bool = False
-    used: list[tuple[str, str, RunSpread]] = field(default_factory=list)
-    bounded: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def from_documents(
@@ -276,15 +283,18 @@ class CrossRun:
             f"same machine, runner speed unknown: {noisy} may hold a runner effect of "
             f"{plan.why.removeprefix('runner ')}"))
 
-    def adjust(self, analysis: MetricAnalysis, benchmark: str, metric: str, kind: str) -> MetricAnalysis:
+    def adjust(
+        self, analysis: MetricAnalysis, benchmark: str, metric: str, kind: str
+    ) -> tuple[MetricAnalysis, Correction | None]:
         """The analysis with θ normalised by runner speed and its interval widened by the
-        cross-run spread (or the runner bound); raw numbers kept in `extra`."""
+        cross-run spread (or the runner bound), raw numbers kept in `extra`; and what was
+        done (None: left as measured, or only normalised)."""
         r = analysis.result
         if (
             r is None or analysis.insufficient is not None or r.ratio is None or r.ratio <= 0
             or r.ci_low is None or r.ci_high is None or r.ci_low <= 0 or r.scale != "log"
         ):
-            return analysis
+            return analysis, None
         settings = self.lane.history
         conf = analysis.confidence
         z = float(sps.norm.ppf(0.5 + conf / 2.0))
@@ -294,6 +304,7 @@ class CrossRun:
             "raw_ratio": r.ratio, "raw_ci": [r.ci_low, r.ci_high], "raw_p": r.p_value,
             "se_within": se_within,
         }
+        correction: Correction | None
         measure = NORMALIZED_BY[metric] if kind == "time" and metric in NORMALIZED_BY else None
         state = self.state(measure) if measure is not None else "unknown"
         # History normalises by any calibration known well enough: its spread was measured
@@ -322,7 +333,7 @@ class CrossRun:
                     "calibration too noisy to apply: compared as measured, against the "
                     f"spread of {spread.runs} main runs' raw medians"
                 )
-            self.used.append((benchmark, metric, spread))
+            correction = Correction(metric, spread=spread)
         elif kind == "time" and measure is not None and settings.unknown_runner_bound > 0:
             plan = self._plan(measure)
             se = math.hypot(se_within, plan.se_calibration)
@@ -349,7 +360,7 @@ class CrossRun:
                 f"cross-run uncertainty unknown ({usable} usable main run{'s' if usable != 1 else ''} "
                 f"in the baseline's history, {settings.min_runs} needed): {plan.sentence}"
             )
-            self.bounded.append((benchmark, metric))
+            correction = Correction(metric, bounded=True)
         elif measure is not None and state in ("steady", "changed") and self.speed is not None:
             factor = self.speed.ratio[measure]
             theta = raw_theta - math.log(factor)
@@ -357,8 +368,9 @@ class CrossRun:
             lo, hi = theta - z * se, theta + z * se
             p = float(2.0 * sps.norm.sf(abs(theta) / se)) if se > 0 else r.p_value
             extra["runner_factor"] = factor
+            correction = None
         else:
-            return analysis
+            return analysis, None
         result = TwoSampleResult(
             p_value=p,
             ratio=math.exp(theta),
@@ -370,7 +382,7 @@ class CrossRun:
             shift_sign=(theta > 0) - (theta < 0),
             extra={**r.extra, **extra},
         )
-        return dataclasses.replace(analysis, result=result)
+        return dataclasses.replace(analysis, result=result), correction
 
     # --- what the comparison says about itself --------------------------------------------
 
@@ -415,15 +427,18 @@ class CrossRun:
         lines.extend(self.speed.notes)
         return lines
 
-    def typical_band(self) -> float | None:
+    @staticmethod
+    def typical_band(corrections: Sequence[Correction]) -> float | None:
         """The median 95% cross-run band (1.96 √2 σ_run) over benchmarks' wall time."""
-        sigmas = [s.sigma for _, metric, s in self.used if metric == "wall"]
-        sigmas = sigmas or [s.sigma for _, _, s in self.used]
+        used = [c for c in corrections if c.spread is not None]
+        sigmas = [c.spread.sigma for c in used if c.metric == "wall" and c.spread is not None]
+        sigmas = sigmas or [c.spread.sigma for c in used if c.spread is not None]
         if not sigmas:
             return None
         return 1.96 * math.sqrt(2.0) * statistics.median(sigmas)
 
-    def trust(self) -> str:
+    def trust(self, corrections: Sequence[Correction]) -> str:
+        """The comparison's trust line, given what its corrections were."""
         parts = ["artifact baseline"]
         if self.same_machine:
             parts.append("same machine")
@@ -439,11 +454,11 @@ class CrossRun:
             parts.append(f"runner speed unchanged ({self.speed.ratio_text('wall')})")
         else:
             parts.append(f"normalised by calibration (runner {self.speed.ratio_text('wall')})")
-        band = self.typical_band()
-        runs = max((s.runs for _, _, s in self.used), default=0)
+        band = self.typical_band(corrections)
+        runs = max((c.spread.runs for c in corrections if c.spread is not None), default=0)
         if band is not None:
             parts.append(f"cross-run noise from {runs} main runs: ±{band * 100:.0f}% (wall, 95%)")
-        if self.bounded or band is None:
+        if any(c.bounded for c in corrections) or band is None:
             n = self.history_runs
             what = "no history" if n == 0 else f"{n} main run{'s' if n != 1 else ''} of history"
             scope = "some time metrics" if band is not None else "time metrics"
@@ -461,7 +476,7 @@ class CrossRun:
         widest = max(plans, key=lambda p: p.bound)
         return f"the runner effect the calibration cannot rule out ({widest.why.removeprefix('runner ')})"
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, corrections: Sequence[Correction]) -> dict[str, Any]:
         return {
             "mode": "artifact",
             "same_machine": self.same_machine,
@@ -473,7 +488,7 @@ class CrossRun:
             "min_runs": self.lane.history.min_runs,
             "unknown_runner_bound": self.lane.history.unknown_runner_bound,
             "same_machine_bound": self.lane.history.same_machine_bound,
-            "bounded_metrics": len(self.bounded),
+            "bounded_metrics": sum(c.bounded for c in corrections),
             "notes": self.notes(),
         }
 
@@ -485,10 +500,10 @@ UNMODELLED_TRUST = (
 
 
 def paired_trust(head: ResultsDocument) -> str:
-    info = head.run.extra.get("paired") or {}
-    ref = info.get("base_ref") or "base"
-    commit = (info.get("base_commit") or "")[:7]
-    pairs = [len(b.samples.get("wall", [])) for b in head.benchmarks if "paired" in b.extra]
+    info = head.run.paired or PairedRun()
+    ref = info.base_ref or "base"
+    commit = (info.base_commit or "")[:7]
+    pairs = [len(b.samples.get("wall", [])) for b in head.benchmarks if b.paired is not None]
     count = f", {min(pairs)}+ pairs per benchmark" if pairs else ""
     return (
         f"paired A/B on one runner: base {ref}" + (f" ({commit})" if commit else "")

@@ -22,6 +22,7 @@ comparison uses: `verdict.decide` and `adjust.adjust_pvalues`.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from functools import lru_cache
@@ -31,17 +32,15 @@ import numpy as np
 from scipy import stats as sps
 
 from lanebench.config.model import StatsSettings
-from lanebench.results import BenchmarkResult, Failure, ResultsDocument, RunInfo
+from lanebench.results import BenchmarkResult, PairedRun, ResultsDocument, RunInfo
 from lanebench.stats.evaluate import MetricAnalysis
-from lanebench.stats.twosample import TwoSampleResult
+from lanebench.stats.twosample import TwoSampleResult, to_ratio
 
 METHOD = "paired-wilcoxon"
 ESTIMATOR = (
     "Hodges-Lehmann estimate of the per-pair log-ratio (median of Walsh averages, ratio = "
     "exp(estimate)) with the signed-rank interval"
 )
-PAIRED_KEY = "paired"
-SIDE_KEY = "paired_side"
 EXACT_MAX_N = 50
 MAX_WALSH_N = 2000  # above this many pairs, Walsh averages are taken over quantiles of d
 
@@ -130,14 +129,6 @@ def _walsh_interval(d: np.ndarray, confidence: float) -> tuple[float, float | No
     return estimate, float(lo_hi[k - 1]), float(lo_hi[m - k])
 
 
-def _ratio(shift: float, scale: str, base_median: float) -> float | None:
-    if scale == "log":
-        return math.exp(shift)
-    if base_median > 0:
-        return max(0.0, 1.0 + shift / base_median)
-    return None
-
-
 def paired_wilcoxon(
     base: Sequence[float], head: Sequence[float], confidence: float = 0.95
 ) -> TwoSampleResult:
@@ -152,7 +143,7 @@ def paired_wilcoxon(
     extra: dict[str, Any] = {"estimator": "hodges-lehmann (walsh averages)", "pairs": int(d.size)}
     if np.all(d == d[0]):
         shift = float(d[0])
-        ratio = _ratio(shift, scale, base_median) if shift != 0 else 1.0
+        ratio = to_ratio(shift, scale, base_median) if shift != 0 else 1.0
         p = 1.0 if shift == 0 else min_attainable_p(int(d.size))
         extra.update(shift=shift, note="every pair differs by the same amount")
         return TwoSampleResult(
@@ -161,9 +152,9 @@ def paired_wilcoxon(
         )
     p = signed_rank_p(d)
     shift, lo, hi = _walsh_interval(d, confidence)
-    ratio = _ratio(shift, scale, base_median)
-    ci_low = _ratio(lo, scale, base_median) if lo is not None and ratio is not None else None
-    ci_high = _ratio(hi, scale, base_median) if hi is not None and ratio is not None else None
+    ratio = to_ratio(shift, scale, base_median)
+    ci_low = to_ratio(lo, scale, base_median) if lo is not None and ratio is not None else None
+    ci_high = to_ratio(hi, scale, base_median) if hi is not None and ratio is not None else None
     extra["shift"] = shift
     zeros = int(np.sum(d == 0))
     if zeros:
@@ -206,53 +197,53 @@ def is_paired(base: BenchmarkResult | None, head: BenchmarkResult) -> bool:
     """True when `base` is the base side of `head`'s own pairs (see `paired_baseline`)."""
     return (
         base is not None
-        and isinstance(head.extra.get(PAIRED_KEY), dict)
-        and base.extra.get(SIDE_KEY) == "base"
+        and head.paired is not None
+        and base.paired is None
         and base.n == head.n
         and head.n > 0
     )
 
 
 def is_paired_document(doc: ResultsDocument) -> bool:
-    return isinstance(doc.run.extra.get(PAIRED_KEY), dict)
+    return doc.run.paired is not None
 
 
 def paired_baseline(head: ResultsDocument) -> ResultsDocument:
     """The base side of a paired results file, as a results document `compare` reads."""
-    info = head.run.extra.get(PAIRED_KEY) or {}
+    info = head.run.paired or PairedRun()
     run = RunInfo(
-        commit=info.get("base_commit"),
-        ref=info.get("base_ref"),
+        commit=info.base_commit,
+        ref=info.base_ref,
         repository=head.run.repository,
         lane=head.run.lane,
         started_at=head.run.started_at,
         finished_at=head.run.finished_at,
         status=head.run.status,
         config_path=head.run.config_path,
-        extra={SIDE_KEY: "base"},
+        paired_side="base",
     )
     benchmarks = []
     for hb in head.benchmarks:
-        block = hb.extra.get(PAIRED_KEY)
-        if not isinstance(block, dict):
+        block = hb.paired
+        if block is None:
             continue
-        failures = [
-            Failure(**{k: f[k] for k in Failure.__dataclass_fields__ if k in f})
-            for f in block.get("base_failures", []) if isinstance(f, dict)
-        ]
         benchmarks.append(BenchmarkResult(
             name=hb.name,
             command=hb.command,
             shell=hb.shell,
             cwd=hb.cwd,
-            settings=dict(hb.settings),
-            samples={k: list(v) for k, v in (block.get("base_samples") or {}).items()},
-            failures=failures,
-            status=block.get("base_status", "ok"),
-            notes=list(block.get("base_notes", [])),
-            extra={SIDE_KEY: "base"},
+            settings=copy.deepcopy(hb.settings),
+            samples={k: list(v) for k, v in block.base_samples.items()},
+            failures=list(block.base_failures),
+            status=block.base_status,
+            notes=list(block.base_notes),
         ))
     return ResultsDocument(
         run=run, environment=dict(head.environment), benchmarks=benchmarks,
         schema_version=head.schema_version,
     )
+
+
+def is_paired_comparison(base: ResultsDocument, head: ResultsDocument) -> bool:
+    """Whether `base` is `head`'s own base side: the pairs are compared, not two runs."""
+    return is_paired_document(head) and base.run.paired_side == "base"

@@ -23,7 +23,7 @@ up on (non-binding futility, `futile`): the benchmark stops once every metric is
 given up on, instead of spending the rest of its budget on samples that cannot decide.
 Giving up only removes chances to reject, so it cannot raise the false-alarm rate.
 
-The final `compare` reads the plan from the benchmark's `settings["adaptive"]` and spends
+The final `compare` reads the plan from the benchmark's `settings.adaptive` and spends
 the share of the look the run ended at (see `analysis_fraction`), so the reported verdict
 carries the same guarantee. Interim looks use Bonferroni over the run's comparisons
 (family_size); Holm or Benjamini-Hochberg in the final compare reject at least as much,
@@ -32,16 +32,15 @@ so a benchmark the stopper stopped keeps its verdict.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from scipy import stats as sps
 
 from lanebench.config.model import LaneSettings
-from lanebench.errors import ResultsError
 from lanebench.metrics import COMPARED_BY_DEFAULT, metric
-from lanebench.results import ResultsDocument, RunInfo
+from lanebench.results import AdaptivePlan, ResultsDocument, RunSettings, Samples
 from lanebench.stats.evaluate import MetricAnalysis, analyze_metric, verdict_for
 from lanebench.stats.model import DECIDED
 from lanebench.stats.paired import paired_analysis
@@ -92,86 +91,57 @@ def spending_fractions(
     return shares
 
 
-def make_policy(
+def make_plan(
     min_iterations: int,
     max_iterations: int,
     *,
     looks: int = DEFAULT_LOOKS,
     spending: str = "pocock",
     alpha: float = 0.05,
-) -> dict[str, Any]:
+) -> AdaptivePlan:
     points = planned_looks(min_iterations, max_iterations, looks)
-    return {
-        "scheme": "alpha-spending",
-        "spending": spending,
-        "looks": points,
-        "alpha_fractions": spending_fractions(points, max_iterations, spending, alpha),
-    }
+    return AdaptivePlan(
+        looks=points,
+        alpha_fractions=spending_fractions(points, max_iterations, spending, alpha),
+        scheme="alpha-spending",
+        spending=spending,
+    )
 
 
-def adaptive_policy(
+def adaptive_plan(
     lane: LaneSettings, *, looks: int = DEFAULT_LOOKS, spending: str = "pocock"
-) -> dict[str, Any]:
-    """The plan to record as `settings["adaptive"]` of every benchmark measured adaptively."""
-    return make_policy(
+) -> AdaptivePlan:
+    """The plan every benchmark measured adaptively under `lane` records as `settings.adaptive`."""
+    return make_plan(
         lane.min_iterations, lane.max_iterations, looks=looks, spending=spending, alpha=lane.stats.alpha
     )
 
 
-def policy_from_settings(settings: dict[str, Any], lane: LaneSettings) -> dict[str, Any] | None:
+def plan_of(settings: RunSettings, lane: LaneSettings) -> AdaptivePlan | None:
     """The alpha-spending plan a head benchmark was measured under, or None (fixed size).
 
-    `settings["adaptive"]` is either the plan itself (`stopper.policy`) or `true`, in
-    which case the default plan is rebuilt from the recorded min/max iterations: that is
-    the plan `sequential_stopper` uses unless told otherwise.
+    `settings.adaptive` is the plan itself, or `true` (files from before 1.2 and stopping
+    rules without a plan), in which case the default plan is rebuilt from the recorded
+    min and max iterations: the plan `sequential_stopper` uses unless told otherwise.
     """
-    adaptive = settings.get("adaptive")
+    adaptive = settings.adaptive
     if adaptive is None or adaptive is False:
         return None
-    if isinstance(adaptive, dict):
+    if isinstance(adaptive, AdaptivePlan):
         return adaptive
-    if adaptive is True:
-        lo = settings.get("min_iterations", lane.min_iterations)
-        hi = settings.get("max_iterations", lane.max_iterations)
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (lo, hi)):
-            raise ResultsError(
-                f"settings: min_iterations and max_iterations must be integers, got {lo!r} and {hi!r}"
-            )
-        policy = make_policy(lo, hi, alpha=lane.stats.alpha)
-        policy["reconstructed"] = True
-        return policy
-    raise ResultsError(f"settings.adaptive: expected true, false or a plan object, got {adaptive!r}")
+    lo = settings.min_iterations if settings.min_iterations is not None else lane.min_iterations
+    hi = settings.max_iterations if settings.max_iterations is not None else lane.max_iterations
+    return dataclasses.replace(make_plan(lo, hi, alpha=lane.stats.alpha), reconstructed=True)
 
 
-def _check_policy(policy: Any) -> tuple[list[int], list[float]]:
-    if not isinstance(policy, dict):
-        raise ResultsError("settings.adaptive: expected an object with looks and alpha_fractions")
-    looks, fractions = policy.get("looks"), policy.get("alpha_fractions")
-    ok = (
-        isinstance(looks, list)
-        and isinstance(fractions, list)
-        and len(looks) == len(fractions) > 0
-        and all(isinstance(n, int) and not isinstance(n, bool) for n in looks)
-        and all(isinstance(f, (int, float)) and not isinstance(f, bool) and 0 <= f <= 1 for f in fractions)
-        and sum(fractions) <= 1.0 + 1e-9
-        and looks == sorted(set(looks))
-    )
-    if not ok:
-        raise ResultsError(
-            "settings.adaptive: expected increasing integer looks and as many alpha_fractions "
-            f"in [0, 1] summing to at most 1, got {policy!r}"
-        )
-    return looks, [float(f) for f in fractions]
-
-
-def analysis_fraction(policy: Any, n: int) -> tuple[float, str]:
-    """The share of α an analysis of n head samples may spend under `policy`, and why.
+def analysis_fraction(plan: AdaptivePlan, n: int) -> tuple[float, str]:
+    """The share of α an analysis of n head samples may spend under `plan`, and why.
 
     At a planned look: that look's share. Between looks (the run ended early for another
     reason, e.g. its time budget): what the looks already taken left unspent. Before the
     first look: all of α, since no interim analysis happened.
     """
-    looks, fractions = _check_policy(policy)
+    looks, fractions = plan.looks, plan.alpha_fractions
     if n in looks:
         k = looks.index(n)
         return fractions[k], f"look {k + 1} of {len(looks)} at n = {n}"
@@ -188,62 +158,76 @@ def _sample_count(samples: dict[str, list[float]]) -> int:
 
 
 class SequentialStopper:
-    """`should_stop(name, samples)` for the runner; see `sequential_stopper`."""
+    """The runner's stopping rule (`runner.stages.StopRule`): `stopper(name, head, base)`
+    is True once every compared metric's verdict is decided or out of reach.
+
+    Plain runs are judged against a baseline document (`sequential_stopper`), paired runs
+    against their own base side, passed as `base` with the paired signed-rank analysis
+    `compare` applies to the finished file (`SequentialStopper(lane, family_size=...)`:
+    there is no baseline to count the comparisons in). Either way it answers only at the
+    plan's looks and spends their shares of α.
+    """
 
     def __init__(
         self,
-        baseline: ResultsDocument,
         lane: LaneSettings,
-        metrics: Sequence[str] | None = None,
         *,
+        baseline: ResultsDocument | None = None,
+        family_size: int | None = None,
+        metrics: Sequence[str] | None = None,
         looks: int = DEFAULT_LOOKS,
         spending: str = "pocock",
-        family_size: int | None = None,
     ) -> None:
         self.baseline = baseline
         self.lane = lane
         self.metrics = tuple(metrics) if metrics is not None else COMPARED_BY_DEFAULT
-        self.policy = adaptive_policy(lane, looks=looks, spending=spending)
-        self.family_size = family_size if family_size is not None else self._family_size()
+        self.plan = adaptive_plan(lane, looks=looks, spending=spending)
+        self.family_size = max(family_size if family_size is not None else self._family_size(), 1)
         # benchmark -> [(n, {metric: verdict})] for progress output and tests
         self.history: dict[str, list[tuple[int, dict[str, str]]]] = {}
 
     def _family_size(self) -> int:
         wanted = self.lane.benchmarks
         total = 0
-        for bench in self.baseline.benchmarks:
+        for bench in self.baseline.benchmarks if self.baseline is not None else []:
             if wanted != "all" and bench.name not in wanted:
                 continue
             if bench.n == 0:
                 continue
             total += sum(1 for m in self.metrics if m in bench.samples)
-        return max(total, 1)
+        return total
 
-    def __call__(self, name: str, samples: dict[str, list[float]]) -> bool:
-        n = _sample_count(samples)
-        if n not in self.policy["looks"]:
+    def __call__(self, name: str, head: Samples, base: Samples | None = None) -> bool:
+        if base is not None:
+            n = min(_sample_count(base), _sample_count(head))
+            if n not in self.plan.looks:
+                return False
+            return self._decided(name, n, base, head, paired_analysis, paired=True)
+        n = _sample_count(head)
+        if n not in self.plan.looks or self.baseline is None:
             return False
-        base = self.baseline.benchmark(name)
-        if base is None or base.n == 0:
+        baseline = self.baseline.benchmark(name)
+        if baseline is None or baseline.n == 0:
             return False
-        return self._decided(name, n, base.samples, samples, analyze_metric)
+        return self._decided(name, n, baseline.samples, head, analyze_metric)
 
     def _decided(
         self,
         name: str,
         n: int,
-        base_samples: dict[str, list[float]],
-        head_samples: dict[str, list[float]],
+        base_samples: Samples,
+        head_samples: Samples,
         analyze: Callable[..., MetricAnalysis],
         *,
         paired: bool = False,
     ) -> bool:
         """True when every compared metric's verdict at look n is decided, or is futile:
         out of reach by max_iterations at the noise seen so far (see `futile`)."""
-        fraction = self.policy["alpha_fractions"][self.policy["looks"].index(n)]
+        plan = self.plan
+        fraction = plan.alpha_fractions[plan.looks.index(n)]
         stats = self.lane.stats
-        last = max(self.lane.max_iterations, self.policy["looks"][-1])
-        final_confidence = 1.0 - (1.0 - stats.confidence) * self.policy["alpha_fractions"][-1]
+        last = max(self.lane.max_iterations, plan.looks[-1])
+        final_confidence = 1.0 - (1.0 - stats.confidence) * plan.alpha_fractions[-1]
         verdicts: dict[str, str] = {}
         for metric_name in self.metrics:
             if metric_name not in base_samples or metric_name not in head_samples:
@@ -263,7 +247,7 @@ class SequentialStopper:
         self.history.setdefault(name, []).append((n, verdicts))
         return bool(verdicts) and all(v in DECIDED or v == FUTILE for v in verdicts.values())
 
-    def futile_metrics(self, name: str) -> list[str]:
+    def given_up(self, name: str) -> list[str]:
         """The metrics the last look at `name` gave up on as undecidable (for the run's note)."""
         looks = self.history.get(name) or [(0, {})]
         return [m for m, v in looks[-1][1].items() if v == FUTILE]
@@ -311,33 +295,6 @@ def futile(
     return not reachable
 
 
-class PairedStopper(SequentialStopper):
-    """The stopping rule for paired runs: the baseline is the run's own base side.
-
-    `stopper.pairs(name, base_samples, head_samples)` looks at the same planned pair counts
-    and spends the same shares of α as `SequentialStopper`, with the paired signed-rank
-    analysis (`stats.paired.paired_analysis`) that `compare` applies to the finished file.
-    """
-
-    def __init__(
-        self,
-        lane: LaneSettings,
-        family_size: int,
-        metrics: Sequence[str] | None = None,
-        *,
-        looks: int = DEFAULT_LOOKS,
-        spending: str = "pocock",
-    ) -> None:
-        empty = ResultsDocument(run=RunInfo(), environment={}, benchmarks=[])
-        super().__init__(empty, lane, metrics, looks=looks, spending=spending, family_size=max(family_size, 1))
-
-    def pairs(self, name: str, base_samples: dict[str, list[float]], head_samples: dict[str, list[float]]) -> bool:
-        n = min(_sample_count(base_samples), _sample_count(head_samples))
-        if n not in self.policy["looks"]:
-            return False
-        return self._decided(name, n, base_samples, head_samples, paired_analysis, paired=True)
-
-
 def sequential_stopper(
     baseline: ResultsDocument,
     lane: LaneSettings,
@@ -346,11 +303,11 @@ def sequential_stopper(
     looks: int = DEFAULT_LOOKS,
     spending: str = "pocock",
 ) -> SequentialStopper:
-    """A `should_stop(benchmark, head_samples) -> bool` for the runner.
+    """The stopping rule of a plain adaptive run, judged against `baseline`.
 
-    Call it after each measured iteration once min_iterations are reached; it answers True
-    at a planned look once every compared metric's verdict is decided. Record
-    `stopper.policy` as `settings["adaptive"]` of each benchmark it governed, so that
-    `compare` spends the same share of α as the look the run stopped at.
+    The runner asks it after each measured iteration once min_iterations are reached; it
+    answers True at a planned look once every compared metric's verdict is decided. The
+    runner records `stopper.plan` as `settings.adaptive` of each benchmark it governed, so
+    that `compare` spends the same share of α as the look the run stopped at.
     """
-    return SequentialStopper(baseline, lane, metrics, looks=looks, spending=spending)
+    return SequentialStopper(lane, baseline=baseline, metrics=metrics, looks=looks, spending=spending)

@@ -7,11 +7,12 @@ benchmarks/stats_simulation.py, so the documented figures and the tests share on
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
 
-from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo
+from lanebench.results import BenchmarkResult, ResultsDocument, RunInfo, RunSettings
 
 
 def timings(rng: np.random.Generator, n: int, factor: float = 1.0, sigma: float = 0.05,
@@ -31,10 +32,10 @@ def timings(rng: np.random.Generator, n: int, factor: float = 1.0, sigma: float 
     return [float(v) for v in x]
 
 
-def wall_results(samples: dict[str, list[float]], settings: dict | None = None) -> ResultsDocument:
+def wall_results(samples: dict[str, list[float]], settings: RunSettings | None = None) -> ResultsDocument:
     """A results document holding each benchmark's samples as its wall times."""
     return ResultsDocument(
         run=RunInfo(), environment={},
-        benchmarks=[BenchmarkResult(name=k, command=["x"], samples={"wall": v}, settings=dict(settings or {}))
+        benchmarks=[BenchmarkResult(name=k, command=["x"], samples={"wall": v}, settings=copy.deepcopy(settings or RunSettings()))
                     for k, v in samples.items()],
     )

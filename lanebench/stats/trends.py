@@ -29,8 +29,6 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scipy import stats as sps
-
 from lanebench.calibration import NORMALIZED_BY, calibration_of
 from lanebench.config.model import Thresholds
 from lanebench.history_store import (
@@ -47,6 +45,7 @@ from lanebench.results import ResultsDocument
 from lanebench.stats.changepoint import ChangePoint, ChangePointSettings, Detection, Scale, detect
 from lanebench.stats.drift import Drift, DriftSettings, drift
 from lanebench.stats.model import Verdict
+from lanebench.stats.statistic import statistic_interval
 from lanebench.stats.verdict import decide
 
 ALERTS: tuple[str, ...] = ("regression", "improvement")
@@ -59,14 +58,7 @@ TIME_INSTRUMENT = "time"
 def median_interval(values: Sequence[float], confidence: float) -> tuple[float, float] | None:
     """The distribution-free interval of the median: order statistics (binomial); None when
     the sample is too small to reach `confidence` (fewer than 6 values at 95%)."""
-    ordered = sorted(values)
-    n = len(ordered)
-    tail = (1.0 - confidence) / 2.0
-    lo = int(sps.binom.ppf(tail, n, 0.5))  # 1-based rank of the lower end
-    hi = n + 1 - lo
-    if lo < 1 or hi > n:
-        return None
-    return ordered[lo - 1], ordered[hi - 1]
+    return statistic_interval(values, "median", confidence)
 
 
 def run_record(

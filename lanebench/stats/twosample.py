@@ -93,7 +93,9 @@ def _constant_result(base: np.ndarray, head: np.ndarray, confidence: float, meth
     )
 
 
-def _to_ratio(shift: float, scale: Scale, base_median: float) -> float | None:
+def to_ratio(shift: float, scale: Scale, base_median: float) -> float | None:
+    """A shift as a ratio head / base: exp(shift) on the log scale, relative to the base's
+    median on the raw one (None when that is 0)."""
     if scale == "log":
         # A very wide interval's end can overflow exp(); 700 keeps it finite (JSON has no inf).
         return math.exp(max(-700.0, min(shift, 700.0)))
@@ -227,9 +229,9 @@ def mann_whitney(base: Sequence[float], head: Sequence[float], confidence: float
     tb, th = (np.log(b), np.log(h)) if scale == "log" else (b, h)
     shift, lo, hi = hodges_lehmann_interval(tb, th, confidence)
     base_median = sorted_median(sorted(b.tolist())) if plain_floats(b) else float(np.median(b))
-    ratio = _to_ratio(shift, scale, base_median)
-    ci_low = _to_ratio(lo, scale, base_median) if lo is not None else None
-    ci_high = _to_ratio(hi, scale, base_median) if hi is not None else None
+    ratio = to_ratio(shift, scale, base_median)
+    ci_low = to_ratio(lo, scale, base_median) if lo is not None else None
+    ci_high = to_ratio(hi, scale, base_median) if hi is not None else None
     if ratio is None:
         ci_low = ci_high = None
     return TwoSampleResult(
@@ -258,14 +260,14 @@ def welch_log(base: Sequence[float], head: Sequence[float], confidence: float = 
     interval = res.confidence_interval(confidence)
     shift = float(np.mean(th) - np.mean(tb))
     base_center = float(np.mean(b))
-    ratio = _to_ratio(shift, scale, base_center)
+    ratio = to_ratio(shift, scale, base_center)
     lo, hi = float(interval.low), float(interval.high)
     bounded = math.isfinite(lo) and math.isfinite(hi) and ratio is not None
     return TwoSampleResult(
         p_value=float(res.pvalue),
         ratio=ratio,
-        ci_low=_to_ratio(lo, scale, base_center) if bounded else None,
-        ci_high=_to_ratio(hi, scale, base_center) if bounded else None,
+        ci_low=to_ratio(lo, scale, base_center) if bounded else None,
+        ci_high=to_ratio(hi, scale, base_center) if bounded else None,
         confidence=confidence,
         method="welch-log",
         scale=scale,

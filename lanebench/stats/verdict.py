@@ -22,43 +22,8 @@ missed only when the data are consistent with a change smaller than δ, and "unc
 
 from __future__ import annotations
 
-import math
-
+from lanebench.formatting import adjusted_p, interval_text, pct
 from lanebench.stats.model import Verdict
-
-
-def pct(ratio: float) -> str:
-    """A ratio as a signed percentage change: 1.073 -> "+7.3%"."""
-    change = (ratio - 1.0) * 100.0
-    digits = 1 if abs(change) >= 0.1 or change == 0 else 2
-    return f"{change:+.{digits}f}%"
-
-
-def p_text(p: float, alpha: float, *, digits: int = 3, style: str = "g") -> str:
-    """p with enough digits that the value shown sits on the same side of α as p itself.
-
-    `digits` and `style` are the usual format ("g": significant digits, "f": decimals);
-    more digits are added only where rounding would cross α: 0.0472 at α = 0.05 reads
-    0.0472 (or 0.047), never 0.05.
-    """
-    if not math.isfinite(p):
-        return str(p)
-    for d in range(digits, digits + 12):
-        shown = f"{p:.{d}{style}}"
-        if (float(shown) < alpha) == (p < alpha):
-            return shown
-    return repr(p)
-
-
-def confidence_text(confidence: float) -> str:
-    """A confidence level as a percentage with at most two decimals: 95%, 96.9%, 99.75%."""
-    return f"{confidence * 100:.2f}".rstrip("0").rstrip(".") + "%"
-
-
-def interval_text(ci_low: float | None, ci_high: float | None, confidence: float) -> str:
-    if ci_low is None or ci_high is None:
-        return "interval unbounded"
-    return f"{confidence_text(confidence)} interval [{pct(ci_low)}, {pct(ci_high)}]"
 
 
 def decide(
@@ -74,7 +39,7 @@ def decide(
 ) -> tuple[Verdict, str]:
     """The verdict and a one-sentence reason quoting the numbers behind it."""
     significant = p_adjusted is not None and p_adjusted < alpha
-    p_shown = "no p-value" if p_adjusted is None else f"adjusted p = {p_text(p_adjusted, alpha)}"
+    p_shown = "no p-value" if p_adjusted is None else adjusted_p(p_adjusted, alpha)
     band = f"±{threshold * 100:g}%"
     upper, lower = 1.0 + threshold, 1.0 - threshold
 

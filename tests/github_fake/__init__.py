@@ -13,6 +13,7 @@ As a separate process (for code under test that runs as a subprocess)::
 and seed/inspect it through `RemoteFakeGitHub` (see `process.py`).
 """
 
+from .clients import client_for
 from .process import RemoteFakeGitHub, start_fake_github_process
 from .server import FakeGitHub
 from .spec import GitHubDescription, load_description
@@ -38,6 +39,7 @@ __all__ = [
     "GitHubDescription",
     "RemoteFakeGitHub",
     "bad_credentials",
+    "client_for",
     "load_description",
     "make_zip",
     "not_accessible",

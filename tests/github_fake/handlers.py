@@ -10,10 +10,21 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from .spec import GitHubDescription
-from .state import CheckRun, Comment, FakeState, Pull, Repo, WorkflowRun, now_iso
+from .state import (
+    CheckRun,
+    Comment,
+    CommitRecord,
+    FakeState,
+    Issue,
+    Label,
+    Pull,
+    Repo,
+    WorkflowRun,
+    now_iso,
+)
 
 MAX_PER_PAGE = 100
 PR_FILES_LIMIT = 3000  # GitHub lists at most 3,000 files of a pull request
@@ -263,9 +274,13 @@ def _diff_entry(call: Call, pull: Pull, f: dict[str, Any]) -> dict[str, Any]:
             "patch": "@@ -1 +1 @@"} | f
 
 
+def _find_issue(call: Call) -> Issue | None:
+    return call.state.issues.get((call.repo_name, int(call.params["issue_number"])))
+
+
 def issues_list_comments(call: Call) -> Response:
     number = int(call.params["issue_number"])
-    if _find_pull(call) is None:
+    if _find_pull(call) is None and _find_issue(call) is None:
         return error(404, "Not Found")
     with call.state.lock:
         items = sorted((c for c in call.state.comments.values()
@@ -276,7 +291,7 @@ def issues_list_comments(call: Call) -> Response:
 
 def issues_create_comment(call: Call) -> Response:
     number = int(call.params["issue_number"])
-    if _find_pull(call) is None:
+    if _find_pull(call) is None and _find_issue(call) is None:
         return error(404, "Not Found")
     author = call.state.identity(call.token)
     cid = call.state.add_comment(number, call.body["body"], repo=call.repo_name,
@@ -392,6 +407,233 @@ def actions_get_workflow_run(call: Call) -> Response:
     return Response(200, _workflow_run(call, run))
 
 
+# --- issues, labels, commits ------------------------------------------------------------
+
+
+def _label_body(call: Call, label: Label) -> dict[str, Any]:
+    body = call.spec.example("label")
+    body.update(id=abs(hash((label.repo, label.name.lower()))) % 10**8, name=label.name,
+                color=label.color, description=label.description, default=False,
+                url=call.api(f"/repos/{label.repo}/labels/{label.name}"))
+    return body
+
+
+def _issue_labels(call: Call, repo: str, names: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for name in names:
+        label = call.state.labels.get((repo, name.lower())) or Label(repo, name)
+        out.append(_label_body(call, label))
+    return out
+
+
+def _issue_fields(call: Call, repo: Repo, number: int, body: dict[str, Any]) -> dict[str, Any]:
+    base = f"/repos/{repo.full_name}"
+    body.update(
+        id=number * 1000 + 11, number=number, url=call.api(f"{base}/issues/{number}"),
+        repository_url=call.api(base), labels_url=call.api(f"{base}/issues/{number}/labels{{/name}}"),
+        comments_url=call.api(f"{base}/issues/{number}/comments"),
+        events_url=call.api(f"{base}/issues/{number}/events"),
+        html_url=f"https://github.com/{repo.full_name}/issues/{number}",
+        assignee=None, assignees=[], milestone=None, closed_by=None, pinned_comment=None,
+        comments=sum(1 for c in call.state.comments.values()
+                     if c.repo == repo.full_name.lower() and c.issue_number == number),
+    )
+    return body
+
+
+def _issue(call: Call, issue: Issue) -> dict[str, Any]:
+    """An issue as `issues/get`, `issues/create` and `issues/list-for-repo` return it."""
+    repo = call.state.repo(issue.repo)
+    assert repo is not None
+    body = _issue_fields(call, repo, issue.number, call.spec.example("issue"))
+    del body["pull_request"]  # the key that tells a pull request apart: absent for an issue
+    body.update(title=issue.title, body=issue.body, state=issue.state, state_reason=issue.state_reason,
+                user=_user(call, issue.user_login, issue.user_type),
+                labels=_issue_labels(call, issue.repo, issue.labels),
+                created_at=issue.created_at, updated_at=issue.updated_at, closed_at=issue.closed_at,
+                author_association="NONE" if issue.user_type == "Bot" else "OWNER")
+    if issue.state_reason is None:
+        # GitHub sends null; the description's enum lacks null (OpenAPI 3.0 wants it listed
+        # with `nullable`), so a validator refuses it. The key is optional: left out.
+        del body["state_reason"]
+    return body
+
+
+def _pull_as_issue(call: Call, pull: Pull) -> dict[str, Any]:
+    """A pull request as the issues list shows it: an issue with a `pull_request` key."""
+    repo = call.state.repo(pull.repo)
+    assert repo is not None
+    body = _issue_fields(call, repo, pull.number, call.spec.example("issue"))
+    del body["state_reason"]  # see _issue
+    body.update(title=pull.title, body=None, state=pull.state,
+                user=_user(call, pull.author), labels=_issue_labels(call, pull.repo, pull.labels),
+                html_url=f"https://github.com/{repo.full_name}/pull/{pull.number}", closed_at=None,
+                pull_request={"url": call.api(f"/repos/{repo.full_name}/pulls/{pull.number}"),
+                              "html_url": f"https://github.com/{repo.full_name}/pull/{pull.number}",
+                              "diff_url": f"https://github.com/{repo.full_name}/pull/{pull.number}.diff",
+                              "patch_url": f"https://github.com/{repo.full_name}/pull/{pull.number}.patch",
+                              "merged_at": None})
+    return body
+
+
+def _issues_enabled(call: Call) -> Response | None:
+    repo = call.state.repo(call.repo_name)
+    if repo is None:
+        return error(404, "Not Found")
+    if not repo.has_issues:
+        return error(410, "Issues are disabled for this repo")
+    return None
+
+
+def issues_list_for_repo(call: Call) -> Response:
+    """Issues and pull requests (GitHub lists both), filtered by `state` (open unless
+    said), `labels` (comma-separated, all of them, any case) and `creator`; sorted by
+    `sort` (created or updated), newest first unless `direction=asc`."""
+    refused = _issues_enabled(call)
+    if refused is not None:
+        return refused
+    state = call.query.get("state", "open")
+    wanted = {name.strip().lower() for name in call.query.get("labels", "").split(",") if name.strip()}
+    creator = call.query.get("creator", "").lower()
+    sort = call.query.get("sort", "created")
+    with call.state.lock:
+        found: list[tuple[tuple[str, int], Issue | Pull]] = []
+        for (repo, number), item in [*call.state.issues.items(), *call.state.pulls.items()]:
+            labels = {name.lower() for name in item.labels}
+            author = item.user_login if isinstance(item, Issue) else item.author
+            if (repo == call.repo_name and state in ("all", item.state) and wanted <= labels
+                    and (not creator or creator == author.lower())):
+                stamp = (item.updated_at if sort == "updated" else item.created_at) \
+                    if isinstance(item, Issue) else ""
+                found.append(((stamp, number), item))
+    found.sort(key=lambda pair: pair[0], reverse=call.query.get("direction", "desc") == "desc")
+    chunk, headers = _paginate(call, [item for _, item in found])
+    return Response(200, [_issue(call, i) if isinstance(i, Issue) else _pull_as_issue(call, i)
+                          for i in chunk], headers)
+
+
+def issues_create(call: Call) -> Response:
+    refused = _issues_enabled(call)
+    if refused is not None:
+        return refused
+    b = call.body
+    title = str(b.get("title", "")).strip()
+    if not title:
+        return error(422, "Validation Failed", errors=[{"resource": "Issue", "code": "missing_field",
+                                                        "field": "title"}])
+    author = call.state.identity(call.token)
+    # GitHub creates the labels a new issue names that the repository lacks, and drops
+    # them silently when the caller may not push.
+    names = [lb if isinstance(lb, str) else lb["name"] for lb in b.get("labels") or []]
+    if call.token in call.state.without_push:
+        names = []
+    number = call.state.add_issue(title, b.get("body") or "", repo=call.repo_name, user=author["login"],
+                                  user_type=author["type"], labels=names)
+    issue = call.state.issues[(call.repo_name, number)]
+    return Response(201, _issue(call, issue), {"Location": call.api(
+        f"/repos/{call.repo_name}/issues/{number}")})
+
+
+def issues_update(call: Call) -> Response:
+    refused = _issues_enabled(call)
+    if refused is not None:
+        return refused
+    issue = _find_issue(call)
+    if issue is None:
+        return error(404, "Not Found")
+    b = call.body
+    with call.state.lock:
+        if "title" in b and b["title"] is not None:
+            issue.title = str(b["title"])
+        if "body" in b:
+            issue.body = b["body"] or ""
+        if "labels" in b:
+            issue.labels = [lb if isinstance(lb, str) else lb["name"] for lb in b["labels"] or []]
+        if b.get("state") in ("open", "closed") and b["state"] != issue.state:
+            issue.state = b["state"]
+            issue.closed_at = now_iso() if issue.state == "closed" else None
+            issue.state_reason = b.get("state_reason") or ("completed" if issue.state == "closed" else "reopened")
+        issue.updated_at = now_iso()
+    return Response(200, _issue(call, issue))
+
+
+def issues_get_label(call: Call) -> Response:
+    label = call.state.labels.get((call.repo_name, unquote(call.params["name"]).lower()))
+    if label is None:
+        return error(404, "Not Found")
+    return Response(200, _label_body(call, label))
+
+
+def issues_create_label(call: Call) -> Response:
+    b = call.body
+    if not call.state.add_label(b["name"], repo=call.repo_name, color=b.get("color", "ededed"),
+                                description=b.get("description")):
+        return error(422, "Validation Failed", errors=[{"resource": "Label", "code": "already_exists",
+                                                        "field": "name"}])
+    label = call.state.labels[(call.repo_name, b["name"].lower())]
+    return Response(201, _label_body(call, label))
+
+
+def _commit(call: Call, c: CommitRecord, parent: CommitRecord | None) -> dict[str, Any]:
+    body = call.spec.example("commit-comparison")["base_commit"]
+    base = f"/repos/{c.repo}"
+    body.update(sha=c.sha, url=call.api(f"{base}/commits/{c.sha}"),
+                html_url=f"https://github.com/{c.repo}/commit/{c.sha}",
+                comments_url=call.api(f"{base}/commits/{c.sha}/comments"),
+                author=_user(call, c.author_login), committer=_user(call, "web-flow"),
+                parents=[{"sha": parent.sha, "url": call.api(f"{base}/commits/{parent.sha}"),
+                          "html_url": f"https://github.com/{c.repo}/commit/{parent.sha}"}] if parent else [])
+    person = {"name": c.author_login, "email": f"{c.author_login}@users.noreply.github.com", "date": c.date}
+    body["commit"].update(message=c.message, author=person, committer=person,
+                          url=call.api(f"{base}/git/commits/{c.sha}"))
+    return body
+
+
+def repos_compare_commits_with_basehead(call: Call) -> Response:
+    """`base...head` on the default branch's linear history: the commits after base up to
+    head, oldest first; paginated when `page` or `per_page` is given (else at most 250)."""
+    base_ref, sep, head_ref = unquote(call.params["basehead"]).partition("...")
+    history = call.state.commits.get(call.repo_name, [])
+    index = {c.sha: i for i, c in enumerate(history)}
+    if not sep or base_ref not in index or head_ref not in index:
+        return error(404, "Not Found")
+    b, h = index[base_ref], index[head_ref]
+    between = history[b + 1:h + 1] if h > b else []
+    if "page" in call.query or "per_page" in call.query:
+        chunk, headers = _paginate(call, between)
+        first = (max(int(call.query.get("page", 1)), 1) - 1) * min(int(call.query.get("per_page", 30)), MAX_PER_PAGE)
+    else:
+        chunk, headers, first = between[:250], {}, 0
+    # The parent of the k-th commit after base is the one before it on the branch.
+    commits = [_commit(call, c, history[b + first + i]) for i, c in enumerate(chunk)]
+    repo = call.repo_name
+    body = call.spec.example("commit-comparison")
+    body.update(
+        url=call.api(f"/repos/{repo}/compare/{base_ref}...{head_ref}"),
+        html_url=f"https://github.com/{repo}/compare/{base_ref}...{head_ref}",
+        permalink_url=f"https://github.com/{repo}/compare/{base_ref}...{head_ref}",
+        diff_url=f"https://github.com/{repo}/compare/{base_ref}...{head_ref}.diff",
+        patch_url=f"https://github.com/{repo}/compare/{base_ref}...{head_ref}.patch",
+        base_commit=_commit(call, history[b], history[b - 1] if b else None),
+        merge_base_commit=_commit(call, history[min(b, h)], history[min(b, h) - 1] if min(b, h) else None),
+        status="ahead" if h > b else ("identical" if h == b else "behind"),
+        ahead_by=max(h - b, 0), behind_by=max(b - h, 0), total_commits=len(between),
+        commits=commits, files=[],
+    )
+    return Response(200, body, headers)
+
+
+def repos_list_pull_requests_associated_with_commit(call: Call) -> Response:
+    sha = call.params["commit_sha"]
+    found = next((c for c in call.state.commits.get(call.repo_name, []) if c.sha == sha), None)
+    if found is None:
+        return error(422, f"No commit found for SHA: {sha}")
+    pulls = [call.state.pulls[(call.repo_name, n)] for n in found.pulls
+             if (call.repo_name, n) in call.state.pulls]
+    chunk, headers = _paginate(call, pulls)
+    return Response(200, [_pull_simple(call, p) for p in chunk], headers)
+
+
 HANDLERS: dict[str, Callable[[Call], Response]] = {
     "pulls/get": pulls_get,
     "pulls/list": pulls_list,
@@ -407,6 +649,13 @@ HANDLERS: dict[str, Callable[[Call], Response]] = {
     "actions/get-artifact": actions_get_artifact,
     "actions/download-artifact": actions_download_artifact,
     "actions/get-workflow-run": actions_get_workflow_run,
+    "issues/list-for-repo": issues_list_for_repo,
+    "issues/create": issues_create,
+    "issues/update": issues_update,
+    "issues/get-label": issues_get_label,
+    "issues/create-label": issues_create_label,
+    "repos/compare-commits-with-basehead": repos_compare_commits_with_basehead,
+    "repos/list-pull-requests-associated-with-commit": repos_list_pull_requests_associated_with_commit,
 }
 
 # The GITHUB_TOKEN permissions that allow each operation, any one of them suffices
@@ -428,4 +677,11 @@ PERMISSIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "actions/get-artifact": (("actions", "read"),),
     "actions/download-artifact": (("actions", "read"),),
     "actions/get-workflow-run": (("actions", "read"),),
+    "issues/list-for-repo": (("issues", "read"),),
+    "issues/create": (("issues", "write"),),
+    "issues/update": (("issues", "write"),),
+    "issues/get-label": (("issues", "read"), ("pull_requests", "read")),
+    "issues/create-label": (("issues", "write"), ("pull_requests", "write")),
+    "repos/compare-commits-with-basehead": (("contents", "read"),),
+    "repos/list-pull-requests-associated-with-commit": (("contents", "read"),),
 }

@@ -30,8 +30,9 @@ from .state import DEFAULT_TOKEN, FakeState, Fault, RequestRecord
 # State methods callable over the control API (`POST /_fake/call`).
 CONTROL_METHODS = frozenset({
     "add_repo", "add_token", "add_pull", "add_pull_from_event", "add_comment",
+    "add_issue", "add_label", "add_commit", "set_issues_enabled",
     "add_workflow_run", "add_artifact", "script", "take_violations", "comments_on",
-    "check_runs_for", "requests_for", "snapshot",
+    "issues_in", "labels_in", "check_runs_for", "requests_for", "snapshot",
 })
 _LEVEL = {"read": 1, "write": 2, "admin": 3}
 

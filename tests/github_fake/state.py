@@ -1,5 +1,6 @@
-"""What the fake GitHub remembers: repositories, pull requests, comments, check runs,
-workflow runs, artifacts, tokens, scripted faults, the request log and violations.
+"""What the fake GitHub remembers: repositories, pull requests, issues, labels, comments,
+commits of the default branch, check runs, workflow runs, artifacts, tokens, scripted
+faults, the request log and violations.
 
 Every public method takes and returns JSON-friendly values so that the same calls work
 in-process and over the control API (`/_fake/call`) when the fake runs as a subprocess.
@@ -8,6 +9,7 @@ in-process and over the control API (`/_fake/call`) when the fake runs as a subp
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import threading
 import time
@@ -52,6 +54,7 @@ class Repo:
     owner: str
     name: str
     default_branch: str = "main"
+    has_issues: bool = True  # GitHub answers 410 Gone to issue requests when disabled
 
     @property
     def full_name(self) -> str:
@@ -72,6 +75,45 @@ class Pull:
     head_repo: str  # full name; differs from `repo` for a pull request from a fork
     state: str = "open"
     draft: bool = False
+
+
+@dataclass
+class Issue:
+    """An issue (not a pull request: those live in `pulls` and share the numbers)."""
+
+    repo: str
+    number: int
+    title: str
+    body: str
+    user_login: str
+    user_type: str
+    labels: list[str]
+    state: str = "open"
+    state_reason: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    closed_at: str | None = None
+
+
+@dataclass
+class Label:
+    repo: str
+    name: str
+    color: str = "ededed"
+    description: str | None = None
+
+
+@dataclass
+class CommitRecord:
+    """A commit of the default branch (a linear history, oldest first) and the pull
+    requests it came with."""
+
+    repo: str
+    sha: str
+    message: str
+    author_login: str
+    date: str
+    pulls: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -163,9 +205,13 @@ class FakeState:
         self.repos: dict[str, Repo] = {}
         self.tokens: dict[str, dict[str, str]] = {DEFAULT_TOKEN: dict(ALL_WRITE)}
         self.identities: dict[str, dict[str, Any]] = {DEFAULT_TOKEN: dict(ACTIONS_BOT)}
+        self.without_push: set[str] = set()  # tokens whose new issues lose their labels
         self.user_ids: dict[str, int] = {ACTIONS_BOT["login"]: ACTIONS_BOT["id"]}
         self.pulls: dict[tuple[str, int], Pull] = {}
         self.comments: dict[int, Comment] = {}
+        self.issues: dict[tuple[str, int], Issue] = {}
+        self.labels: dict[tuple[str, str], Label] = {}  # (repo, lower-case name)
+        self.commits: dict[str, list[CommitRecord]] = {}  # repo -> default branch, oldest first
         self.check_runs: dict[int, CheckRun] = {}
         self.workflow_runs: dict[int, WorkflowRun] = {}
         self.artifacts: dict[int, Artifact] = {}
@@ -214,13 +260,27 @@ class FakeState:
             self.repos[full_name.lower()] = repo
             return asdict(repo)
 
+    def set_issues_enabled(self, enabled: bool, repo: str = DEFAULT_REPO) -> None:
+        """Turn the repository's issues off (a setting) or on again."""
+        self.add_repo(repo)
+        with self.lock:
+            found = self.repo(repo)
+            assert found is not None
+            found.has_issues = enabled
+
     def add_token(self, token: str, permissions: dict[str, str] | None = None, *,
-                  login: str = ACTIONS_BOT["login"], user_type: str = "Bot") -> None:
+                  login: str = ACTIONS_BOT["login"], user_type: str = "Bot", push: bool = True) -> None:
         """Register a token; `permissions` like GITHUB_TOKEN's (`{"checks": "read"}`...).
-        It acts as `login` (GITHUB_TOKEN: github-actions[bot]; a personal token: its user)."""
+        It acts as `login` (GITHUB_TOKEN: github-actions[bot]; a personal token: its user).
+        `push=False`: a user who may open issues but not push, whose new issues GitHub
+        opens without the labels asked for."""
         with self.lock:
             self.tokens[token] = dict(ALL_WRITE if permissions is None else permissions)
             self.identities[token] = {"login": login, "type": user_type}
+            if push:
+                self.without_push.discard(token)
+            else:
+                self.without_push.add(token)
 
     def add_pull(
         self,
@@ -273,6 +333,53 @@ class FakeState:
             stamp = now_iso()
             self.comments[cid] = Comment(cid, repo.lower(), number, body, user, user_type, stamp, stamp)
             return cid
+
+    def next_number(self, repo: str) -> int:
+        """Issues and pull requests share one sequence of numbers per repository."""
+        with self.lock:
+            used = [n for (r, n) in (*self.pulls, *self.issues) if r == repo.lower()]
+            return max(used, default=0) + 1
+
+    def add_issue(
+        self, title: str, body: str = "", *, repo: str = DEFAULT_REPO, user: str = "octocat",
+        user_type: str = "User", labels: list[str] | None = None, state: str = "open",
+        state_reason: str | None = None, age_seconds: float = 0,
+    ) -> int:
+        """Add an issue (its labels are created when missing, as GitHub does); its number."""
+        self.add_repo(repo)
+        for name in labels or []:
+            self.add_label(name, repo=repo)
+        with self.lock:
+            number = self.next_number(repo)
+            stamp = now_iso(-age_seconds)
+            self.issues[(repo.lower(), number)] = Issue(
+                repo=repo.lower(), number=number, title=title, body=body, user_login=user,
+                user_type=user_type, labels=list(labels or []), state=state,
+                state_reason=state_reason if state == "closed" else None,
+                created_at=stamp, updated_at=stamp, closed_at=stamp if state == "closed" else None,
+            )
+            return number
+
+    def add_label(self, name: str, *, repo: str = DEFAULT_REPO, color: str = "ededed",
+                  description: str | None = None) -> bool:
+        """Create a label unless one of that name (any case) exists; True when created."""
+        with self.lock:
+            key = (repo.lower(), name.lower())
+            if key in self.labels:
+                return False
+            self.labels[key] = Label(repo.lower(), name, color, description)
+            return True
+
+    def add_commit(self, message: str = "Change things", *, repo: str = DEFAULT_REPO,
+                   sha: str | None = None, author: str = "octocat", pulls: list[int] | None = None) -> str:
+        """Append a commit to the default branch; its SHA (made up unless given)."""
+        self.add_repo(repo)
+        with self.lock:
+            history = self.commits.setdefault(repo.lower(), [])
+            sha = sha or hashlib.sha1(f"{repo}:{len(history)}:{message}".encode()).hexdigest()
+            history.append(CommitRecord(repo.lower(), sha, message, author,
+                                        now_iso(-3600 + 60 * len(history)), list(pulls or [])))
+            return sha
 
     def add_workflow_run(
         self,
@@ -346,6 +453,14 @@ class FakeState:
             return [asdict(c) for c in sorted(self.comments.values(), key=lambda c: c.id)
                     if c.repo == repo.lower() and c.issue_number == number]
 
+    def issues_in(self, repo: str = DEFAULT_REPO) -> list[dict[str, Any]]:
+        with self.lock:
+            return [asdict(i) for (r, _), i in sorted(self.issues.items()) if r == repo.lower()]
+
+    def labels_in(self, repo: str = DEFAULT_REPO) -> list[dict[str, Any]]:
+        with self.lock:
+            return [asdict(lb) for (r, _), lb in sorted(self.labels.items()) if r == repo.lower()]
+
     def check_runs_for(self, head_sha: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
             return [asdict(c) for c in self.check_runs.values() if head_sha in (None, c.head_sha)]
@@ -370,6 +485,9 @@ class FakeState:
                 "repos": [asdict(r) for r in self.repos.values()],
                 "pulls": [asdict(p) | {"files": len(p.files)} for p in self.pulls.values()],
                 "comments": [asdict(c) for c in sorted(self.comments.values(), key=lambda c: c.id)],
+                "issues": [asdict(i) for _, i in sorted(self.issues.items())],
+                "labels": [asdict(lb) for _, lb in sorted(self.labels.items())],
+                "commits": {r: [asdict(c) for c in cs] for r, cs in self.commits.items()},
                 "check_runs": [asdict(c) for c in self.check_runs.values()],
                 "workflow_runs": [asdict(w) for w in self.workflow_runs.values()],
                 "artifacts": [a.public() for a in self.artifacts.values()],

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from lanebench.config import DEFAULT_CONFIG_PATH, Config, LaneSettings, LaneSpec, load_config
-from lanebench.config.lanes import DEFAULT_LANES
+from lanebench.config.lane_specs import DEFAULT_LANES
 from lanebench.errors import ConfigError
-from lanebench.lanes import lane_named
+from lanebench.lane_decision import lane_named
 
 
 def optional_config(path: Path | None) -> Config | None:

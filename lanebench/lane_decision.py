@@ -24,7 +24,7 @@ from lanebench.errors import ConfigError
 
 if TYPE_CHECKING:
     from lanebench.config import BenchmarkSpec, Config
-    from lanebench.config.lanes import LaneSpec, When
+    from lanebench.config.lane_specs import LaneSpec, When
 
 MAX_LISTED = 10  # files named in a trace entry; the rest are counted
 
