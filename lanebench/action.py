@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from lanebench.changes import ChangeSet
     from lanebench.config import Config
     from lanebench.lane_decision import LaneDecision
+    from lanebench.main_trends import MainTrends
     from lanebench.pipeline import PipelineResult
     from lanebench.results import ResultsDocument, RunInfo
 
@@ -279,14 +280,37 @@ class ActionRun:
             links=self.links(),
             report_key=self.report_key(),
             notes=self.notes,
+            repository_url=self.repository_url(),
         ))
         self.write_summary_and_outputs(result)
+        trends = result.trends
+        self.workflow.set_output("trend-alerts", len(trends.findings) if trends is not None else 0)
         self.workflow.notice(
             f"lanebench: baseline results written to {self.shown(result.results_path)}; upload "
             f"them with actions/upload-artifact as `{self.inputs.baseline_artifact}` so pull "
             "requests can compare against them"
         )
+        if self.inputs.alert_issue and trends is not None:
+            self.publish_trend_alerts(trends)
         return result.exit_code
+
+    def repository_url(self) -> str:
+        return f"{self.context.server_url}/{self.context.repository}"
+
+    def publish_trend_alerts(self, trends: MainTrends) -> None:
+        """One issue per regression on main, opened once and updated on later runs. After
+        the results are written: whatever GitHub answers, the upload step has them, and
+        the exit code does not change."""
+        from lanebench.publish_alerts import publish_alerts
+        from lanebench.report.trend_summary import alert_outcome_markdown
+
+        outcome = publish_alerts(self.client, trends.report, trends.history,
+                                 repository_url=self.repository_url())
+        for line in outcome.warnings:
+            self.workflow.warning(_one_line(line, self.token), title="lanebench: trend alert issues")
+        section = alert_outcome_markdown(outcome)
+        if section is not None:
+            self.workflow.append_summary("\n" + section)
 
     def previous_baseline(self) -> Any:
         """The baseline this run replaces: its history of main runs is carried forward.
@@ -342,6 +366,7 @@ class ActionRun:
             links=self.links() | self.baseline_links(),
             report_key=self.report_key(),
             notes=self.notes,
+            repository_url=self.repository_url(),
         ))
         return self.finish(result, number, head_sha, fork=self.context.is_fork_pr)
 

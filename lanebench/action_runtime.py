@@ -111,6 +111,7 @@ class ActionInputs:
     fail_on: str | None  # None: the lane's fail_on
     working_directory: str
     comparison: str
+    alert_issue: bool = False  # open or update an issue per trend finding on main
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ActionInputs:
@@ -129,6 +130,7 @@ class ActionInputs:
             fail_on=choice(environ, "fail-on", ("critical", "warning", "never"), "") or None,
             working_directory=input_value(environ, "working-directory", "."),
             comparison=choice(environ, "comparison", ("artifact", "paired"), ""),
+            alert_issue=choice(environ, "alert-issue", ("true", "false"), "false") == "true",
         )
 
 

@@ -13,7 +13,8 @@ fine is the caller's decision.
 
 A baseline also carries the summaries of the last main-branch runs (`history`, see
 `append_history`), from which `compare` learns how much a run's medians move from one
-runner to the next (docs/noise.md).
+runner to the next (docs/noise.md), and the longer per-run record of main (`main_runs`,
+see `append_main_run`), from which change points and drift are found (docs/trends.md).
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from lanebench.calibration import calibration_of
-from lanebench.config.model import DEFAULT_HISTORY
+from lanebench.config.model import DEFAULT_HISTORY, DEFAULT_TREND_RUNS
 from lanebench.errors import ResultsError
+from lanebench.history_store import COMMIT, History, RunRecord, append_run
 from lanebench.locking import FileLock
 from lanebench.machine import MACHINE_KEYS
 from lanebench.output_dir import make_output_dir
@@ -43,6 +45,7 @@ from lanebench.results import (
     read_results,
     write_results,
 )
+from lanebench.stats.trends import run_record
 
 if TYPE_CHECKING:
     from lanebench.github import ArtifactInfo, GitHubClient
@@ -108,13 +111,15 @@ class LocalBaselineStore:
             make_output_dir(source.parent)  # `.lanebench/` of an older version: out of git too
         return read_results(source)
 
-    def save(self, doc: ResultsDocument, *, keep: int | None = None) -> Path:
+    def save(self, doc: ResultsDocument, *, keep: int | None = None,
+             trend_runs: int = DEFAULT_TREND_RUNS) -> Path:
         """Store `doc` as the baseline (atomically: readers never see half a file).
 
         One writer at a time: a second `lanebench baseline` into the same store waits for
-        the first (at most STORE_WAIT_SECONDS). With `keep`, `doc`'s history is rebuilt on
-        the baseline stored now, under the lock: another run may have stored one since
-        `doc`'s history was taken from the store, and it must not drop out of the history.
+        the first (at most STORE_WAIT_SECONDS). With `keep`, `doc`'s history (and its
+        record of main runs, bounded to `trend_runs`) is rebuilt on the baseline stored
+        now, under the lock: another run may have stored one since `doc`'s history was
+        taken from the store, and it must not drop out of the history.
         """
         lock = FileLock(
             self.path, "the baseline store",
@@ -124,7 +129,8 @@ class LocalBaselineStore:
         make_output_dir(self.directory)
         with lock.acquire(wait=STORE_WAIT_SECONDS):
             if keep is not None:
-                doc = append_history(self.load(), doc, keep)
+                stored = self.load()
+                doc = append_main_run(stored, append_history(stored, doc, keep), trend_runs)
             return write_results(self.path, doc)
 
 
@@ -294,6 +300,14 @@ def load_artifact(
     zip_path = client.download_artifact(artifact, workdir / f"artifact-{artifact.id}.zip",
                                         max_bytes=limits.max_total_bytes)
     directory = workdir / f"artifact-{artifact.id}"
+    doc, results = read_artifact_zip(zip_path, directory, label=label, limits=limits)
+    return FetchedBaseline(document=doc, artifact=artifact, path=results, directory=directory)
+
+
+def read_artifact_zip(zip_path: Path, directory: Path, *, label: str,
+                      limits: ExtractLimits | None = None) -> tuple[ResultsDocument, Path]:
+    """Extract a downloaded baseline artifact into `directory` safely and read its one
+    results file: (the document, where it was extracted)."""
     files = extract_zip_safely(zip_path, directory, label=label, limits=limits)
     candidates = _results_files(files, directory.resolve())
     if len(candidates) != 1:
@@ -309,7 +323,7 @@ def load_artifact(
             f"{label}: {exc.message}",
             hint=f"{exc.hint + '; ' if exc.hint else ''}re-run the workflow on the baseline "
                  f"branch to upload a fresh artifact") from None
-    return FetchedBaseline(document=doc, artifact=artifact, path=results, directory=directory)
+    return doc, results
 
 
 def _results_files(files: list[Path], root: Path) -> list[Path]:
@@ -383,4 +397,32 @@ def append_history(
     entries.append(mine)
     out = copy.deepcopy(current)
     out.history = copy.deepcopy(entries[-k:])
+    return out
+
+
+def main_run_of(doc: ResultsDocument) -> RunRecord | None:
+    """`doc`'s record for the trends of main, or None when it names no commit SHA (a run
+    outside git is no point of a series) or no benchmark finished with samples."""
+    if not COMMIT.fullmatch((doc.run.commit or "").lower()):
+        return None
+    record = run_record(doc, runner_fingerprint=environment_digest(doc.environment))
+    return record if record.benchmarks else None
+
+
+def append_main_run(
+    previous: ResultsDocument | None, current: ResultsDocument, keep: int = DEFAULT_TREND_RUNS
+) -> ResultsDocument:
+    """`current` carrying the previous baseline's record of main runs with its own run
+    appended (a re-run of a commit replaces that commit's record), the last `keep` kept.
+
+    A run that cannot be a point (`main_run_of` None) carries the record on unchanged.
+    `current` is not modified."""
+    history: History | None = previous.main_runs if previous is not None else None
+    record = main_run_of(current)
+    if record is not None:
+        history = append_run(history, record, keep)
+    elif history is not None and len(history.runs) > keep:
+        history = History(runs=history.runs[-keep:], confidence=history.confidence)
+    out = copy.copy(current)
+    out.main_runs = history
     return out

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lanebench.advice import Recommendation, recommend
-from lanebench.baseline import append_history
+from lanebench.baseline import append_history, append_main_run, main_run_of
 from lanebench.calibration.measure import run_calibrated
 from lanebench.changes import ChangeSet
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.config.model import MAX_ITERATIONS, checked_override
 from lanebench.errors import ConfigError
 from lanebench.lane_decision import LaneDecision, Planned, decide_lane, plan_benchmarks
+from lanebench.main_trends import MainTrends, main_trends
 from lanebench.metrics import COMPARED_BY_DEFAULT
 from lanebench.output_dir import make_output_dir
 from lanebench.report import ReportContext, headline, render_reports, write_rendered
@@ -74,6 +75,7 @@ class PipelineRequest:
     comparison: Literal["artifact", "paired"] | None = None
     paired_base: str | None = None  # git ref or SHA of the base commit
     notes: list[str] = field(default_factory=list)  # Markdown shown under the reports' status line
+    repository_url: str | None = None  # links the commits of main's trends
 
 
 @dataclass
@@ -122,6 +124,12 @@ class PipelineResult:
     @property
     def advice(self) -> list[Recommendation]:
         return self.context.advice
+
+    @property
+    def trends(self) -> MainTrends | None:
+        """The record of main runs and its analysis (the baseline job's, or the one the
+        baseline carried for a pull request's trend chart)."""
+        return self.context.trends
 
     @property
     def regressions(self) -> int:
@@ -345,8 +353,19 @@ def judge_change(request: PipelineRequest) -> PipelineResult:
         carried_over={p.spec.name: p.reason for p in plan if p.carried_over},
         key=request.report_key,
         notes=list(request.notes),
+        trends=_main_trend_chart(request.baseline, lane, request.repository_url),
     )
     return _finish(decision, plan, context, output_dir, results_path, _status(sla, comparison, skipped=False))
+
+
+def _main_trend_chart(baseline: ResultsDocument | None, lane: LaneSettings,
+                      repository_url: str | None) -> MainTrends | None:
+    """Main's wall-time trend for a pull request's reports, from the baseline's record of
+    main runs (wall time alone: the comment draws nothing else, and a pull request waits)."""
+    if baseline is None or baseline.main_runs is None or len(baseline.main_runs.runs) < 2:
+        return None
+    return main_trends(baseline.main_runs, lane.thresholds, metrics=("wall",),
+                       repository_url=repository_url, list_findings=False, find_new=False)
 
 
 def _finish(
@@ -415,8 +434,11 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
     specs = [b for b in config.benchmarks if lane.benchmarks == "all" or b.name in lane.benchmarks]
 
     def with_history(head: ResultsDocument) -> ResultsDocument:
-        # The next baseline carries the last runs' summaries: run-to-run spread for compare.
-        return append_history(request.previous_baseline, head, lane.history.keep)
+        # The next baseline carries the last runs' summaries (run-to-run spread for
+        # compare) and the longer record of main runs (trends).
+        previous = request.previous_baseline
+        with_summaries = append_history(previous, head, lane.history.keep)
+        return append_main_run(previous, with_summaries, lane.history.trend_runs)
 
     if request.head_results is not None:
         head_path = request.head_results
@@ -428,9 +450,21 @@ def measure_baseline(request: PipelineRequest) -> PipelineResult:
         )
     sla = evaluate_sla(lane, head, None, lane_name=lane_name, fail_on=request.fail_on)
     advice = recommend(None, head, None, sla, None)
+    notes = list(request.notes)
+    if main_run_of(head) is None:
+        notes.append("This run names no commit SHA (not a git checkout) or measured nothing, "
+                     "so it is not a point of main's trends.")
+    trends = None
+    if head.main_runs is not None:
+        # Findings are new when this run's own record brought them; a run that added no
+        # record (no commit) brings none.
+        own = main_run_of(head)
+        added = own is not None and head.main_runs.runs[-1].commit == own.commit
+        trends = main_trends(head.main_runs, lane.thresholds, repository_url=request.repository_url,
+                             find_new=added)
     context = ReportContext(
         head=head, sla=sla, advice=advice, lane={"lane": lane_name, "reasons": ["baseline run"], "trace": []},
         links=dict(request.links), key=request.report_key, title="lanebench baseline",
-        notes=list(request.notes),
+        notes=notes, trends=trends,
     )
     return _finish(None, [], context, output_dir, results_path, sla.status)

@@ -69,9 +69,10 @@ def run(args: argparse.Namespace) -> int:
     assert result.head is not None
     print(f"results: {result.results_path}")
     if not args.no_store:
-        keep = baseline_lane(config)[1].history.keep
+        history = baseline_lane(config)[1].history
         moved = f" (the older copy at {older_copy} is no longer read)" if older_copy else ""
-        print(f"baseline stored: {store.save(result.head, keep=keep)}{moved}")
+        stored = store.save(result.head, keep=history.keep, trend_runs=history.trend_runs)
+        print(f"baseline stored: {stored}{moved}")
     failed = [b.name for b in result.head.benchmarks if b.status in ("failed", "timeout")]
     if failed:
         print(f"failed benchmarks: {', '.join(failed)}", file=sys.stderr)

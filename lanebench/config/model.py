@@ -21,6 +21,7 @@ from pydantic import (
 
 from lanebench.config.sla import SlaRule
 from lanebench.errors import ConfigError
+from lanebench.history_store import DEFAULT_KEEP as DEFAULT_TREND_RUNS
 from lanebench.names import MAX_NAME_LENGTH, name_problem
 from lanebench.units import Duration, Percent
 
@@ -191,6 +192,11 @@ class HistorySettings(StrictModel):
     keep: int = Field(
         DEFAULT_HISTORY, ge=1, le=1000,
         description="Main-branch runs whose summaries the baseline carries.",
+    )
+    trend_runs: int = Field(
+        DEFAULT_TREND_RUNS, ge=1, le=1000,
+        description="Main-branch runs the baseline's per-run record keeps, from which change "
+        "points and drift are found (lanebench history; docs/trends.md).",
     )
     min_runs: int = Field(
         3, ge=2, le=1000,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lanebench.advice import Recommendation
+from lanebench.main_trends import MainTrends
 from lanebench.results import ResultsDocument
 from lanebench.sla import SlaReport
 from lanebench.stats.model import Comparison
@@ -42,6 +43,7 @@ class ReportContext:
     title: str = "lanebench"
     key: str | None = None  # tells apart the comments of several configs on one PR
     history: list[TrendPoint] | None = None
+    trends: MainTrends | None = None  # the record of main runs and its analysis, when there is one
     notes: list[str] = field(default_factory=list)  # Markdown shown under the status line
 
     @property

@@ -21,6 +21,7 @@ from lanebench.metrics import metric as catalog_metric
 from lanebench.report.context import ReportContext
 from lanebench.report.svg import ForestItem, distribution_svg, forest_html
 from lanebench.report.templating import html_environment
+from lanebench.report.trend_section import trend_section_html
 from lanebench.report.view import (
     VERDICT_ICONS,
     VERDICT_RANK,
@@ -81,8 +82,13 @@ def html_from_view(view: ReportView) -> str:
     ctx = view.ctx
     page = Page(forests=_forests(view.rows), cards=_cards(ctx, view.rows, view.failures))
     template = html_environment().get_template("dashboard.html.j2")
+    trends = None
+    if ctx.trends is not None and ctx.trends.history.runs:
+        trends = trend_section_html(ctx.trends.history, ctx.trends.report,
+                                    repository_url=ctx.trends.repository_url)
     return template.render(
         view=view,
+        trends=trends,
         ctx=ctx,
         page=page,
         icons=VERDICT_ICONS,

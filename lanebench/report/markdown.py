@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from markupsafe import Markup
 
 from lanebench import __version__
+from lanebench.calibration import calibration_of
 from lanebench.formatting import (
     confidence_text,
     format_change,
@@ -23,9 +24,11 @@ from lanebench.formatting import (
     format_percent,
 )
 from lanebench.limits import COMMENT_LIMIT, SUMMARY_LIMIT
+from lanebench.main_trends import MainTrends
 from lanebench.report.context import ReportContext
-from lanebench.report.mermaid import change_chart, trend_chart
+from lanebench.report.mermaid import change_chart, history_chart, trend_chart
 from lanebench.report.templating import markdown_environment
+from lanebench.report.trend_summary import trend_summary_markdown
 from lanebench.report.view import (
     Group,
     ReportView,
@@ -156,7 +159,10 @@ def _render(view: ReportView, opt: Options) -> str:
         quiet=quiet,
         omitted=_omitted_note(view, len(view.rows) - len(rows)),
         chart=change_chart(view.rows) if view.mode == "compare" else None,
-        trend=trend_chart(ctx.history, _current_walls(view)) if ctx.history else None,
+        trend=_trend(view),
+        trend_findings=(trend_summary_markdown(ctx.trends)
+                        if ctx.trends is not None and ctx.trends.list_findings
+                        and opt.target == "summary" else None),
         runs_line=_runs_line(view),
         links_line=_links_line(view),
         small_print=_small_print(view, opt),
@@ -232,6 +238,31 @@ def _ratio_cell(m: MetricComparison) -> Markup:
     if m.ratio is None:
         return Markup("—")
     return Markup(f"{m.ratio:.3f} {format_interval(m.ci_low, m.ci_high)} ({format_change(m.change)})")
+
+
+def _trend(view: ReportView) -> Markup | None:
+    """Main's trend: from the record of main runs when there is one, else the demo's points."""
+    ctx = view.ctx
+    if ctx.trends is not None:
+        current = None if ctx.trends.list_findings else _current_on_trend_scale(view, ctx.trends)
+        chart = history_chart(ctx.trends.history, ctx.trends.report, current=current)
+        if chart is not None:
+            return chart
+    return trend_chart(ctx.history, _current_walls(view)) if ctx.history else None
+
+
+def _current_on_trend_scale(view: ReportView, trends: MainTrends) -> dict[str, float] | None:
+    """This run's wall medians on the scale the trend is drawn in: divided by this run's
+    calibration when main's series are (None when the scales cannot agree)."""
+    walls = _current_walls(view)
+    normalized = {t.series.normalized for t in trends.report.trends if t.series.metric == "wall"}
+    if normalized != {True}:
+        return walls if normalized == {False} else None
+    calibration = calibration_of(view.ctx.head) if view.ctx.head is not None else None
+    wall = calibration.median("wall") if calibration is not None else None
+    if not wall:
+        return None
+    return {name: value / wall for name, value in walls.items()}
 
 
 def _current_walls(view: ReportView) -> dict[str, float]:

@@ -16,6 +16,11 @@ refuse an unknown major version with a message that says which lanebench reads i
 - per benchmark, `paired`: the base commit's samples measured interleaved with head's
   (`lanebench.runner.paired`).
 
+1.3.0 added the optional top-level `main_runs`: in a baseline, one compact record per
+main-branch run (median, n and interval per benchmark x metric, runner, calibration),
+up to 200 runs, from which `lanebench history` and the baseline job find change points
+and drift (`lanebench.history_store`, `lanebench.stats.trends`).
+
 1.2.0 writes a benchmark's `settings` the same way for plain and paired runs, from one
 loop (`lanebench.runner.stages`): `max_iterations` is the lane's maximum in both (paired
 runs without adaptive stopping wrote the minimum), and `adaptive` is the stopping rule's

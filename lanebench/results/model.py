@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from lanebench.history_store import History, history_from_dict, history_to_dict
 from lanebench.results.checks import Checks
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 SUPPORTED_MAJOR = 1
 KIND = "lanebench-results"
 
@@ -66,6 +67,16 @@ def block(key: str, kind: Any, *, many: bool = False) -> Any:
         return [item.to_dict() for item in value] if many else value.to_dict()
 
     return field(default=None, metadata={"part": Part(key, read, write)})
+
+
+def main_runs(key: str) -> Any:
+    """A field holding the per-run record of main (`lanebench.history_store`, read with
+    that module's own limits and checks); None when the file has none."""
+
+    def read(checks: Checks, raw: dict[str, Any], where: str) -> History:
+        return history_from_dict(raw[key], source=f"{checks.source}: {_at(where, key)}")
+
+    return field(default=None, metadata={"part": Part(key, read, history_to_dict)})
 
 
 def scalar(key: str, check: Callable[[Checks, dict[str, Any], str, str], Any]) -> Any:
@@ -571,6 +582,8 @@ class ResultsDocument:
     calibration: Calibration | None = block("calibration", Calibration)
     # None: the file has no history block at all (one from before 1.1, or not a baseline)
     history: list[HistoryEntry] | None = block("history", HistoryEntry, many=True)
+    # In a baseline: one compact record per main-branch run, for trends (up to 200 runs)
+    main_runs: History | None = main_runs("main_runs")
     extra: dict[str, Any] = field(default_factory=dict)
 
     CORE = ("schema_version", "kind", "run", "environment", "benchmarks")

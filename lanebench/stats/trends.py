@@ -26,7 +26,7 @@ import hashlib
 import json
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from lanebench.calibration import NORMALIZED_BY, calibration_of
@@ -331,11 +331,13 @@ def analyse_series(history: History, series: Series, settings: TrendSettings) ->
     )
 
 
-def analyse(history: History, settings: TrendSettings | None = None) -> TrendReport:
-    """Change points and drift of every benchmark x metric in the history."""
+def analyse(history: History, settings: TrendSettings | None = None, *,
+            metrics: Collection[str] | None = None) -> TrendReport:
+    """Change points and drift of every benchmark x metric in the history (of `metrics`
+    only, when given: a pull request's comment draws wall time alone)."""
     settings = settings or TrendSettings()
     trends = tuple(
         analyse_series(history, build_series(history, bench, metric, settings.normalize), settings)
-        for bench, metric in history.keys()
+        for bench, metric in history.keys() if metrics is None or metric in metrics
     )
     return TrendReport(runs=len(history.runs), trends=trends)
