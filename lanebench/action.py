@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from lanebench import __version__
 from lanebench.action_runtime import (
@@ -42,6 +42,7 @@ from lanebench.git import git_output
 from lanebench.github import (
     FORK_SAFE_DOC,
     OUTPUT_FIELD_LIMIT,
+    Conclusion,
     GitHubClient,
     GitHubPermissionError,
     truncate_text,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from lanebench.main_trends import MainTrends
     from lanebench.pipeline import PipelineResult
     from lanebench.results import ResultsDocument, RunInfo
+    from lanebench.runner import Progress
 
 BASELINE_WORKFLOW = "examples/workflows/main-baseline.yml"
 # The artifact the fork-safe measure workflow uploads (examples/workflows/fork-safe-pr.yml).
@@ -253,7 +255,7 @@ class ActionRun:
         info.run_id = self.context.run_id or None
         return info
 
-    def progress(self) -> Any:
+    def progress(self) -> Progress:
         from lanebench.runner import make_progress
 
         return make_progress(sys.stderr)
@@ -275,7 +277,7 @@ class ActionRun:
             previous_baseline=self.previous_baseline(),
             head_results=self.results_input(),
             run_info=self.run_info(config),
-            fail_on=self.inputs.fail_on,  # type: ignore[arg-type]
+            fail_on=self.inputs.fail_on,
             progress=self.progress(),
             links=self.links(),
             report_key=self.report_key(),
@@ -312,7 +314,7 @@ class ActionRun:
         if section is not None:
             self.workflow.append_summary("\n" + section)
 
-    def previous_baseline(self) -> Any:
+    def previous_baseline(self) -> ResultsDocument | None:
         """The baseline this run replaces: its history of main runs is carried forward.
 
         Losing it costs the next comparisons their run-to-run spread, not this baseline,
@@ -361,7 +363,7 @@ class ActionRun:
             paired_base=base_sha or None,
             head_results=self.results_input(),
             run_info=self.run_info(config, pr=number, pr_head_sha=head_sha),
-            fail_on=self.inputs.fail_on,  # type: ignore[arg-type]
+            fail_on=self.inputs.fail_on,
             progress=self.progress(),
             links=self.links() | self.baseline_links(),
             report_key=self.report_key(),
@@ -460,7 +462,7 @@ class ActionRun:
         shutil.copyfile(fetched.path, self.output_dir / "baseline-results.json")
         return fetched.document, fetched.describe()
 
-    def comparison_override(self) -> str | None:
+    def comparison_override(self) -> Literal["artifact", "paired"] | None:
         """The `comparison` input when set (`artifact` or `paired`); empty leaves the lane's."""
         return self.inputs.comparison or None
 
@@ -511,7 +513,7 @@ class ActionRun:
             baseline=baseline,
             baseline_source=source,
             head_results=trusted.results_path,
-            fail_on=self.inputs.fail_on,  # type: ignore[arg-type]
+            fail_on=self.inputs.fail_on,
             links=self.links() | self.baseline_links(),
             report_key=self.report_key(),
             notes=self.notes,
@@ -616,7 +618,7 @@ class ActionRun:
             details_url=run_url,
         )
 
-    def permission_problem(self, exc: Any, *, fork: bool) -> None:
+    def permission_problem(self, exc: GitHubPermissionError, *, fork: bool) -> None:
         """403 on comment or check: say what to grant (or why granting cannot help) and go on."""
         kept = "the verdict is in the job summary and the step outputs"
         if fork:
@@ -636,7 +638,7 @@ class ActionRun:
 # --- pure helpers ------------------------------------------------------------------------
 
 
-def check_conclusion(result: PipelineResult) -> str:
+def check_conclusion(result: PipelineResult) -> Conclusion:
     """success, failure (the gate failed) or neutral (nothing to compare with yet)."""
     if result.status == "skipped":
         return "success"

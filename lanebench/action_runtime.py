@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, cast, get_args
 
 from lanebench.errors import ConfigError
 from lanebench.limits import SUMMARY_LIMIT
@@ -95,22 +95,27 @@ def positive_int(environ: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
+Mode = Literal["auto", "baseline", "compare", "report"]
+CommentWhen = Literal["always", "on-change", "never"]
+FailOnInput = Literal["critical", "warning", "never"]  # lanebench.sla.FailOn
+ComparisonInput = Literal["artifact", "paired", ""]  # "": the lane's `comparison`
+
 @dataclass(frozen=True)
 class ActionInputs:
     github_token: str
     config: str
-    mode: str
+    mode: Mode
     lane: str
     iterations: int | None
     baseline_artifact: str
     baseline_branch: str
     results_path: str
     results: str
-    comment: str
+    comment: CommentWhen
     check_name: str
-    fail_on: str | None  # None: the lane's fail_on
+    fail_on: FailOnInput | None  # None: the lane's fail_on
     working_directory: str
-    comparison: str
+    comparison: ComparisonInput
     alert_issue: bool = False  # open or update an issue per trend finding on main
 
     @classmethod
@@ -118,18 +123,18 @@ class ActionInputs:
         return cls(
             github_token=input_value(environ, "github-token"),
             config=input_value(environ, "config", ".github/lanebench.yml"),
-            mode=choice(environ, "mode", ("auto", "baseline", "compare", "report"), "auto"),
+            mode=cast(Mode, choice(environ, "mode", get_args(Mode), "auto")),
             lane=input_value(environ, "lane"),
             iterations=positive_int(environ, "iterations"),
             baseline_artifact=input_value(environ, "baseline-artifact", "lanebench-baseline"),
             baseline_branch=input_value(environ, "baseline-branch"),
             results_path=input_value(environ, "results-path", "lanebench-results"),
             results=input_value(environ, "results"),
-            comment=choice(environ, "comment", ("always", "on-change", "never"), "always"),
+            comment=cast(CommentWhen, choice(environ, "comment", get_args(CommentWhen), "always")),
             check_name=input_value(environ, "check-name", "lanebench"),
-            fail_on=choice(environ, "fail-on", ("critical", "warning", "never"), "") or None,
+            fail_on=cast(FailOnInput, choice(environ, "fail-on", get_args(FailOnInput), "")) or None,
             working_directory=input_value(environ, "working-directory", "."),
-            comparison=choice(environ, "comparison", ("artifact", "paired"), ""),
+            comparison=cast(ComparisonInput, choice(environ, "comparison", ("artifact", "paired"), "")),
             alert_issue=choice(environ, "alert-issue", ("true", "false"), "false") == "true",
         )
 

@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 import pathspec
 
-from lanebench.formatting import change_bounds, format_change, format_duration, format_value
+from lanebench.formatting import (
+    change_bounds,
+    count_text,
+    format_change,
+    format_duration,
+    format_value,
+)
 from lanebench.metrics import metric
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import SlaReport
@@ -74,6 +80,7 @@ def recommend(
         index = {(m.benchmark, m.metric): m for m in comparison.metrics}
         paired = comparison.settings.get("comparison") == "paired"
         for bench in head.benchmarks:
+            recs += _instructions(bench.name, index)
             recs += _time_shape(bench, index)
             recs += _memory(bench.name, index)
             recs += _io(bench.name, index)
@@ -251,6 +258,53 @@ def _memory(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[R
             )
         )
     return out
+
+
+# A comparison row's function tables (`compare`'s `extra`), the one read first: a Python
+# program's own functions name the code its author wrote.
+FUNCTION_TABLES = (("python_functions", "bytecodes"), ("functions", "instructions"))
+
+
+def top_function(m: MetricComparison) -> tuple[str, dict[str, Any]] | None:
+    """The function whose count moved most, Python's first: (unit, its row)."""
+    for key, unit in FUNCTION_TABLES:
+        rows = m.extra.get(key)
+        if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+            return unit, rows[0]
+    return None
+
+
+def _instructions(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[Recommendation]:
+    """An instruction count that rose (or fell) beyond its threshold, with the function
+    that moved most: the Python function when the program is Python, else the C one."""
+    m = index.get((name, "instructions"))
+    if m is None or m.verdict not in ("regression", "improvement") or m.change is None:
+        return []
+    where = ""
+    evidence = _evidence(m)
+    top = top_function(m)
+    if top is not None:
+        unit, row = top
+        share = row.get("share")
+        share_text = f", {share * 100:.0f}% of the change" if isinstance(share, (int, float)) else ""
+        where = (f" Most of it: {row.get('label', '?')}: {count_text(int(row.get('change', 0)))} "
+                 f"{unit}{share_text}.")
+        evidence["function"] = {k: row.get(k) for k in ("file", "function", "change", "share")}
+        evidence["function_unit"] = unit
+        machine = m.extra.get("functions")
+        if unit == "bytecodes" and isinstance(machine, list) and machine and isinstance(machine[0], dict):
+            where += f" In machine code: {machine[0].get('label', '?')} {count_text(int(machine[0].get('change', 0)))} instructions."
+    grew = m.verdict == "regression"
+    return [Recommendation(
+        kind="more-instructions" if grew else "fewer-instructions",
+        title="Find the added work" if grew else "Keep the saving",
+        text=f"{name}: instructions {_change_text(m)}, beyond the {m.threshold * 100:g}% threshold; "
+        f"the count is exact, so this is the code, not the runner.{where}"
+        + (" Look for a loop that runs more often or a cheaper path no longer taken." if grew else ""),
+        impact=abs(m.change) + (1.0 if grew else 0.0),
+        benchmark=name,
+        evidence=evidence,
+    )]
 
 
 def _io(name: str, index: dict[tuple[str, str], MetricComparison]) -> list[Recommendation]:

@@ -86,10 +86,16 @@ class UntrustedArtifactError(LanebenchError):
 class PullHeadLike(Protocol):
     """An open pull request as `open_pulls_with_head` reports it (lanebench.github.PullHead)."""
 
-    number: int
-    state: str
-    head_ref: str
-    head_repository: str  # full name of the repository its head branch lives in
+    @property
+    def number(self) -> int: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def head_ref(self) -> str: ...
+    @property
+    def head_repository(self) -> str:
+        """The full name of the repository its head branch lives in."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -427,7 +433,7 @@ def parse_bundle(data: Any) -> BundleInfo:
             message = f"created_at: expected an ISO 8601 time, got {_show(created_at)}"
         raise UntrustedArtifactError("schema", f"{BUNDLE_FILE}: {message}") from None
     return BundleInfo(
-        schema_version=version,
+        schema_version=str(version),  # parse_version took only a string
         pr_number=pr_number,
         head_sha=head_sha,
         base_ref=base_ref,

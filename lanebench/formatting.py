@@ -9,11 +9,12 @@ sentences say what a number is (`+11.8%`, `95% interval [+8.0%, +15.2%]`,
 from __future__ import annotations
 
 import math
+from typing import TypeGuard
 
 DASH = "—"
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -62,7 +63,8 @@ def format_value(value: float | None, unit: str, missing: str = DASH) -> str:
     if unit in ("fraction", "ratio"):
         return f"{value * 100:.1f}%"
     if float(value).is_integer():
-        return f"{value:.0f}"
+        # instruction counts run to billions: grouped digits keep them readable
+        return f"{value:,.0f}" if abs(value) >= 100_000 else f"{value:.0f}"
     return f"{value:.3g}"
 
 
@@ -85,6 +87,15 @@ def format_change(change: float | None, digits: int = 1) -> str:
     if abs(percent) >= 1000:
         digits = 0
     return f"{percent:+.{digits}f}%"
+
+
+def count_text(value: float) -> str:
+    """A signed count, short: `+41.2M`, `-3.1k`, `+812`."""
+    a = abs(value)
+    for suffix, factor in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if a >= factor:
+            return f"{value / factor:+.1f}{suffix}"
+    return f"{value:+.0f}"
 
 
 def format_runner_share(fraction: float) -> str:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import quote
 
 import github
@@ -140,13 +140,14 @@ class _BoundedRetry(GithubRetry):
 
     def new(self, **kw: Any) -> _BoundedRetry:
         kw.update(budget_seconds=self.budget_seconds, deadline=self.deadline)
-        return super().new(**kw)  # type: ignore[return-value]
+        return super().new(**kw)
 
     def increment(self, method: str | None = None, url: str | None = None, *args: Any,
-                  **kwargs: Any) -> Retry:
+                  **kwargs: Any) -> _BoundedRetry:
         deadline = self.deadline if self.deadline is not None else time.monotonic() + self.budget_seconds
-        retry = super().increment(method, url, *args, **kwargs)
-        retry.deadline = deadline  # type: ignore[attr-defined]
+        # Retry.increment makes its successor with self.new(): one of this class
+        retry = cast(_BoundedRetry, super().increment(method, url, *args, **kwargs))
+        retry.deadline = deadline
         return retry
 
     def get_retry_after(self, response: Any) -> float | None:
@@ -903,10 +904,10 @@ def _translate(exc: BaseException, action: _Action, client: GitHubClient) -> Git
             status=status,
         )
     if isinstance(exc, requests.HTTPError):
-        status = exc.response.status_code if exc.response is not None else None
+        code = exc.response.status_code if exc.response is not None else None
         return GitHubError(
-            f"artifact storage answered {status} while trying to {action.doing}",
-            hint="the download link expires after a minute; re-run the job", status=status,
+            f"artifact storage answered {code} while trying to {action.doing}",
+            hint="the download link expires after a minute; re-run the job", status=code,
         )
     if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
         kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"

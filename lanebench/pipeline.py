@@ -205,7 +205,7 @@ def assess(
 
 def decide(config: Config, change_set: ChangeSet | None, forced: str | None = None) -> LaneDecision:
     """The change's lane; an unknown change set (None) gets the fallback lane."""
-    unknown = ChangeSet(files=[], labels=(), source="unknown", complete=False)
+    unknown = ChangeSet(files=(), labels=(), source="unknown", complete=False)
     return decide_lane(config, change_set or unknown, forced=forced)
 
 
@@ -282,7 +282,7 @@ def measure_lane(
 def judge_change(request: PipelineRequest) -> PipelineResult:
     """The pull-request job: decide the lane, measure, compare, check, write reports."""
     config = request.config
-    change_set = request.change_set or ChangeSet(files=[], labels=(), source="unknown", complete=False)
+    change_set = request.change_set or ChangeSet(files=(), labels=(), source="unknown", complete=False)
     decision = request.decision or decide(config, request.change_set, request.forced_lane)
     lane = _with_iterations(decision.settings, request.iterations)
     plan = plan_benchmarks(config, decision, change_set)

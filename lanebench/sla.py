@@ -21,7 +21,7 @@ from lanebench.formatting import (
     format_duration,
     format_value,
 )
-from lanebench.metrics import COMPARED_BY_DEFAULT
+from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.stats.model import DECIDED, Comparison, MetricComparison
 from lanebench.stats.statistic import sample_statistic, statistic_interval
@@ -91,7 +91,7 @@ def lane_rules(lane: LaneSettings, lane_name: str | None = None) -> list[SlaRule
 
 def compared_metrics(lane: LaneSettings, lane_name: str | None = None) -> list[str]:
     """The metrics `compare` should test: the defaults plus any a relative rule names."""
-    metrics = list(COMPARED_BY_DEFAULT)
+    metrics = [*COMPARED_BY_DEFAULT, *COUNTS_COMPARED]
     for rule in lane_rules(lane, lane_name):
         named = rule.parsed.metric
         if rule.parsed.kind == "relative" and named is not None and named not in metrics:
@@ -170,6 +170,8 @@ def describe_change(m: MetricComparison, confidence: float, alpha: float = 0.05)
     """`wall +12.3% (95% CI +8.1% to +16.9%, adjusted p = 0.0012)`."""
     if m.change is None:
         return f"{m.metric}: {m.verdict}"
+    if m.method.startswith("counts"):  # exact or range: no interval estimate, no p-value
+        return f"{m.metric} {m.reason}"
     details = []
     if m.ci_low is not None and m.ci_high is not None:
         details.append(f"{confidence_text(confidence)} CI {change_bounds(m.ci_low, m.ci_high)}")
@@ -203,7 +205,7 @@ def _absolute(rule: SlaRule, head: ResultsDocument, lane: LaneSettings) -> list[
         if not rule.applies_to(bench.name):
             continue
         values = bench.samples.get(parsed.metric)
-        common = {
+        common: dict[str, Any] = {
             "rule": rule.rule,
             "severity": _severity(rule),
             "benchmark": bench.name,
@@ -264,7 +266,7 @@ def _relative(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
     parsed = rule.parsed
     assert parsed.metric is not None and parsed.limit is not None
     limit_text = f"{parsed.limit * 100:g}%"
-    base = {"rule": rule.rule, "severity": _severity(rule), "metric": parsed.metric,
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "metric": parsed.metric,
             "limit": parsed.limit, "unit": "fraction"}
     if comparison is None:
         return [Finding(passed=True, message=f"{parsed.metric}: not evaluated (no comparison "
@@ -324,7 +326,7 @@ def _relative(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
 def _any_regression(
     rule: SlaRule, comparison: Comparison | None, relative: list[SlaRule]
 ) -> list[Finding]:
-    base = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
     if comparison is None:
         return [Finding(passed=True, message="not evaluated (no comparison with a baseline)",
                         extra={"evaluated": False}, **base)]
@@ -371,7 +373,7 @@ def _any_regression(
 
 
 def _noise(rule: SlaRule, comparison: Comparison | None) -> list[Finding]:
-    base = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule), "unit": "fraction"}
     if comparison is None:
         return []
     considered = [m for m in comparison.metrics if m.noise is not None and rule.applies_to(m.benchmark)]
@@ -442,7 +444,7 @@ def _failures(rule: SlaRule, head: ResultsDocument) -> list[Finding]:
     parsed = rule.parsed
     assert parsed.limit is not None
     as_rate = parsed.limit_unit == "fraction"
-    base = {"rule": rule.rule, "severity": _severity(rule),
+    base: dict[str, Any] = {"rule": rule.rule, "severity": _severity(rule),
             "unit": "fraction" if as_rate else "count", "limit": parsed.limit}
     out: list[Finding] = []
     checked = 0

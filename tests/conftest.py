@@ -19,6 +19,11 @@ from pathlib import Path
 
 import pytest
 
+# A config naming no instrument gets `auto` (time, plus instructions where valgrind is
+# installed). The suite's many small runs measure time alone unless a test asks for the
+# instrument itself: counting under valgrind costs 20-50x the command's time.
+os.environ.setdefault("LANEBENCH_INSTRUMENT", "time")
+
 # Third-party projects that `lanebench init` is run on: their own tests are data here.
 collect_ignore_glob = ["fixtures/init/*"]
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
 
 # git with a fixed identity and no user or system config, so commits work on any machine.
 GIT_ENV = {
@@ -26,6 +29,31 @@ def cli_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.pop("GITHUB_ACTIONS", None)
     return env
+
+
+def lanebench(*args: str, cwd: Path, env: Mapping[str, str] | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m lanebench ARGS` in `cwd`, as a user runs it, in `cli_env()` with `env` set
+    on top; the exit code is the caller's to check."""
+    return subprocess.run(
+        [PY, "-m", "lanebench", *args], cwd=cwd, env={**cli_env(), **(env or {})},
+        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+    )
+
+
+def start_lanebench(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    """`python -m lanebench ARGS` started in `cwd` (in `cli_env()`), its output piped."""
+    return subprocess.Popen(
+        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    """`git ARGS` in `repo` with the fixed identity of GIT_ENV; its stdout. Fails the test
+    (CalledProcessError) when git does."""
+    return subprocess.run(["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True,
+                          check=True, timeout=60).stdout
 
 
 class Rule:

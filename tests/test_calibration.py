@@ -81,7 +81,7 @@ def test_lanebench_run_records_the_reference_workload(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "calibration: reference workload" in proc.stderr
     results = read_results(tmp_path / "out.json")
-    assert results.schema_version == SCHEMA_VERSION == "1.3.0"
+    assert results.schema_version == SCHEMA_VERSION == "1.4.0"
     cal = calibration_of(results)
     assert cal is not None
     # interleaved: 3 before, one after each benchmark, the rest after all of them (10 in all)

@@ -19,14 +19,7 @@ from lanebench.changes import (
     label_names,
 )
 from lanebench.errors import EXIT_EXTERNAL, EXIT_USAGE, ConfigError, ExternalError
-from tests.helpers import GIT_ENV
-
-
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-C", str(repo), *args], env=GIT_ENV, capture_output=True, text=True, check=True
-    )
-    return proc.stdout
+from tests.helpers import GIT_ENV, git
 
 
 def write(repo: Path, rel: str, content: str | bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,26 +17,12 @@ from lanebench.commands._lane_choice import lane_name_for as choose_lane
 from lanebench.config import config_from_dict
 from lanebench.errors import ConfigError
 from lanebench.results import read_results
-from tests.helpers import cli_env
+from tests.helpers import cli_env, lanebench, start_lanebench
 
 pytestmark = pytest.mark.slow  # `lanebench run` subprocesses measuring real benchmarks
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
-
-
-def lanebench(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), capture_output=True, text=True,
-        timeout=timeout,
-    )
-
-
-def start_lanebench(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
 
 
 def write_config(root: Path, text: str) -> Path:
@@ -152,7 +139,7 @@ benchmarks:
     command: [{PY}, -c, "import sys; sys.exit('cannot open data.csv')"]
   - name: fine
     command: [{PY}, -c, "pass"]
-defaults: {{warmup: 0, min_iterations: 2, max_iterations: 2}}
+defaults: {{warmup: 0, min_iterations: 2, max_iterations: 2, calibration: {{measure: false}}}}
 """,
     )
     done = lanebench("run", "--config", str(config), cwd=tmp_path)
@@ -175,8 +162,15 @@ def test_demo_project_runs_and_shows(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     doc = read_results(tmp_path / "demo.json")
-    assert [b.name for b in doc.benchmarks] == ["cpu-loop", "file-io", "memory-alloc"]
+    assert [b.name for b in doc.benchmarks] == ["cpu-loop", "cpu-loop-counted", "file-io", "memory-alloc"]
     assert all(b.n == 2 for b in doc.benchmarks)
+    counted = doc.benchmark("cpu-loop-counted")
+    if shutil.which("valgrind") is not None:  # `instrument: auto` counts where valgrind is
+        assert len(set(counted.samples["instructions"])) == 1 and len(counted.samples["instructions"]) == 3
+        assert counted.instructions is not None and counted.instructions.python_profile is not None
+    else:
+        assert "instructions" not in counted.samples and "valgrind" in counted.notes[-1]
+    assert "instructions" not in doc.benchmark("cpu-loop").samples
     assert doc.benchmark("memory-alloc").samples["tree_rss"][0] >= 140 * 1024 * 1024
     assert doc.benchmark("file-io").samples["write_chars"][0] >= 16 * 1024 * 1024
     assert doc.run.lane == "standard"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from lanebench.results import read_results
-from tests.helpers import cli_env
+from tests.helpers import cli_env, lanebench
+from tests.helpers import start_lanebench as start
 
 PY = sys.executable
 
@@ -26,18 +27,6 @@ defaults:
   warmup: 0
   calibration: {measure: false}
 """
-
-
-def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-
-
-def lanebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PY, "-m", "lanebench", *args], cwd=cwd, env=cli_env(),
-                          capture_output=True, text=True, timeout=120)
 
 
 def iteration_lines(checkpoint: Path) -> int:

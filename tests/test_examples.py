@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from lanebench.bundle import read_untrusted_bundle
+from tests.helpers import git
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / "examples" / "workflows"
@@ -198,13 +199,6 @@ def test_scripts_pass_shellcheck(tmp_path: Path) -> None:
 # --- the fork-safe measure job's scripts, run for real -----------------------------------------------
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
-                          text=True, timeout=60).stdout.strip()
-
-
 @pytest.fixture
 def pr_checkout(tmp_path: Path) -> tuple[Path, str]:
     """A clone whose `origin/main` is the base and whose HEAD is a PR touching code."""
@@ -227,7 +221,7 @@ def pr_checkout(tmp_path: Path) -> tuple[Path, str]:
     (checkout / "app.py").write_text("print('hi')\n", encoding="utf-8")
     git(checkout, "add", ".")
     git(checkout, "commit", "-qm", "change")
-    return checkout, git(checkout, "rev-parse", "HEAD")
+    return checkout, git(checkout, "rev-parse", "HEAD").strip()
 
 
 @pytest.mark.slow

@@ -228,3 +228,18 @@ def test_process_fixture_seeds_artifacts_over_the_control_api(fake_github_proces
     assert artifact is not None and artifact.id == aid
     assert client.download_artifact(artifact, tmp_path / "a.zip").read_bytes() == payload
     assert fake_github_process.state()["blob_downloads"] == [{"artifact_id": aid, "authorization_sent": False}]
+
+
+def test_process_fixture_hands_each_test_a_fake_as_just_started(fake_github_process) -> None:
+    """One process serves a whole test module: a reset forgets what a test seeded and
+    requested, and keeps the repository the process started with."""
+    fake_github_process.add_artifact("lanebench-baseline",
+                                     zip_base64=base64.b64encode(make_zip({"a": "1"})).decode())
+    client = GitHubClient(fake_github_process.token, DEFAULT_REPO, api_url=fake_github_process.url,
+                          seconds_between_requests=0, seconds_between_writes=0)
+    assert client.find_baseline_artifact("lanebench-baseline", "main") is not None
+    fake_github_process.reset()
+    state = fake_github_process.state()
+    assert [f"{r['owner']}/{r['name']}" for r in state["repos"]] == [DEFAULT_REPO]
+    assert state["artifacts"] == state["requests"] == state["blob_downloads"] == []
+    assert client.find_baseline_artifact("lanebench-baseline", "main") is None

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lanebench.cli import main
-from tests.helpers import GIT_ENV
+from tests.helpers import GIT_ENV, git
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = """\
@@ -22,10 +22,6 @@ benchmarks:
   - name: e2e
     command: [python3, -c, pass]
 """
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], env=GIT_ENV, capture_output=True, check=True)
 
 
 def commit_files(repo: Path, files: dict[str, str], message: str) -> None:

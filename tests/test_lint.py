@@ -67,6 +67,13 @@ def test_actionlint_finds_nothing() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_mypy_finds_nothing() -> None:
+    """The package type-checks (pyproject.toml's [tool.mypy], with the pydantic plugin)."""
+    exe = require(shutil.which("mypy"), "mypy")
+    proc = run([exe])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_ruff_finds_nothing() -> None:
     exe = require(shutil.which("ruff"), "ruff")
     proc = run([exe, "check", "lanebench", "tests", "benchmarks", "scripts", "entrypoint.py"])

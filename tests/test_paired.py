@@ -24,11 +24,11 @@ from lanebench.stats.paired import (
     paired_wilcoxon,
     signed_rank_p,
 )
-from tests.helpers import cli_env
+from tests.helpers import cli_env, git
+from tests.helpers import lanebench as run_lanebench
 
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
 # A shell script: /bin/sh starts in about a millisecond, so the 10 ms stand out even on a
 # loaded machine, where interpreter start-up alone swings by tens of milliseconds.
 SLEEP = "sleep {0}\necho {0}\n"
@@ -51,15 +51,7 @@ def private_tmp(cwd: Path) -> Path:
 
 
 def lanebench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PY, "-m", "lanebench", *args], cwd=cwd, env={**cli_env(), "TMPDIR": str(private_tmp(cwd))},
-        capture_output=True, text=True,
-        timeout=300, check=False,
-    )
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run([*GIT, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    return run_lanebench(*args, cwd=cwd, env={"TMPDIR": str(private_tmp(cwd))})
 
 
 def worktrees(repo: Path) -> list[str]:

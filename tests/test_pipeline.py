@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import git, lanebench
 
 pytestmark = pytest.mark.slow  # `lanebench` subprocesses measuring real benchmarks
 
@@ -34,33 +34,31 @@ SLOW = {"DELAY": "0.4"}
 STORE = Path(".git", "lanebench", "baseline", "lanebench-results.json")
 
 
-def lanebench(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "lanebench", *args], cwd=cwd, capture_output=True, text=True,
-        env=full_env, timeout=300, check=False,
-    )
-
-
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
     (tmp_path / ".github").mkdir()
     (tmp_path / ".github" / "lanebench.yml").write_text(CONFIG.format(py=json.dumps(sys.executable)))
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    git(tmp_path, "init", "-q", "-b", "main")
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "app.py").write_text("x = 1\n")
     (tmp_path / "README.md").write_text("hello\n")
-    subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
-    subprocess.run([*git, "commit", "-qm", "init"], cwd=tmp_path, check=True)
-    subprocess.run(["git", "checkout", "-qb", "feature"], cwd=tmp_path, check=True)
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "init")
+    git(tmp_path, "checkout", "-qb", "feature")
     return tmp_path
+
+
+def without_calibration(project: Path) -> None:
+    """For tests of where files go and what they carry: the reference workload's ten or more
+    timings per run would measure nothing they check (tests/test_calibration.py does)."""
+    config = project / ".github" / "lanebench.yml"
+    config.write_text(config.read_text() + "  calibration: {measure: false}\n")
+    git(project, "commit", "-qam", "no reference workload")
 
 
 def commit(project: Path, path: str, text: str) -> None:
     (project / path).write_text(text)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run([*git, "commit", "-qam", f"change {path}"], cwd=project, check=True)
+    git(project, "commit", "-qam", f"change {path}")
 
 
 def test_no_baseline_is_neutral_and_says_how_to_create_one(project: Path) -> None:
@@ -86,9 +84,8 @@ def test_regression_fails_the_gate_and_unaffected_benchmark_is_carried_over(proj
 def test_change_outside_paths_carries_the_baseline_over(project: Path) -> None:
     assert lanebench("baseline", "-n", "10", cwd=project).returncode == 0
     (project / "tool.py").write_text("y = 1\n")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    subprocess.run([*git, "add", "tool.py"], cwd=project, check=True)
-    subprocess.run([*git, "commit", "-qm", "tool"], cwd=project, check=True)
+    git(project, "add", "tool.py")
+    git(project, "commit", "-qm", "tool")
     proc = lanebench("pr", "--base", "main", cwd=project, env={"DELAY": "0.15"})
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1 only if `quick` drew noise
     results = json.loads((project / "lanebench-results" / "lanebench-results.json").read_text())
@@ -143,31 +140,28 @@ def test_baseline_takes_the_iterations_the_config_sets(project: Path) -> None:
     # the widest built-in lane (heavy, up to 60) must not override what `defaults:` says
     config = project / ".github" / "lanebench.yml"
     config.write_text(config.read_text().replace("min_iterations: 10\n  max_iterations: 10",
-                                                 "min_iterations: 2\n  max_iterations: 3"))
+                                                 "min_iterations: 2\n  max_iterations: 3")
+                      + "  calibration: {measure: false}\n")
     proc = lanebench("baseline", cwd=project)
     assert proc.returncode == 0, proc.stderr
     results = json.loads((project / "lanebench-results" / "lanebench-results.json").read_text())
     assert {b["name"]: len(b["samples"]["wall"]) for b in results["benchmarks"]} == {"quick": 3, "slowable": 3}
 
 
-def git_run(project: Path, *args: str) -> str:
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
-    return subprocess.run([*git, *args], cwd=project, check=True, capture_output=True, text=True).stdout
-
-
 def test_git_add_leaves_results_out_and_branch_switches_keep_the_baseline(project: Path) -> None:
+    without_calibration(project)
     assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
     assert (project / STORE).exists()
     assert (project / "lanebench-results" / ".gitignore").read_text().splitlines()[-1] == "*"
-    git_run(project, "add", "-A")
-    assert git_run(project, "status", "--porcelain", "--untracked-files=all") == ""
+    git(project, "add", "-A")
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
     # a branch that once committed the old baseline folder cannot take the baseline with it
-    git_run(project, "checkout", "-qb", "old")
+    git(project, "checkout", "-qb", "old")
     (project / ".lanebench" / "baseline").mkdir(parents=True)
     (project / ".lanebench" / "baseline" / "lanebench-results.json").write_text("{}\n")
-    git_run(project, "add", "-f", ".lanebench")
-    git_run(project, "commit", "-qm", "committed by mistake")
-    git_run(project, "checkout", "-q", "feature")
+    git(project, "add", "-f", ".lanebench")
+    git(project, "commit", "-qm", "committed by mistake")
+    git(project, "checkout", "-q", "feature")
     assert not (project / ".lanebench").exists()  # git removed what that branch tracked
     proc = lanebench("pr", "--lane", "docs", cwd=project)  # measures nothing, reads the baseline
     assert proc.returncode == 0, proc.stderr
@@ -175,6 +169,7 @@ def test_git_add_leaves_results_out_and_branch_switches_keep_the_baseline(projec
 
 
 def test_a_baseline_where_older_versions_kept_it_is_read_and_carried_forward(project: Path) -> None:
+    without_calibration(project)
     assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
     old = project / ".lanebench" / "baseline" / "lanebench-results.json"
     old.parent.mkdir(parents=True)
@@ -190,6 +185,7 @@ def test_a_baseline_where_older_versions_kept_it_is_read_and_carried_forward(pro
 
 
 def test_a_baseline_directory_named_on_the_command_line_is_used_as_given(project: Path) -> None:
+    without_calibration(project)
     proc = lanebench("baseline", "-n", "3", "--store", "shared/main", cwd=project)
     assert proc.returncode == 0, proc.stderr
     stored = project / "shared" / "main" / "lanebench-results.json"
@@ -200,6 +196,7 @@ def test_a_baseline_directory_named_on_the_command_line_is_used_as_given(project
 
 
 def test_local_baseline_carries_the_main_run_history_forward(project: Path) -> None:
+    without_calibration(project)
     for _ in range(2):
         assert lanebench("baseline", "-n", "3", cwd=project).returncode == 0
     stored = json.loads((project / STORE).read_text())

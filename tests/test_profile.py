@@ -142,3 +142,12 @@ def test_a_damaged_stored_profile_is_an_error() -> None:
     stored = compact_profile(read_tree(FIXTURES / "base"))
     with pytest.raises(ProfileError, match="damaged"):
         expand_profile({**stored, "data": stored["data"][:40]})
+
+
+def test_a_file_outside_the_project_is_shown_by_its_last_two_parts() -> None:
+    from lanebench.profile.diff import FunctionChange
+
+    outside = FunctionChange("/tmp/build/Python-3.11.7/Python/ceval.c", "_PyEval_EvalFrameDefault", 1, 2, None)
+    assert outside.short_label == "_PyEval_EvalFrameDefault (…/Python/ceval.c)"
+    inside = FunctionChange("tomli/_parser.py", "parse_basic_str", 1, 2, None)
+    assert inside.short_label == inside.label == "parse_basic_str (tomli/_parser.py)"

@@ -32,4 +32,5 @@ def test_demo_config_is_valid() -> None:
     from lanebench.config import load_config
 
     config = load_config(REPO / "examples" / "demo" / ".github" / "lanebench.yml")
-    assert len(config.benchmarks) == 3
+    assert len(config.benchmarks) == 4
+    assert [b.instrument for b in config.benchmarks] == ["time", "auto", "time", "time"]

@@ -176,7 +176,8 @@ def test_every_file_written_gets_the_mode_the_umask_gives(results: tuple[Path, P
     base, head = results
     (tmp_path / "lanebench.yml").write_text(
         f"benchmarks:\n  - name: t\n    command: [{json.dumps(sys.executable)}, -c, pass]\n"
-        "defaults:\n  warmup: 0\n  min_iterations: 2\n  max_iterations: 2\n", encoding="utf-8")
+        "defaults:\n  warmup: 0\n  min_iterations: 2\n  max_iterations: 2\n"
+        "  calibration: {measure: false}\n", encoding="utf-8")
     commands = [
         ["run", "--config", "lanebench.yml", "-o", "out/results.json"],
         ["compare", str(base), str(head), "-o", "out/comparison.json"],

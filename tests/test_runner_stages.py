@@ -27,6 +27,9 @@ class FakeMeasure:
 
     metrics = ("wall",)
 
+    def metrics_for(self, spec: BenchmarkSpec) -> tuple[str, ...]:
+        return self.metrics
+
     def __init__(self, seconds: dict[str, float], *, sides: tuple[str, ...] = (HEAD,),
                  fails: Callable[[str, Attempt, str], bool] = lambda *_: False) -> None:
         self.seconds = seconds

@@ -411,9 +411,9 @@ def test_evaluation_leaves_its_inputs_alone() -> None:
 
 
 def test_metrics_named_by_relative_rules_are_added_to_the_comparison() -> None:
-    from lanebench.metrics import COMPARED_BY_DEFAULT
+    from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED
     from lanebench.sla import compared_metrics
 
-    assert compared_metrics(LaneSettings()) == list(COMPARED_BY_DEFAULT)
+    assert compared_metrics(LaneSettings()) == [*COMPARED_BY_DEFAULT, *COUNTS_COMPARED]
     extended = compared_metrics(lane("tree_rss: regression <= 10%", "wall: regression <= 5%"))
-    assert extended == [*COMPARED_BY_DEFAULT, "tree_rss"]
+    assert extended == [*COMPARED_BY_DEFAULT, *COUNTS_COMPARED, "tree_rss"]

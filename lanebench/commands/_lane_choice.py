@@ -38,7 +38,7 @@ def lane_for(
     if config is not None:
         name = lane_name_for(config, requested, recorded)
         return name, config.lanes[name]
-    name = requested or recorded
-    if name in DEFAULT_LANES:
-        return name, LaneSpec.model_validate(DEFAULT_LANES[name])
-    return name, LaneSettings()
+    named = requested or recorded
+    if named in DEFAULT_LANES:
+        return named, LaneSpec.model_validate(DEFAULT_LANES[named])
+    return named, LaneSettings()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lanebench.errors import EXIT_FAIL, EXIT_OK, ConfigError
+
+if TYPE_CHECKING:
+    from lanebench.config import LaneSettings
 
 ORDER = 20
 DEFAULT_OUTPUT = "lanebench-comparison.json"
@@ -65,7 +68,7 @@ def register(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     p.set_defaults(func=run)
 
 
-def _apply_overrides(lane: Any, args: argparse.Namespace) -> Any:
+def _apply_overrides(lane: LaneSettings, args: argparse.Namespace) -> LaneSettings:
     """The lane's settings with the command-line options on top, validated like the config."""
     from pydantic import ValidationError
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lanebench.config import DEFAULT_CONFIG_PATH
+
+if TYPE_CHECKING:
+    from lanebench.changes import ChangeSet
+    from lanebench.pipeline import PipelineResult
+    from lanebench.results import ResultsDocument
 
 ORDER = 5
 
@@ -101,7 +106,7 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
 
 
-def load_baseline(path: Path | None, root: Path) -> tuple[Any, str]:
+def load_baseline(path: Path | None, root: Path) -> tuple[ResultsDocument | None, str]:
     from lanebench.baseline import LocalBaselineStore
     from lanebench.results import read_results
 
@@ -156,7 +161,9 @@ def run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def branch_change_set(args: argparse.Namespace, root: Path) -> tuple[Any, str | None, str]:
+def branch_change_set(
+    args: argparse.Namespace, root: Path
+) -> tuple[ChangeSet | None, str | None, str]:
     """The change set the lane is decided from, the base ref, and a line saying which base
     was used and why. The base is --base, else --paired's ref, else the branch a pull request
     would merge into, found as the action's pull request has it (the remote's default branch)."""
@@ -179,7 +186,7 @@ def branch_change_set(args: argparse.Namespace, root: Path) -> tuple[Any, str | 
     return change_set, base, f"base: {base} ({how}; merge base {merge_base[:12]})"
 
 
-def print_outcome(result: Any, *, base_line: str, baseline_note: str) -> None:
+def print_outcome(result: PipelineResult, *, base_line: str, baseline_note: str) -> None:
     """The report's headline on stdout, in plain text, then the base and lane, the baseline,
     and where the reports are."""
     from lanebench.report.escape import plain_line

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lanebench.errors import EXIT_OK, ConfigError
+
+if TYPE_CHECKING:
+    from lanebench.report import ReportContext
 
 ORDER = 25
 FORMAT_CHOICES = ("comment", "summary", "html", "csv", "csv-summary", "json", "all")
@@ -78,7 +81,7 @@ def _lane_decision(path: Path | None) -> dict[str, Any] | None:
     return data
 
 
-def build_context(args: argparse.Namespace) -> Any:
+def build_context(args: argparse.Namespace) -> ReportContext:
     """Read the files, compare, check the SLA and derive advice: the report's input."""
     from lanebench.report import ReportContext
 

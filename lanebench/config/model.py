@@ -22,6 +22,7 @@ from pydantic import (
 from lanebench.config.sla import SlaRule
 from lanebench.errors import ConfigError
 from lanebench.history_store import DEFAULT_KEEP as DEFAULT_TREND_RUNS
+from lanebench.metrics import INSTRUMENT_METRICS
 from lanebench.names import MAX_NAME_LENGTH, name_problem
 from lanebench.units import Duration, Percent
 
@@ -29,6 +30,48 @@ from lanebench.units import Duration, Percent
 MAX_SAMPLE_INTERVAL = 3600.0
 MAX_ITERATIONS = 100_000
 MAX_WARMUP = 1000
+MAX_REPEATS = 100
+
+INSTRUMENT_NAMES = ("time", "instructions")
+INSTRUMENT_DESCRIPTION = (
+    "What measures the benchmark: `time` (wall, CPU, memory, I/O of the process tree), "
+    "`instructions` (instructions counted under valgrind's cachegrind: the same on any runner), "
+    "both as a list, or `auto`: time, plus instructions where valgrind is installed "
+    "(docs/instructions.md)."
+)
+
+
+def _check_instrument(value: Any) -> Any:
+    expected = "expected time, instructions, auto, or a list of time and instructions"
+    if isinstance(value, str):
+        if value in (*INSTRUMENT_NAMES, "auto"):
+            return value
+        raise ValueError(f"{expected}, got {value[:60]!r}")
+    if not isinstance(value, list):
+        raise ValueError(f"{expected}")
+    if not value:
+        raise ValueError("expected at least one instrument: time, instructions")
+    if not all(isinstance(v, str) and v in INSTRUMENT_NAMES for v in value):
+        raise ValueError(f"{expected}, got {value!r:.80}")
+    if len(set(value)) != len(value):
+        raise ValueError("an instrument is named twice")
+    return list(value)
+
+
+# `auto` (what a config naming no instrument gets): time, plus instructions wherever valgrind
+# is installed (docs/instructions.md, "What a config naming no instrument gates on").
+Instrument = Annotated[
+    Any,
+    BeforeValidator(_check_instrument),
+    WithJsonSchema({
+        "anyOf": [
+            {"enum": ["time", "instructions", "auto"]},
+            {"type": "array", "items": {"enum": list(INSTRUMENT_NAMES)}, "minItems": 1,
+             "uniqueItems": True},
+        ],
+        "description": INSTRUMENT_DESCRIPTION,
+    }),
+]
 
 
 class StrictModel(BaseModel):
@@ -113,6 +156,14 @@ class BenchmarkSpec(StrictModel):
         "empty means every change affects it.",
     )
     timeout: Duration | None = Field(None, description="Per-iteration timeout; overrides the lane's.")
+    instrument: Instrument | None = Field(
+        None, description=INSTRUMENT_DESCRIPTION + " Overrides the lane's."
+    )
+    cache_sim: bool | None = Field(
+        None,
+        description="With instructions: also simulate the caches (L1/LL misses, estimated cycles; "
+        "about 2.7x the cost of counting instructions alone). Overrides the lane's.",
+    )
     description: str | None = None
 
     @model_validator(mode="after")
@@ -137,6 +188,11 @@ class Thresholds(StrictModel):
     memory: Percent = Field(0.10, description="For memory metrics.")
     io: Percent = Field(0.10, description="For I/O byte counts.")
     count: Percent = Field(0.10, description="For process and thread counts.")
+    instructions: Percent = Field(
+        0.01,
+        description="For the instruction counts and cache metrics of `instrument: instructions` "
+        "(repeats are identical or nearly, so a small change is exact).",
+    )
     metrics: dict[str, Percent] = Field(
         default_factory=dict, description="Per-metric overrides, e.g. {wall: 3%}."
     )
@@ -144,6 +200,8 @@ class Thresholds(StrictModel):
     def for_metric(self, metric: str, kind: str) -> float:
         if metric in self.metrics:
             return self.metrics[metric]
+        if metric in INSTRUMENT_METRICS:
+            return float(self.instructions)
         return float(getattr(self, kind))
 
 
@@ -247,6 +305,18 @@ class LaneSettings(StrictModel):
     )
     calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
     history: HistorySettings = Field(default_factory=HistorySettings)
+    instrument: Instrument | None = Field(
+        None, description=INSTRUMENT_DESCRIPTION + " Unset: `auto`."
+    )
+    cache_sim: bool = Field(
+        False,
+        description="With instructions: also simulate the caches (L1/LL misses, estimated cycles).",
+    )
+    repeats: int = Field(
+        3, ge=1, le=MAX_REPEATS,
+        description="Runs under the instructions instrument per benchmark and side: identical "
+        "counts make the comparison exact, so a few suffice.",
+    )
 
     @model_validator(mode="after")
     def _iteration_bounds(self) -> LaneSettings:

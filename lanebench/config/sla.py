@@ -21,7 +21,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -88,6 +88,11 @@ def _bad(text: str, why: str = "") -> RuleSyntaxError:
     return RuleSyntaxError(f'expected a rule like {EXAMPLE}, got "{text}"{tail}')
 
 
+def _op(m: re.Match[str]) -> Op:
+    """The comparison a rule's pattern matched (its groups admit only these four)."""
+    return cast(Op, m.group("op"))
+
+
 def _number(text: str) -> float | None:
     """A finite number, else None ("inf" and "1e400" are not limits)."""
     try:
@@ -147,13 +152,13 @@ def parse_rule(text: Any) -> ParsedRule:
             raise _bad(text, "budget takes an upper limit: budget < 80%, or budget <= 10min")
         value = m.group("value")
         if value.rstrip().endswith("%"):
-            return ParsedRule(rule, "budget", op=m.group("op"), limit=parse_percent(value),
+            return ParsedRule(rule, "budget", op=_op(m), limit=parse_percent(value),
                               limit_unit="fraction")
         try:
             seconds = parse_duration(_number(value) if _number(value) is not None else value)
         except ValueError:
             raise _bad(text, f'budget takes a share like "80%" or a duration like "10min", got "{value}"') from None
-        return ParsedRule(rule, "budget", op=m.group("op"), limit=seconds, limit_unit="seconds")
+        return ParsedRule(rule, "budget", op=_op(m), limit=seconds, limit_unit="seconds")
 
     m = _FAILURES.match(rule)
     if m:
@@ -161,12 +166,12 @@ def parse_rule(text: Any) -> ParsedRule:
             raise _bad(text, "failures takes an upper limit: failures <= 0")
         value = m.group("value").strip()
         if value.endswith("%"):
-            return ParsedRule(rule, "failures", op=m.group("op"), limit=parse_percent(value),
+            return ParsedRule(rule, "failures", op=_op(m), limit=parse_percent(value),
                               limit_unit="fraction")
         count = _number(value)
         if count is None or count < 0 or count != int(count):
             raise _bad(text, f'failures takes a count like "0" or a rate like "5%", got "{value}"')
-        return ParsedRule(rule, "failures", op=m.group("op"), limit=count, limit_unit="count")
+        return ParsedRule(rule, "failures", op=_op(m), limit=count, limit_unit="count")
 
     m = _RELATIVE.match(rule)
     if m:
@@ -182,7 +187,7 @@ def parse_rule(text: Any) -> ParsedRule:
             limit = parse_percent(m.group("value"))
         except ValueError as exc:
             raise _bad(text, str(exc)) from None
-        return ParsedRule(rule, "relative", metric=metric, stat="median", op=m.group("op"),
+        return ParsedRule(rule, "relative", metric=metric, stat="median", op=_op(m),
                           limit=limit, limit_unit="fraction")
 
     if ":" in rule:
@@ -197,7 +202,7 @@ def parse_rule(text: Any) -> ParsedRule:
         if stat not in STATISTICS:
             raise _bad(text, f'unknown statistic "{stat}"; one of {", ".join(STATISTICS)}')
         limit, unit = _typed_limit(metric, stat, m.group("value").strip(), text)
-        return ParsedRule(rule, "absolute", metric=metric, stat=stat, op=m.group("op"),
+        return ParsedRule(rule, "absolute", metric=metric, stat=stat, op=_op(m),
                           limit=limit, limit_unit=unit)
 
     raise _bad(text)

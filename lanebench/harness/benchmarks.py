@@ -55,7 +55,7 @@ def _entry(output: HarnessOutput, case: Case, command: list[str] | str) -> dict[
                 samples[key] = list(m.samples)
             else:  # the schema wants one count per benchmark: keep it beside, say so
                 info["samples"] = list(m.samples)
-                notes.append(f"{m.name}: {len(m.samples)} samples where {primary.name} has "
+                notes.append(f"{m.name}: {len(m.samples)} samples where {case.metrics[0].name} has "
                              f"{count}; kept under harness.metrics")
         if m.note:
             notes.append(f"{m.name}: {m.note}")

@@ -82,7 +82,7 @@ def parse(doc: Document) -> HarnessOutput:
         elif line.startswith("Unit "):
             _read_unit(f, where, line, directions)
         elif m := _FAIL.match(line):
-            failing = (config.get("pkg"), _PROCS.match(m.group(1)).group(1))
+            failing = (config.get("pkg"), _split_procs(m.group(1)).group(1))
             failed[failing] = ""
         elif m := _CONFIG.match(line):
             key, value = m.group(1), (m.group(2) or "").strip()
@@ -98,8 +98,15 @@ def parse(doc: Document) -> HarnessOutput:
         raise f.error("", "no benchmark result lines (BenchmarkName  N  value unit ...)",
                       hint="run `go test -run '^$' -bench . -count N` and keep its stdout")
     cases = _cases(accs, failed, directions)
-    context = {k: first_config[k] for k in ("goos", "goarch", "cpu") if k in first_config}
+    context: dict[str, str] = {k: first_config[k] for k in ("goos", "goarch", "cpu") if k in first_config}
     return HarnessOutput(NAME, HARNESS, None, doc.source, tuple(cases), context)
+
+
+def _split_procs(full: str) -> re.Match[str]:
+    """`BenchmarkX-8` as its name and GOMAXPROCS (none when the name has no suffix)."""
+    m = _PROCS.match(full)
+    assert m is not None  # the pattern matches every string
+    return m
 
 
 def _read_result(f: Fields, where: str, fields: list[str], pkg: str | None,
@@ -112,7 +119,7 @@ def _read_result(f: Fields, where: str, fields: list[str], pkg: str | None,
     pairs = fields[2:]
     if not pairs or len(pairs) % 2:
         raise f.error(where, f"{full}: expected value/unit pairs after the iteration count")
-    base, procs = _PROCS.match(full).groups()
+    base, procs = _split_procs(full).groups()
     acc = accs.setdefault((pkg, base, int(procs or 1)), _Acc(pkg, base, int(procs or 1)))
     acc.iterations.append(int(fields[1]))
     for k in range(0, len(pairs), 2):

@@ -103,7 +103,7 @@ def _read_row(f: Fields, row: Any, where: str, accs: dict[str, _Acc]) -> None:
     name = f.string(row, "name", f"{where}.name")
     # Files older than 1.5 have no run_name/run_type: the name is the run name and an
     # aggregate row is known by its aggregate_name.
-    run_name = row.get("run_name") if isinstance(row.get("run_name"), str) else name
+    run_name = v if isinstance(v := row.get("run_name"), str) else name
     run_type = row.get("run_type")
     aggregate = run_type == "aggregate" if run_type is not None else "aggregate_name" in row
     if aggregate and row.get("aggregate_name") in ("BigO", "RMS"):

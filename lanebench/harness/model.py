@@ -7,9 +7,10 @@ a made-up sample list: `Evidence` says what a comparison can do with each metric
 
 from __future__ import annotations
 
+import builtins
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from lanebench.errors import ResultsError
 
@@ -185,7 +186,7 @@ class Fields:
             return None
         return self.number(d, key, where)
 
-    def numbers(self, d: dict[str, Any], key: str, where: str) -> list[float]:
+    def numbers(self, d: dict[str, Any], key: str, where: str) -> builtins.list[float]:
         values = self.list(d, key, where)
         for i, x in enumerate(values):
             if not is_number(x):
@@ -193,7 +194,7 @@ class Fields:
         return [float(x) for x in values]
 
 
-def is_number(x: Any) -> bool:
+def is_number(x: Any) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 

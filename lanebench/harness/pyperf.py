@@ -46,7 +46,8 @@ def sniff(doc: Document) -> bool:
 
 def parse(doc: Document) -> HarnessOutput:
     data = doc.require_json(NAME)
-    common = data.get("metadata") if isinstance(data, dict) and isinstance(data.get("metadata"), dict) else {}
+    common: dict[str, Any] = (
+        v if isinstance(data, dict) and isinstance(v := data.get("metadata"), dict) else {})
     pyperf_version = common.get("perf_version") if isinstance(common.get("perf_version"), str) else None
     file_format = data.get("version") if isinstance(data, dict) else None
     seen = f"{pyperf_version or '(version not recorded)'}, file format {file_format}"
@@ -61,7 +62,7 @@ def parse(doc: Document) -> HarnessOutput:
              for i, b in enumerate(f.list(data, "benchmarks", "benchmarks"))]
     unique_names(cases, f, hint="pyperf names must be unique in a file; "
                  "was a benchmark --append'ed twice under one name?")
-    context = {k: common[k] for k in ("python_version", "hostname", "cpu_model_name", "timer")
+    context: dict[str, Any] = {k: common[k] for k in ("python_version", "hostname", "cpu_model_name", "timer")
                if k in common}
     return HarnessOutput(NAME, NAME, pyperf_version, doc.source, tuple(cases), context)
 

@@ -35,8 +35,8 @@ def parse(doc: Document) -> HarnessOutput:
         raise f.expected("", "a JSON object with a benchmarks list", data)
     cases = [_case(f, b, f"benchmarks[{i}]") for i, b in enumerate(f.list(data, "benchmarks", "benchmarks"))]
     unique_names(cases, f, hint="two tests with one node id: were two result files concatenated?")
-    machine = data.get("machine_info") if isinstance(data.get("machine_info"), dict) else {}
-    commit = data.get("commit_info") if isinstance(data.get("commit_info"), dict) else {}
+    machine = v if isinstance(v := data.get("machine_info"), dict) else {}
+    commit = v if isinstance(v := data.get("commit_info"), dict) else {}
     context = {
         "datetime": data.get("datetime"),
         "python": machine.get("python_version"),
@@ -70,14 +70,14 @@ def _case(f: Fields, b: Any, where: str) -> Case:
         if len(data) != int(rounds):
             raise f.error(f"{sw}.data", f"{len(data)} values but stats.rounds is {int(rounds)}")
         samples = tuple(data)
-    options = b.get("options") if isinstance(b.get("options"), dict) else {}
+    options = v if isinstance(v := b.get("options"), dict) else {}
     extra = {
         "group": b.get("group"),
         "iterations": stats.get("iterations"),
         "timer": options.get("timer"),
         "extra_info": b.get("extra_info") or None,
     }
-    params = b.get("params") if isinstance(b.get("params"), dict) else {}
+    params = v if isinstance(v := b.get("params"), dict) else {}
     return Case(
         name=fullname,
         selector=fullname,

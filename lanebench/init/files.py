@@ -3,11 +3,11 @@ with `--dry-run`, only printing it."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from lanebench.atomic_write import write_text_atomic
 from lanebench.errors import LanebenchError
 
 
@@ -39,11 +39,7 @@ def print_dry_run(files: list[PlannedFile], out: TextIO) -> None:
 def write_all(files: list[PlannedFile]) -> None:
     """Each file whole or not at all: written beside it, then renamed over it."""
     for planned in files:
-        planned.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = planned.path.with_name(f".{planned.path.name}.lanebench-init")
         try:
-            temp.write_text(planned.text, encoding="utf-8")
-            os.replace(temp, planned.path)
+            write_text_atomic(planned.path, planned.text)
         except OSError as exc:
-            temp.unlink(missing_ok=True)
             raise LanebenchError(f"{planned.shown}: cannot write: {exc.strerror or exc}") from None

@@ -96,11 +96,11 @@ KINDS: dict[str, WorkflowKind] = {
 
 
 def _template_exists(name: str) -> bool:
-    return resources.files("lanebench.init").joinpath("templates", name).is_file()
+    return resources.files("lanebench.init").joinpath("templates").joinpath(name).is_file()
 
 
 def _template(name: str) -> str:
-    return resources.files("lanebench.init").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("lanebench.init").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def pinned(text: str, pin: ActionPin) -> str:

@@ -72,6 +72,16 @@ class FunctionChange:
             return self.function
         return f"{self.function} ({self.file})"
 
+    @property
+    def short_label(self) -> str:
+        """`label` with a file outside the project (an absolute path: the interpreter's or a
+        library's build tree) cut to its last two parts: `_PyEval_EvalFrameDefault
+        (…/Python/ceval.c)`."""
+        parts = PurePosixPath(self.file).parts
+        if not self.file.startswith("/") or len(parts) <= 3:
+            return self.label
+        return f"{self.function} (…/{'/'.join(parts[-2:])})"
+
 
 @dataclass(frozen=True)
 class ProfileDiff:

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lanebench.profile.cachegrind import FunctionKey, Profile, ProfileError
-from lanebench.profile.diff import normalise_file
+from lanebench.profile.diff import ProfileDiff, diff_counts, normalise_file
 
 FORMAT = "lanebench-profile/1"
 OTHER = ("", "(other functions)")
@@ -94,3 +94,17 @@ def expand_profile(stored: Mapping[str, Any]) -> tuple[Profile, int]:
     except (KeyError, ValueError, TypeError, OSError, EOFError, zlib.error) as err:
         raise ProfileError(f"a stored profile is damaged: {err}") from None
     return profile, int(stored.get("folded_below", 0))
+
+
+def diff_stored(
+    base: Mapping[str, Any], head: Mapping[str, Any], *, event: str = "Ir", top: int = 10
+) -> ProfileDiff:
+    """Where the counts went between two stored profiles (file names already relative);
+    ProfileError when either is damaged."""
+    base_profile, base_below = expand_profile(base)
+    head_profile, head_below = expand_profile(head)
+    return diff_counts(
+        {k: v for k, v in base_profile.counts(event).items() if k != OTHER},
+        {k: v for k, v in head_profile.counts(event).items() if k != OTHER},
+        event=event, top=top, base_folded_below=base_below, head_folded_below=head_below,
+    )

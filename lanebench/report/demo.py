@@ -258,16 +258,16 @@ def demo_context(*, samples: int = 30, seed: int = 7, hostile: bool = False, cro
                             settings=RunSettings(iterations=samples, warmup=1))
         )
         n_head = samples - b.head_failures if b.head_failures else samples
-        head = BenchmarkResult(name=b.name, command=["make", "bench"],
-                               samples=_samples(rng, b.base, b.change, b.cv, n_head),
-                               settings=RunSettings(iterations=samples, warmup=1))
+        head_result = BenchmarkResult(name=b.name, command=["make", "bench"],
+                                      samples=_samples(rng, b.base, b.change, b.cv, n_head),
+                                      settings=RunSettings(iterations=samples, warmup=1))
         if b.head_failures:
-            head.status = "failed"
-            head.failures = [
+            head_result.status = "failed"
+            head_result.failures = [
                 Failure(iteration=i, status="failed", exit_code=1, wall=3.1 + i * 0.01,
                         stderr_tail=b.stderr) for i in (4, 9, 17)[: b.head_failures]
             ]
-        head_results.append(head)
+        head_results.append(head_result)
     skipped_name = "e2e-browser" if not hostile else "@team e2e <img src=x>"
     head_results.append(BenchmarkResult(name=skipped_name, command=["npm", "run", "e2e"], status="skipped",
                                         notes=["not in the standard lane's benchmark list"]))

@@ -121,7 +121,7 @@ def _forests(rows: list[Row]) -> list[Forest]:
                 missing += 1
                 continue
             items.append(
-                ForestItem(r.benchmark, m.ratio - 1.0, m.ci_low - 1.0, m.ci_high - 1.0,  # type: ignore[operator]
+                ForestItem(r.benchmark, m.ratio - 1.0, m.ci_low - 1.0, m.ci_high - 1.0,
                            m.threshold if is_number(m.threshold) else 0.0, m.verdict, str(r.why))
             )
         if not items:

@@ -139,7 +139,8 @@ def distribution_svg(
         )
         # Points as zero-length round-capped strokes: one path per lane, a tenth of the
         # bytes of one <circle> per sample.
-        pts, outs = [], []
+        pts: list[str] = []
+        outs: list[str] = []
         for v, y in zip(values, _jitter_rows(cy, len(values)), strict=True):
             # Whole units: one unit is about one CSS pixel at the plot's size.
             (outs if v < low or v > high else pts).append(f"M{x0 + v * k:.0f} {y}h0")

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lanebench.formatting import format_change, format_interval, format_p, format_value
-from lanebench.metrics import COMPARED_BY_DEFAULT, metric
+from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED, metric
+from lanebench.report.where import where_tables
 from lanebench.results import ResultsDocument
 from lanebench.stats.model import Comparison, MetricComparison
 from lanebench.stats.summary import summarize
@@ -88,7 +89,7 @@ def results_rows(doc: ResultsDocument, metrics: list[str] | None, show_all: bool
         elif show_all:
             names = list(bench.samples)
         else:
-            names = [m for m in COMPARED_BY_DEFAULT if m in bench.samples]
+            names = [m for m in (*COMPARED_BY_DEFAULT, *COUNTS_COMPARED) if m in bench.samples]
         for name in names:
             values = bench.samples.get(name, [])
             summary = summarize(values) if values else None
@@ -177,6 +178,9 @@ def comparison_notes(comparison: Comparison) -> list[str]:
         # reason names what kept them open (noise, the runner bound, the adjustment).
         if m.verdict in ("regression", "improvement", "failed", "insufficient data", "inconclusive"):
             out.append(f"{m.benchmark} {m.metric}: {m.verdict}: {m.reason}")
+    for table in where_tables(comparison):
+        out.append(f"where the instructions went: {table.benchmark}, {table.title} ({table.total}):")
+        out += [f"  {f.change:>8} {f.share:>5}  {f.label}" for f in table.rows[:5]]
     for m in comparison.metrics:
         if m.undetectable and m.noise is not None:
             out.append(f"noise: {m.benchmark} {m.metric}: {m.noise.message}")

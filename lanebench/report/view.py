@@ -30,6 +30,7 @@ from lanebench.metrics import METRICS
 from lanebench.metrics import metric as catalog_metric
 from lanebench.report.context import ReportContext
 from lanebench.report.escape import escape_markdown_url, plain_line
+from lanebench.report.where import WhereTable, where_tables
 from lanebench.results import BenchmarkResult, ResultsDocument
 from lanebench.sla import Finding
 from lanebench.stats.model import MetricComparison, Summary
@@ -210,6 +211,7 @@ class ReportView:
     trust: str | None = None  # which comparison was used and how far its verdict holds
     runner_notes: list[str] = field(default_factory=list)  # runner speed, when it matters
     alpha: float = 0.05  # the comparison's significance level: p-values show enough digits for it
+    where: list[WhereTable] = field(default_factory=list)  # where the instructions went
 
 
 def _trust(ctx: ReportContext) -> str | None:
@@ -297,6 +299,7 @@ def build_view(ctx: ReportContext) -> ReportView:
         trust=_trust(ctx),
         runner_notes=_runner_notes(ctx),
         alpha=alpha,
+        where=where_tables(ctx.comparison),
     )
     view.status = _status(view)
     return view
@@ -339,7 +342,7 @@ def _summary_value(s: Summary | None, unit: str) -> Markup:
 
 def _alpha(ctx: ReportContext) -> float:
     alpha = ctx.comparison.settings.get("alpha") if ctx.comparison is not None else None
-    return float(alpha) if is_number(alpha) and 0 < alpha < 1 else 0.05  # type: ignore[operator]
+    return float(alpha) if is_number(alpha) and 0 < alpha < 1 else 0.05
 
 
 def _compare_row(m: MetricComparison, order: dict[str, int], alpha: float) -> Row:
@@ -381,8 +384,8 @@ def inconclusive_why(m: MetricComparison, alpha: float) -> str:
     if m.verdict != "inconclusive":
         return ""
     lo, hi = m.ci_low, m.ci_high
-    if is_number(lo) and is_number(hi) and (lo > 1.0 or hi < 1.0):  # type: ignore[operator]
-        if is_number(m.p_adjusted) and m.p_adjusted >= alpha:  # type: ignore[operator]
+    if is_number(lo) and is_number(hi) and (lo > 1.0 or hi < 1.0):
+        if is_number(m.p_adjusted) and m.p_adjusted >= alpha:
             return "not significant after adjustment"
     note = m.extra.get("interval_note")
     if isinstance(note, str) and note:

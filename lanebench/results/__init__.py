@@ -16,11 +16,6 @@ refuse an unknown major version with a message that says which lanebench reads i
 - per benchmark, `paired`: the base commit's samples measured interleaved with head's
   (`lanebench.runner.paired`).
 
-1.3.0 added the optional top-level `main_runs`: in a baseline, one compact record per
-main-branch run (median, n and interval per benchmark x metric, runner, calibration),
-up to 200 runs, from which `lanebench history` and the baseline job find change points
-and drift (`lanebench.history_store`, `lanebench.stats.trends`).
-
 1.2.0 writes a benchmark's `settings` the same way for plain and paired runs, from one
 loop (`lanebench.runner.stages`): `max_iterations` is the lane's maximum in both (paired
 runs without adaptive stopping wrote the minimum), and `adaptive` is the stopping rule's
@@ -30,6 +25,16 @@ default plan rebuilt from min and max). Paired runs also record `run.spawner`,
 typed and checked when read (run fields such as `measuring_seconds`, a benchmark's
 `settings` and `maxrss_floor`), so a mistyped one is refused with its path instead of
 being ignored.
+
+1.3.0 added the optional top-level `main_runs`: in a baseline, one compact record per
+main-branch run (median, n and interval per benchmark x metric, runner, calibration),
+up to 200 runs, from which `lanebench history` and the baseline job find change points
+and drift (`lanebench.history_store`, `lanebench.stats.trends`).
+
+1.4.0 adds, per benchmark, `instructions`: the instrument fingerprint and the stored
+cachegrind profile of a benchmark measured with `instrument: instructions`, whose samples
+then hold `instructions` (and with cache simulation `l1_misses`, `ll_misses`,
+`estimated_cycles`). A benchmark measured by instructions alone has no `wall` samples.
 """
 
 from lanebench.results.checks import MAX_SAMPLE, MIN_SAMPLE, is_sample, sample_problem
@@ -65,6 +70,7 @@ from lanebench.results.model import (
     Failure,
     FailureStatus,
     HistoryEntry,
+    InstructionCounts,
     PairedBenchmark,
     PairedRun,
     ResultsDocument,
@@ -93,6 +99,7 @@ __all__ = [
     "BenchmarkStatus",
     "Calibration",
     "Failure",
+    "InstructionCounts",
     "FailureStatus",
     "HistoryEntry",
     "PairedBenchmark",

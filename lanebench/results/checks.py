@@ -3,11 +3,12 @@ model declares, and a problem is one ResultsError line naming where it is."""
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any
 
 from lanebench.errors import ResultsError
-from lanebench.metrics import METRICS
+from lanebench.metrics import INSTRUMENT_METRICS, METRICS
 from lanebench.results.json_input import ResultsLimitError
 
 # Every sample's magnitude is 0 or within [MIN_SAMPLE, MAX_SAMPLE]: a nanosecond (the
@@ -86,10 +87,10 @@ class Checks:
         return val
 
     def text(self, d: dict[str, Any], key: str, where: str) -> str | None:
-        return self.optional(d, key, str, "a string", where)  # type: ignore[no-any-return]
+        return self.optional(d, key, str, "a string", where)
 
     def flag(self, d: dict[str, Any], key: str, where: str) -> bool | None:
-        return self.optional(d, key, bool, "true or false", where)  # type: ignore[no-any-return]
+        return self.optional(d, key, bool, "true or false", where)
 
     def count(self, d: dict[str, Any], key: str, where: str) -> int | None:
         """A whole number >= 0, or None when absent."""
@@ -101,7 +102,7 @@ class Checks:
         return val
 
     def integer(self, d: dict[str, Any], key: str, where: str) -> int | None:
-        return self.optional(d, key, int, "an integer", where)  # type: ignore[no-any-return]
+        return self.optional(d, key, int, "an integer", where)
 
     def seconds(self, d: dict[str, Any], key: str, where: str) -> float | None:
         val = d.get(key)
@@ -114,7 +115,7 @@ class Checks:
             raise self.fail(f"{where}.{key}", f"one of {', '.join(choices)}", val)
         return val
 
-    def strings(self, d: dict[str, Any], key: str, where: str) -> list[str]:
+    def strings(self, d: dict[str, Any], key: str, where: str) -> builtins.list[str]:
         val = d.get(key)
         if val is None:
             return []
@@ -127,12 +128,13 @@ class Checks:
             raise self.fail(where, "a positive number" if positive else "a number >= 0", value)
         return float(value)
 
-    def samples(self, raw: Any, where: str) -> dict[str, list[float]]:
-        """Per metric a list of numbers within the catalog's range, all lists of one length."""
+    def samples(self, raw: Any, where: str) -> dict[str, builtins.list[float]]:
+        """Per metric a list of numbers within the catalog's range, all lists of one instrument
+        of one length (the time instrument's iterations, the instructions instrument's repeats)."""
         if not isinstance(raw, dict):
             raise self.fail(where, "an object", raw)
         samples: dict[str, list[float]] = {}
-        lengths: set[int] = set()
+        lengths: dict[bool, set[int]] = {False: set(), True: set()}  # counted? -> lengths
         for metric_name, values in raw.items():
             if not METRIC_NAME_RE.fullmatch(metric_name):
                 raise ResultsLimitError(
@@ -159,9 +161,10 @@ class Checks:
                         hint="the file was edited or written by something other than lanebench",
                     )
             samples[metric_name] = [float(x) for x in values]
-            lengths.add(len(values))
-        if len(lengths) > 1:
-            raise ResultsError(
-                f"{self.source}: {where}: metrics have different sample counts {sorted(lengths)}"
-            )
+            lengths[metric_name in INSTRUMENT_METRICS].add(len(values))
+        for counts in lengths.values():
+            if len(counts) > 1:
+                raise ResultsError(
+                    f"{self.source}: {where}: metrics have different sample counts {sorted(counts)}"
+                )
         return samples

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from lanebench.history_store import History, history_from_dict, history_to_dict
 from lanebench.results.checks import Checks
 
-SCHEMA_VERSION = "1.3.0"
+SCHEMA_VERSION = "1.4.0"
 SUPPORTED_MAJOR = 1
 KIND = "lanebench-results"
 
@@ -328,6 +328,81 @@ class PairedBenchmark:
         }
 
 
+# --- instruction counts ------------------------------------------------------------------
+
+
+PROFILE_FORMAT = "lanebench-profile/1"  # lanebench.profile.store.FORMAT
+
+
+def _stored_profile(checks: Checks, raw: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
+    """A stored profile's envelope checked (its `data` is decoded only when diffed)."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    at = f"{where}.{key}"
+    p = checks.block(value, at)
+    if p.get("format") != PROFILE_FORMAT:
+        raise checks.fail(f"{at}.format", f'"{PROFILE_FORMAT}"', p.get("format"))
+    events, totals = p.get("events"), p.get("totals")
+    if not (isinstance(events, list) and all(isinstance(e, str) for e in events)
+            and isinstance(totals, list) and len(totals) == len(events)
+            and all(type(t) is int and t >= 0 for t in totals)):
+        raise checks.fail(at, "events and as many whole-number totals", {"events": events, "totals": totals})
+    if not isinstance(p.get("data"), str):
+        raise checks.fail(f"{at}.data", "a string", p.get("data"))
+    for name in ("folded_below", "kept", "functions", "processes"):
+        checks.count(p, name, at)
+    return dict(p)
+
+
+def _fingerprint(checks: Checks, raw: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
+    value = raw.get(key)
+    return None if value is None else dict(checks.block(value, f"{where}.{key}"))
+
+
+@dataclass
+class InstructionCounts:
+    """`benchmarks[i].instructions`: how the instruction counts in its samples were taken
+    (`lanebench.runner.counted`). `fingerprint` is what must match for two runs' counts
+    to be comparable (`runner.instruments.valgrind.fingerprint`); `profile` is the last
+    repeat's cachegrind profile, stored size-bounded (`profile.store`); `python_profile`
+    the bytecodes each Python function executed, for a Python program
+    (`runner.instruments.python_functions`). A paired run keeps the base side's beside them."""
+
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, Any] | None = None
+    repeats: int | None = None
+    cache_sim: bool | None = None
+    base_fingerprint: dict[str, Any] | None = None
+    base_profile: dict[str, Any] | None = None
+    # bytecodes per Python function (event Bc), when the program is Python
+    python_profile: dict[str, Any] | None = None
+    base_python_profile: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    KEYS = ("fingerprint", "profile", "repeats", "cache_sim", "base_fingerprint", "base_profile",
+            "python_profile", "base_python_profile")
+
+    @classmethod
+    def read(cls, checks: Checks, raw: Any, where: str) -> InstructionCounts:
+        c = checks.block(raw, where)
+        return cls(
+            fingerprint=_fingerprint(checks, c, "fingerprint", where) or {},
+            profile=_stored_profile(checks, c, "profile", where),
+            repeats=checks.count(c, "repeats", where),
+            cache_sim=checks.flag(c, "cache_sim", where),
+            base_fingerprint=_fingerprint(checks, c, "base_fingerprint", where),
+            base_profile=_stored_profile(checks, c, "base_profile", where),
+            python_profile=_stored_profile(checks, c, "python_profile", where),
+            base_python_profile=_stored_profile(checks, c, "base_python_profile", where),
+            extra=_unknown(c, set(cls.KEYS)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {key: getattr(self, key) for key in self.KEYS}
+        return {**{k: v for k, v in out.items() if v is not None}, **self.extra}
+
+
 # --- calibration -------------------------------------------------------------------------
 
 
@@ -549,14 +624,18 @@ class BenchmarkResult:
     # the largest peak RSS any command spawned by the runner can report (its own size)
     maxrss_floor: int | None = scalar("maxrss_floor", Checks.count)
     paired: PairedBenchmark | None = block("paired", PairedBenchmark)
+    instructions: InstructionCounts | None = block("instructions", InstructionCounts)
     extra: dict[str, Any] = field(default_factory=dict)
 
     CORE = ("name", "command", "shell", "cwd", "settings", "samples", "failures", "status", "notes")
 
     @property
     def n(self) -> int:
-        """Number of successful measured iterations."""
-        return len(self.samples.get("wall", []))
+        """Number of successful measured iterations (repeats, for a benchmark measured by
+        instruction counts alone)."""
+        if "wall" in self.samples:
+            return len(self.samples["wall"])
+        return len(self.samples.get("instructions", []))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -55,6 +55,9 @@ class ProcessMeasure:
     def label(self, spec: BenchmarkSpec) -> str:
         return spec.name
 
+    def metrics_for(self, spec: BenchmarkSpec) -> tuple[str, ...]:
+        return self.metrics
+
     def __call__(self, spec: BenchmarkSpec, attempt: Attempt) -> Sample:
         return Sample([self.run_side(spec, side, attempt) for side in attempt.sides])
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from lanebench.config import BenchmarkSpec, Config, LaneSettings
 from lanebench.errors import ConfigError
 from lanebench.results import PairedRun, ResultsDocument, RunInfo
+from lanebench.runner.counted import measure_instruments
 from lanebench.runner.measure import ProcessMeasure, default_log_dir
 from lanebench.runner.process import measure_once
 from lanebench.runner.progress import Progress
@@ -131,19 +132,26 @@ def run_paired(
     log_dir = log_dir or default_log_dir(output)
     seed = lane.stats.seed if seed is None else seed
     started = time.monotonic()
+    info = run_info or RunInfo()
     with base_worktree(config.root, base_ref) as tree:
         roots = {BASE: tree.root, HEAD: config.root}
-        measure = PairMeasure(lane, tree.root, config.root, log_dir, base_ref=base_ref, seed=seed)
-        stages = Stages(
-            config, lane_name, lane, benchmarks, measure,
-            output=output, run_info=run_info or RunInfo(), progress=progress, stop_rule=stop_rule,
-            resume_hint="paired runs cannot be resumed; run again",
-        )
         setup = False
+        set_up = False
 
         def before() -> None:
-            nonlocal setup
-            setup = _setup(config, lane, roots, log_dir, base_ref, progress)
+            nonlocal setup, set_up
+            if not set_up:
+                setup = _setup(config, lane, roots, log_dir, base_ref, progress)
+                set_up = True
+
+        def timed(specs: list[BenchmarkSpec]) -> ResultsDocument:
+            measure = PairMeasure(lane, tree.root, config.root, log_dir, base_ref=base_ref, seed=seed)
+            stages = Stages(
+                config, lane_name, lane, specs, measure,
+                output=output, run_info=info, progress=progress, stop_rule=stop_rule,
+                resume_hint="paired runs cannot be resumed; run again",
+            )
+            return stages.run(before=before)
 
         def with_pairs(doc: ResultsDocument) -> ResultsDocument:
             doc.run.paired = PairedRun(
@@ -153,7 +161,10 @@ def run_paired(
             return doc
 
         try:
-            return with_pairs(stages.run(before=before))
+            return with_pairs(measure_instruments(
+                config, lane_name, lane, benchmarks, timed, roots=roots, output=output,
+                log_dir=log_dir, progress=progress, run_info=info,
+            ))
         except RunInterrupted as exc:
             exc.partial = with_pairs(exc.partial)
             raise

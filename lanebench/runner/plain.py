@@ -25,6 +25,7 @@ from lanebench.runner.checkpoint import (
     replayed,
     settings_hash,
 )
+from lanebench.runner.counted import measure_instruments
 from lanebench.runner.measure import ProcessMeasure, default_log_dir
 from lanebench.runner.progress import Progress
 from lanebench.runner.sample import HEAD, StopRule
@@ -135,13 +136,45 @@ def run_benchmarks(
     it. The checkpoint is removed after a complete run. On SIGINT/SIGTERM it raises
     `RunInterrupted` with the partial document. `between_benchmarks` is called after each
     benchmark's minimum iterations (the calibration's interleaved timings).
+
+    Benchmarks counting instructions (`instrument`, `runner.counted`) are counted after
+    the time pass, `lane.repeats` times each, without checkpoint.
     """
     progress = progress or Progress()
+    log_dir = log_dir or default_log_dir(output)
+    info = run_info or RunInfo()
+
+    def timed(specs: list[BenchmarkSpec]) -> ResultsDocument:
+        return _run_timed(config, lane_name, lane, specs, output=output, resume=resume,
+                          stop_rule=stop_rule, progress=progress, run_info=info,
+                          checkpoint=checkpoint, log_dir=log_dir,
+                          between_benchmarks=between_benchmarks)
+
+    return measure_instruments(config, lane_name, lane, benchmarks, timed, roots={HEAD: config.root},
+                               output=output, log_dir=log_dir, progress=progress, run_info=info)
+
+
+def _run_timed(
+    config: Config,
+    lane_name: str,
+    lane: LaneSettings,
+    benchmarks: list[BenchmarkSpec],
+    *,
+    output: Path,
+    resume: bool,
+    stop_rule: StopRule | None,
+    progress: Progress,
+    run_info: RunInfo,
+    checkpoint: Path | None,
+    log_dir: Path,
+    between_benchmarks: Callable[[], None] | None,
+) -> ResultsDocument:
+    """The time pass: the stage loop with one process-tree run per sample, checkpointed."""
     checkpoint_path = checkpoint or default_checkpoint_path(output)
-    measure = ProcessMeasure(lane, {HEAD: config.root}, log_dir or default_log_dir(output))
+    measure = ProcessMeasure(lane, {HEAD: config.root}, log_dir)
     stages = Stages(
         config, lane_name, lane, benchmarks, measure,
-        output=output, run_info=run_info or RunInfo(), progress=progress, stop_rule=stop_rule,
+        output=output, run_info=run_info, progress=progress, stop_rule=stop_rule,
         between_benchmarks=between_benchmarks,
         resume_hint=f"continue with `lanebench run --resume` (checkpoint {checkpoint_path})",
     )

@@ -382,6 +382,7 @@ def _measure_direct(
         assert watch is not None
         t1 = _wait_for_exit(proc.pid, pidfd, watch)
         exited = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+        assert exited is not None  # None only with WNOHANG
     except BaseException:
         if proc is not None:
             with critical():

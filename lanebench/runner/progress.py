@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from lanebench.formatting import format_duration, format_size
 from lanebench.runner.sample import Run
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 TAIL_LINES = 10
 
@@ -22,7 +25,8 @@ TAIL_LINES = 10
 def _iteration_summary(record: Run) -> str:
     m = record.metrics
     shown = [(key, fmt(m[key])) for key, fmt in (("wall", format_duration), ("cpu", format_duration),
-                                                   ("maxrss", format_size)) if key in m]
+                                                   ("maxrss", format_size),
+                                                   ("instructions", "{:,.0f}".format)) if key in m]
     text = ", ".join(f"{key} {value}" for key, value in shown) or f"wall {format_duration(record.seconds)}"
     if record.leftovers:
         text += f", killed {record.leftovers} leftover process(es)"
@@ -146,7 +150,7 @@ class RichProgress(Progress):
             auto_refresh=False,
             transient=False,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.bar.start()
 
     def benchmark_started(self, name: str, label: str, total: int) -> None:

@@ -68,8 +68,11 @@ class Measure(Protocol):
     (`runner.measure.ProcessMeasure`), a paired run one per side (`runner.paired`)."""
 
     sides: tuple[str, ...]  # ("head",) or ("base", "head"): the loop keeps samples per side
-    metrics: tuple[str, ...]  # the metrics every ok run has: each gets a sample list
     unit: str  # what notes call a sample: "iterations", "pairs"
+
+    def metrics_for(self, spec: BenchmarkSpec) -> tuple[str, ...]:
+        """The metrics every ok run of `spec` has: each gets a sample list."""
+        ...
 
     def label(self, spec: BenchmarkSpec) -> str:
         """The progress label of a benchmark's first stage."""
@@ -81,13 +84,16 @@ class Measure(Protocol):
 class StopRule(Protocol):
     """Whether a benchmark has enough samples (adaptive mode, `stats.sequential`)."""
 
-    plan: AdaptivePlan | None  # recorded as `settings.adaptive`: compare spends the same α
+    @property
+    def plan(self) -> AdaptivePlan | None:
+        """Recorded as `settings.adaptive`: compare spends the same α."""
+        ...
 
-    def __call__(self, benchmark: str, head: Samples, base: Samples | None) -> bool:
+    def __call__(self, benchmark: str, head: Samples, base: Samples | None, /) -> bool:
         """True when the samples so far suffice; `base` is the paired run's base side."""
         ...
 
-    def given_up(self, benchmark: str) -> Sequence[str]:
+    def given_up(self, benchmark: str, /) -> Sequence[str]:
         """The metrics the last answer gave up on as undecidable, for the benchmark's note."""
         ...
 

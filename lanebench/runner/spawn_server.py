@@ -53,7 +53,7 @@ _LOG_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 
 
 def encode(message: object) -> bytes:
-    payload = marshal.dumps(message)
+    payload = marshal.dumps(message)  # type: ignore[arg-type]  # tuples of marshal's types
     return _HEADER.pack(len(payload)) + payload
 
 
@@ -239,7 +239,7 @@ def reap_orphans(list_orphans: Callable[[], set[int]], max_rounds: int = 1000) -
             sys_ += usage.ru_stime
             maxrss = max(maxrss, usage.ru_maxrss * 1024)
         kids = list_orphans()  # the killed ones' children are ours now
-    return killed, reaped, user, sys_, maxrss, tuple(io), io_complete
+    return killed, reaped, user, sys_, maxrss, (io[0], io[1], io[2], io[3]), io_complete
 
 
 NO_ORPHANS: Reaped = (0, 0, 0.0, 0.0, 0, (0, 0, 0, 0), True)

@@ -181,7 +181,9 @@ class Spawner:
         is not an error comes after "started", so no poll is needed to read both."""
         report = self.read_report()
         if started is None and isinstance(report, Exited):
-            started = self._started_reply
+            # a command that exited started: no StartFailed was read for it
+            known = self._started_reply
+            started = known if isinstance(known, Started) else None
             if started is None:
                 reply = self._read(self.started)
                 started = Started(pid=reply[1], t0_ns=reply[2])

@@ -176,7 +176,7 @@ class Stages:
                 spec,
                 benchmark_settings(lane, spec, adaptive, paired=paired),
                 measure.sides,
-                {side: {m: [] for m in measure.metrics} for side in measure.sides},
+                {side: {m: [] for m in measure.metrics_for(spec)} for side in measure.sides},
                 failures={side: [] for side in measure.sides},
             )
             for spec in benchmarks
@@ -249,11 +249,11 @@ class Stages:
             if track is None:
                 continue
             if len(record) == 4:
-                _, stage, phase, sample = record  # type: ignore[misc]
+                _, stage, phase, sample = record
                 self.apply(track, stage, phase, sample)
                 count += 1
             else:
-                _, status, note = record  # type: ignore[misc]
+                _, status, note = record
                 self.apply_stop(track, status, note)
         return count
 
@@ -283,7 +283,9 @@ class Stages:
 
     @staticmethod
     def _walls(track: Track) -> list[float]:
-        return track.samples[HEAD].get("wall", [])
+        """Head's kept wall times; a measure without them (instruction counts) reports the
+        elapsed time of each kept sample instead."""
+        return track.samples[HEAD].get("wall", track.costs)
 
     def _first_stage_done(self, track: Track) -> bool:
         # Pairs measured before the base side broke stay valid. With none, head is

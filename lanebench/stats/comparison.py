@@ -19,10 +19,13 @@ from typing import Any
 
 from lanebench.config.model import LaneSettings, StatsSettings
 from lanebench.machine import machine_differences
-from lanebench.metrics import COMPARED_BY_DEFAULT, metric
-from lanebench.results import BenchmarkResult, ResultsDocument
+from lanebench.metrics import COMPARED_BY_DEFAULT, COUNTS_COMPARED, INSTRUMENT_METRICS, metric
+from lanebench.profile.cachegrind import ProfileError
+from lanebench.profile.store import diff_stored
+from lanebench.results import BenchmarkResult, InstructionCounts, ResultsDocument
 from lanebench.stats import paired as paired_stats
 from lanebench.stats.adjust import adjust_pvalues
+from lanebench.stats.deterministic import compare_counts
 from lanebench.stats.evaluate import MetricAnalysis, analyze_metric, verdict_for
 from lanebench.stats.history import UNMODELLED_TRUST, Correction, CrossRun, paired_trust
 from lanebench.stats.model import BenchmarkOutcome, Comparison, MetricComparison, Summary
@@ -41,6 +44,7 @@ VERDICT_RULE = (
     "+δ; improvement: mirror image; otherwise inconclusive"
 )
 FAILED_STATUSES = ("failed", "timeout")
+FUNCTIONS_SHOWN = 10  # rows of "where the instructions went" per benchmark
 
 
 @dataclass
@@ -160,11 +164,14 @@ def _analyse(j: _Judging, hb: BenchmarkResult, bb: BenchmarkResult, outcome: Ben
                 outcome.notes.append(f"metric {name} not recorded in the {side} results")
             continue
         b_values, h_values = bb.samples[name], hb.samples[name]
+        counted = name in INSTRUMENT_METRICS
+        if counted and b_values and h_values and _count_row(j, hb, bb, name, b_values, h_values, pairs):
+            continue
         if pairs:
             analysis = paired_stats.paired_analysis(b_values, h_values, stats, fraction)
         else:
             analysis = analyze_metric(b_values, h_values, stats, fraction)
-            if j.cross is not None:
+            if j.cross is not None and not counted:  # counts do not depend on the runner
                 analysis, correction = j.cross.adjust(analysis, hb.name, name, metric(name).kind)
                 if correction is not None:
                     j.corrections.append(correction)
@@ -196,6 +203,79 @@ def _analyse(j: _Judging, hb: BenchmarkResult, bb: BenchmarkResult, outcome: Ben
             p_value=r.p_value if r else None,
             method=paired_stats.METHOD if pairs else stats.test, extra=extra,
         ), analysis, b_values, h_values))
+
+
+def _count_row(j: _Judging, hb: BenchmarkResult, bb: BenchmarkResult, name: str,
+               b_values: Sequence[float], h_values: Sequence[float], pairs: bool) -> bool:
+    """An instrument metric's row from `compare_counts` (exact or range; a fingerprint
+    mismatch downgraded, said why); False when its repeats are too noisy for that and the
+    two-sample tests are to decide. No calibration, no history, no p-value: it stays out
+    of the multiple-testing family."""
+    head_counts, base_counts = hb.instructions, bb.instructions
+    head_print = head_counts.fingerprint if head_counts is not None else None
+    base_print = base_counts.fingerprint if base_counts is not None else None
+    if pairs and base_print is None and head_counts is not None:
+        base_print = head_counts.base_fingerprint
+    threshold = j.threshold(name)
+    counts = compare_counts(b_values, h_values, threshold=threshold,
+                            base_fingerprint=base_print, head_fingerprint=head_print)
+    if counts.verdict is None:
+        return False
+    b_sum, h_sum = _summary(b_values), _summary(h_values)
+    extra: dict[str, Any] = {
+        "count_method": counts.method,
+        "base_spread": counts.base_spread,
+        "head_spread": counts.head_spread,
+    }
+    if counts.fingerprint_differences:
+        extra["fingerprint_differences"] = list(counts.fingerprint_differences)
+    if counts.ratio is not None:
+        extra["median_ratio"] = counts.ratio
+    low = high = counts.ratio
+    if counts.method == "range" and min(b_values) > 0:
+        low, high = min(h_values) / max(b_values), max(h_values) / min(b_values)
+    if name == "instructions":
+        extra.update(_where_counts_went(base_counts, head_counts, pairs))
+    j.rows.append(_Row(MetricComparison(
+        benchmark=hb.name, metric=name, unit=metric(name).unit, kind=metric(name).kind,
+        threshold=threshold, verdict=counts.verdict, reason=counts.reason,
+        base=b_sum, head=h_sum, ratio=counts.ratio, ci_low=low, ci_high=high,
+        method=f"counts ({counts.method})", extra=extra,
+    )))
+    return True
+
+
+def _where_counts_went(base: InstructionCounts | None, head: InstructionCounts | None,
+                       pairs: bool) -> dict[str, Any]:
+    """The functions whose counts changed most, from the stored profiles: machine
+    instructions per C function (`functions`), and bytecodes per Python function
+    (`python_functions`) when the program is Python."""
+    out: dict[str, Any] = {}
+    for key, field_name, base_name, event in (
+        ("functions", "profile", "base_profile", "Ir"),
+        ("python_functions", "python_profile", "base_python_profile", "Bc"),
+    ):
+        base_profile = getattr(base, field_name) if base is not None else None
+        if pairs and base_profile is None and head is not None:
+            base_profile = getattr(head, base_name)
+        head_profile = getattr(head, field_name) if head is not None else None
+        if base_profile is None or head_profile is None:
+            continue
+        try:
+            diff = diff_stored(base_profile, head_profile, event=event, top=FUNCTIONS_SHOWN)
+        except ProfileError as err:
+            out[f"{key}_problem"] = err.message
+            continue
+        out[key] = [
+            {"file": r.file, "function": r.function, "label": r.short_label, "base": r.base,
+             "head": r.head, "change": r.change, "share": r.share,
+             **({"base_below": r.base_below} if r.base_below else {}),
+             **({"head_below": r.head_below} if r.head_below else {})}
+            for r in diff.rows
+        ]
+        out[f"{key}_changed"] = diff.functions_changed
+        out[f"{key}_total_change"] = diff.change
+    return out
 
 
 def _decide(j: _Judging) -> int:
@@ -283,7 +363,7 @@ def compare(
     paired = paired_stats.is_paired_comparison(base, head)
     j = _Judging(
         lane=lane,
-        wanted=list(metrics) if metrics is not None else list(COMPARED_BY_DEFAULT),
+        wanted=list(metrics) if metrics is not None else [*COMPARED_BY_DEFAULT, *COUNTS_COMPARED],
         paired=paired,
         cross=None if paired else CrossRun.from_documents(base, head, lane),
     )

@@ -32,9 +32,15 @@ import numpy as np
 from scipy import stats as sps
 
 from lanebench.config.model import StatsSettings
-from lanebench.results import BenchmarkResult, PairedRun, ResultsDocument, RunInfo
+from lanebench.results import (
+    BenchmarkResult,
+    InstructionCounts,
+    PairedRun,
+    ResultsDocument,
+    RunInfo,
+)
 from lanebench.stats.evaluate import MetricAnalysis
-from lanebench.stats.twosample import TwoSampleResult, to_ratio
+from lanebench.stats.twosample import Scale, TwoSampleResult, to_ratio
 
 METHOD = "paired-wilcoxon"
 ESTIMATOR = (
@@ -137,7 +143,7 @@ def paired_wilcoxon(
     h = np.asarray(head, dtype=float)
     if b.size != h.size:
         raise ValueError(f"paired samples differ in length: {b.size} base vs {h.size} head")
-    scale = "log" if bool(np.all(b > 0) and np.all(h > 0)) else "raw"
+    scale: Scale = "log" if bool(np.all(b > 0) and np.all(h > 0)) else "raw"
     d = np.log(h) - np.log(b) if scale == "log" else h - b
     base_median = float(np.median(b))
     extra: dict[str, Any] = {"estimator": "hodges-lehmann (walsh averages)", "pairs": int(d.size)}
@@ -148,7 +154,7 @@ def paired_wilcoxon(
         extra.update(shift=shift, note="every pair differs by the same amount")
         return TwoSampleResult(
             p_value=p, ratio=ratio, ci_low=ratio, ci_high=ratio, confidence=confidence,
-            method=METHOD, scale=scale, shift_sign=int(np.sign(shift)), extra=extra,  # type: ignore[arg-type]
+            method=METHOD, scale=scale, shift_sign=int(np.sign(shift)), extra=extra,
         )
     p = signed_rank_p(d)
     shift, lo, hi = _walsh_interval(d, confidence)
@@ -162,7 +168,7 @@ def paired_wilcoxon(
     sign = int(np.sign(shift)) if shift != 0 else int(np.sign(np.median(d)))
     return TwoSampleResult(
         p_value=p, ratio=ratio, ci_low=ci_low, ci_high=ci_high, confidence=confidence,
-        method=METHOD, scale=scale, shift_sign=sign, extra=extra,  # type: ignore[arg-type]
+        method=METHOD, scale=scale, shift_sign=sign, extra=extra,
     )
 
 
@@ -208,6 +214,15 @@ def is_paired_document(doc: ResultsDocument) -> bool:
     return doc.run.paired is not None
 
 
+def _base_counts(counts: InstructionCounts | None) -> InstructionCounts | None:
+    """The base side's instrument fingerprint and profile, as its own block."""
+    if counts is None or counts.base_fingerprint is None:
+        return None
+    return InstructionCounts(fingerprint=dict(counts.base_fingerprint), profile=counts.base_profile,
+                             repeats=counts.repeats, cache_sim=counts.cache_sim,
+                             python_profile=counts.base_python_profile)
+
+
 def paired_baseline(head: ResultsDocument) -> ResultsDocument:
     """The base side of a paired results file, as a results document `compare` reads."""
     info = head.run.paired or PairedRun()
@@ -237,6 +252,7 @@ def paired_baseline(head: ResultsDocument) -> ResultsDocument:
             failures=list(block.base_failures),
             status=block.base_status,
             notes=list(block.base_notes),
+            instructions=_base_counts(hb.instructions),
         ))
     return ResultsDocument(
         run=run, environment=dict(head.environment), benchmarks=benchmarks,

@@ -236,6 +236,7 @@ class SequentialStopper:
             p = analysis.p_family
             p_bonferroni = None if p is None else min(1.0, p * self.family_size)
             threshold = self.lane.thresholds.for_metric(metric_name, metric(metric_name).kind)
+            verdict: str  # a Verdict, or FUTILE
             verdict, _ = verdict_for(analysis, p_bonferroni, alpha=stats.alpha, threshold=threshold)
             if verdict not in DECIDED and n < last:
                 n_base = None if paired else len(base_samples[metric_name])

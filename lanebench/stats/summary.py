@@ -20,7 +20,7 @@ OUTLIER_RULE = (
 )
 
 
-def outlier_indices(values: Sequence[float]) -> list[int]:
+def outlier_indices(values: Sequence[float] | np.ndarray) -> list[int]:
     """Indices of values whose modified z-score exceeds 3.5.
 
     The same rule hyperfine warns with: robust to the outliers it looks for, unlike a

@@ -25,7 +25,6 @@ from scipy import stats as sps
 
 from lanebench.stats.summary import plain_floats, sorted_median
 
-Test = Literal["mann-whitney", "welch-log"]
 Scale = Literal["log", "raw"]
 
 TESTS: tuple[str, ...] = ("mann-whitney", "welch-log")
@@ -56,7 +55,7 @@ def normal_quantile(q: float) -> float:
     return float(sps.norm.ppf(q))
 
 
-def log_scale_possible(base: Sequence[float], head: Sequence[float]) -> bool:
+def log_scale_possible(base: Sequence[float] | np.ndarray, head: Sequence[float] | np.ndarray) -> bool:
     return bool(np.all(np.asarray(base) > 0) and np.all(np.asarray(head) > 0))
 
 
@@ -217,7 +216,9 @@ def mann_whitney_p(x: np.ndarray, y: np.ndarray) -> float:
     return min(max(p, 0.0), 1.0)
 
 
-def mann_whitney(base: Sequence[float], head: Sequence[float], confidence: float = 0.95) -> TwoSampleResult:
+def mann_whitney(
+    base: Sequence[float] | np.ndarray, head: Sequence[float] | np.ndarray, confidence: float = 0.95
+) -> TwoSampleResult:
     """Two-sided Mann-Whitney U (scipy, method="auto") with the Hodges-Lehmann ratio."""
     b = np.asarray(base, dtype=float)
     h = np.asarray(head, dtype=float)

@@ -61,18 +61,17 @@ def decide(
                 f"threshold ({p_shown})"
             )
         return "unchanged", f"{estimate}, {interval} within {band}"
-    bounded = ci_low is not None and ci_high is not None
-    if significant and bounded and ci_low > 1.0 and ci_high >= upper:
+    if significant and ci_low is not None and ci_high is not None and ci_low > 1.0 and ci_high >= upper:
         return "regression", (
             f"{estimate}, {interval} reaches +{threshold * 100:g}% ({p_shown} < α = {alpha:g})"
         )
-    if significant and bounded and ci_high < 1.0 and ci_low <= lower:
+    if significant and ci_low is not None and ci_high is not None and ci_high < 1.0 and ci_low <= lower:
         return "improvement", (
             f"{estimate}, {interval} reaches -{threshold * 100:g}% ({p_shown} < α = {alpha:g})"
         )
     if p_adjusted is None:
         return "inconclusive", f"{estimate}, untested, and the {interval} is not within {band}"
-    if not significant and bounded and (ci_low > 1.0 or ci_high < 1.0):
+    if not significant and ci_low is not None and ci_high is not None and (ci_low > 1.0 or ci_high < 1.0):
         # The interval is the comparison's own; the p-value is adjusted for every other
         # comparison of the run. Only the adjusted one may call a change real.
         return "inconclusive", (

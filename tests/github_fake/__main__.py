@@ -22,8 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", default=DEFAULT_REPO, help="repository to create at start")
     args = parser.parse_args(argv)
 
-    fake = FakeGitHub(host=args.host, port=args.port)
-    fake.state.add_repo(args.repo)
+    fake = FakeGitHub(host=args.host, port=args.port, repos=(args.repo,))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -22,12 +22,23 @@ def fake_github() -> Iterator[FakeGitHub]:
         fake.assert_no_violations()
 
 
-@pytest.fixture
-def fake_github_process() -> Iterator[RemoteFakeGitHub]:
-    """The fake as a separate process, for code under test that runs as a subprocess."""
+@pytest.fixture(scope="module")
+def _fake_github_server() -> Iterator[RemoteFakeGitHub]:
+    """One fake process per test module: loading GitHub's description takes it seconds."""
     remote = start_fake_github_process()
     try:
         yield remote
-        remote.assert_no_violations()
     finally:
         remote.stop()
+
+
+@pytest.fixture
+def fake_github_process(_fake_github_server: RemoteFakeGitHub) -> Iterator[RemoteFakeGitHub]:
+    """The fake as a separate process, for code under test that runs as a subprocess; each
+    test gets it as just started (its state reset)."""
+    remote = _fake_github_server
+    if remote.process is not None and remote.process.poll() is not None:
+        raise RuntimeError(f"the fake GitHub process exited ({remote.process.returncode})")
+    remote.reset()
+    yield remote
+    remote.assert_no_violations()

@@ -45,6 +45,13 @@ class RemoteFakeGitHub:
         with urllib.request.urlopen(f"{self.url}/_fake/state", timeout=30) as resp:
             return json.loads(resp.read())
 
+    def reset(self) -> None:
+        """Everything seeded and recorded forgotten, as if the process had just started."""
+        req = urllib.request.Request(f"{self.url}/_fake/reset", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
+
     def assert_no_violations(self) -> None:
         found = self.call("take_violations")
         assert not found, "requests broke GitHub's OpenAPI description:\n" + "\n".join(found)

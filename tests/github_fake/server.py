@@ -42,8 +42,12 @@ class FakeGitHub:
 
     token = DEFAULT_TOKEN
 
-    def __init__(self, state: FakeState | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, state: FakeState | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                 repos: tuple[str, ...] = ()) -> None:
+        self.repos = repos  # created at start and again by `reset`
         self.state = state or FakeState()
+        for repo in repos:
+            self.state.add_repo(repo)
         self.spec: GitHubDescription = load_description()
         self._validate_lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
@@ -72,6 +76,14 @@ class FakeGitHub:
         self._httpd.server_close()
         if self._thread:
             self._thread.join(timeout=5)
+
+    def reset(self) -> None:
+        """Forget everything seeded, requested and recorded: a new state with the
+        repositories the fake started with, as if it had just started."""
+        state = FakeState()
+        for repo in self.repos:
+            state.add_repo(repo)
+        self.state = state
 
     def __enter__(self) -> FakeGitHub:
         return self.start()
@@ -237,6 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
             if artifact is None:
                 return Response(404, raw=b"BlobNotFound")
             return Response(200, raw=artifact.zip_bytes, headers={"Content-Type": "application/zip"})
+        if path == "/_fake/reset" and method == "POST":
+            self.fake.reset()
+            return Response(200, {"result": None})
         if path == "/_fake/state" and method == "GET":
             return Response(200, state.snapshot())
         if path == "/_fake/violations" and method == "GET":
