@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scripts.release_version import source_version
 
@@ -124,7 +125,11 @@ def test_installed_cli_runs_and_reports_a_copy_of_the_demo(venv: Path, tmp_path:
         proc = run(venv, demo, "lanebench", "run", "-n", "2", "-w", "0", "-o", f"{name}.json")
         assert proc.returncode == 0, proc.stderr
     results = json.loads((demo / "head.json").read_text(encoding="utf-8"))
-    assert [b["name"] for b in results["benchmarks"]] == ["cpu-loop", "file-io", "memory-alloc"]
+    config = yaml.safe_load((demo / ".github" / "lanebench.yml").read_text(encoding="utf-8"))
+    assert [b["name"] for b in results["benchmarks"]] == [b["name"] for b in config["benchmarks"]]
+    if shutil.which("valgrind"):  # the instruction-count instrument, from the installed package
+        counted = {b["name"] for b in results["benchmarks"] if b["samples"].get("instructions")}
+        assert counted == {b["name"] for b in config["benchmarks"] if b.get("instrument") == "auto"}
     assert len(results["calibration"]["samples"]["wall"]) >= 5  # the packaged reference workload ran
     assert results["environment"]["lanebench"] == VERSION
 
