@@ -616,6 +616,50 @@ AS_DOCKER_STARTS_IT = ("setpriv", "--bounding-set=-all," + ",".join(f"+{c}" for 
 CAP_SYS_PTRACE = 19
 
 
+def run_token_scan(fake: RemoteFakeGitHub, tmp_path: Path, launcher: tuple[str, ...], python: str,
+                   scanner: Path) -> dict[str, Any]:
+    """A pull request job whose benchmark is tests/proc_scan.py, with every token GitHub gives
+    the container in the entrypoint's environment; the scanner's report."""
+    token, runtime, oidc = (prefix + secrets.token_hex(20) for prefix in ("ghs_", "rt_", "oidc_"))
+    canary = "canary-" + secrets.token_hex(8)
+    fake.add_token(token)
+    needles, report = tmp_path / "needles.json", tmp_path / "scan.json"
+    needles.write_text(json.dumps({"secrets": [token, runtime, oidc], "canary": canary}), encoding="utf-8")
+    workspace = make_workspace(tmp_path / "workspace", f"""\
+benchmarks:
+  - name: proc-scan
+    command: [{python}, {json.dumps(str(scanner))}, "{report}", "{needles}"]
+defaults:
+  warmup: 0
+  min_iterations: 2
+  max_iterations: 2
+""")
+    event = pr_event(fake.url)
+    fake.add_pull_from_event(event, ["src/app.py"])
+    run = run_action(fake, workspace, "pull_request", event, token=token, launcher=launcher, env={
+        "GITHUB_TOKEN": token, "ACTIONS_RUNTIME_TOKEN": runtime, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc,
+        "ACTIONS_RUNTIME_URL": "https://pipelines.actions.githubusercontent.com/x/",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.githubusercontent.com/x",
+        "LANEBENCH_SCAN_CANARY": canary})
+    assert run.returncode == 0, run.log
+    assert len(fake.comments_on(PR_NUMBER)) == 1  # the token handed over still works
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+def assert_no_token_found(scan: dict[str, Any]) -> None:
+    """No token anywhere the scanner read, though it read the canary where it lives."""
+    assert [h for h in scan["hits"] if h["needle"] != "canary"] == []
+    assert scan["environ_read"] >= 1
+    canary_in = {(h["where"], h["pid"]) for h in scan["hits"]}
+    spawner = next(int(pid) for pid, how in scan["memory"].items()
+                   if how == "read" and ("mem", int(pid)) in canary_in)
+    assert ("environ", spawner) in canary_in  # the scanner does read environments and memory
+    entrypoint = scan["entrypoint"]
+    assert entrypoint is not None and scan["memory"][str(entrypoint)] == "Permission denied"
+    assert not int(scan["capabilities"]["CapEff"], 16) & (1 << CAP_SYS_PTRACE)
+    assert not int(scan["capabilities"]["CapBnd"], 16) & (1 << CAP_SYS_PTRACE)
+
+
 @pytest.mark.parametrize("capabilities", ["docker-default", "as-started"])
 def test_no_process_a_benchmark_can_read_holds_a_token(fake: RemoteFakeGitHub, tmp_path: Path,
                                                         capabilities: str) -> None:
@@ -632,41 +676,7 @@ def test_no_process_a_benchmark_can_read_holds_a_token(fake: RemoteFakeGitHub, t
         if os.geteuid() != 0 or shutil.which("setpriv") is None:
             pytest.skip("needs root and setpriv to start the entrypoint with Docker's capabilities")
         launcher = AS_DOCKER_STARTS_IT
-    token, runtime, oidc = (prefix + secrets.token_hex(20) for prefix in ("ghs_", "rt_", "oidc_"))
-    canary = "canary-" + secrets.token_hex(8)
-    fake.add_token(token)
-    needles, report = tmp_path / "needles.json", tmp_path / "scan.json"
-    needles.write_text(json.dumps({"secrets": [token, runtime, oidc], "canary": canary}), encoding="utf-8")
-    workspace = make_workspace(tmp_path / "workspace", f"""\
-benchmarks:
-  - name: proc-scan
-    command: [{PY}, {json.dumps(str(ROOT / "tests" / "proc_scan.py"))}, "{report}", "{needles}"]
-defaults:
-  warmup: 0
-  min_iterations: 2
-  max_iterations: 2
-""")
-    event = pr_event(fake.url)
-    fake.add_pull_from_event(event, ["src/app.py"])
-    run = run_action(fake, workspace, "pull_request", event, token=token, launcher=launcher, env={
-        "GITHUB_TOKEN": token, "ACTIONS_RUNTIME_TOKEN": runtime, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc,
-        "ACTIONS_RUNTIME_URL": "https://pipelines.actions.githubusercontent.com/x/",
-        "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.actions.githubusercontent.com/x",
-        "LANEBENCH_SCAN_CANARY": canary})
-    assert run.returncode == 0, run.log
-    assert len(fake.comments_on(PR_NUMBER)) == 1  # the token handed over still works
-
-    scan = json.loads(report.read_text(encoding="utf-8"))
-    assert [h for h in scan["hits"] if h["needle"] != "canary"] == []
-    assert scan["environ_read"] >= 1
-    canary_in = {(h["where"], h["pid"]) for h in scan["hits"]}
-    spawner = next(int(pid) for pid, how in scan["memory"].items()
-                   if how == "read" and ("mem", int(pid)) in canary_in)
-    assert ("environ", spawner) in canary_in  # the scanner does read environments and memory
-    entrypoint = scan["entrypoint"]
-    assert entrypoint is not None and scan["memory"][str(entrypoint)] == "Permission denied"
-    assert not int(scan["capabilities"]["CapEff"], 16) & (1 << CAP_SYS_PTRACE)
-    assert not int(scan["capabilities"]["CapBnd"], 16) & (1 << CAP_SYS_PTRACE)
+    assert_no_token_found(run_token_scan(fake, tmp_path, launcher, PY, ROOT / "tests" / "proc_scan.py"))
 
 
 def test_pull_request_target_with_the_pr_checked_out_warns_loudly(fake: RemoteFakeGitHub,

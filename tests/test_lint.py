@@ -1,4 +1,5 @@
-"""Static checks of what users copy: action.yml, the example workflows, the Dockerfile, the code.
+"""Static checks of what users copy and what releases: action.yml, the example workflows, the
+project's own workflows (.github/workflows), the Dockerfile, the code.
 
 Each linter runs as a real subprocess. Outside CI a missing linter skips its test;
 in CI (CI=true) a missing linter fails, so the checks can never silently vanish.
@@ -25,6 +26,11 @@ def example_workflows() -> list[Path]:
     return [p for p in workflow_files() if p.parent.name == "workflows"]
 
 
+def own_workflows() -> list[Path]:
+    """The project's own workflows (the release), linted like the examples."""
+    return sorted((REPO / ".github" / "workflows").glob("*.yml"))
+
+
 def require(tool: str | None, name: str) -> str:
     if tool:
         return tool
@@ -40,7 +46,7 @@ def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
 def test_zizmor_finds_nothing() -> None:
     exe = require(shutil.which("zizmor"), "zizmor")
     actions = ["action.yml", *[str(p.relative_to(REPO)) for p in sorted(REPO.glob("examples/*/action.yml"))]]
-    targets = [*actions, *[str(p.relative_to(REPO)) for p in example_workflows()]]
+    targets = [*actions, *[str(p.relative_to(REPO)) for p in [*example_workflows(), *own_workflows()]]]
     proc = run([exe, "--offline", "--no-progress", *targets])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -53,7 +59,7 @@ def test_hadolint_finds_nothing() -> None:
 
 
 def test_actionlint_finds_nothing() -> None:
-    files = example_workflows()
+    files = [*example_workflows(), *own_workflows()]
     if not files:
         pytest.skip("no example workflows yet")
     exe = require(str(ACTIONLINT) if ACTIONLINT.exists() else None, "actionlint (../shared/tools/actionlint)")
