@@ -338,6 +338,16 @@ def with_counts(
     merged, with the instrument choice's note (e.g. valgrind missing under `auto`)."""
     by_time = {b.name: b for b in timed.benchmarks}
     by_count = {b.name: b for b in counted.benchmarks} if counted is not None else {}
+    # A harness entry's cases (`<name>/<case>`) follow its invocation in the time pass's
+    # document and are no specs of their own: they stay where they are.
+    spec_names = {spec.name for spec in specs}
+    following: dict[str, list[BenchmarkResult]] = {}
+    owner: str | None = None
+    for bench in timed.benchmarks:
+        if bench.name in spec_names:
+            owner = bench.name
+        elif owner is not None:
+            following.setdefault(owner, []).append(bench)
     merged = []
     for spec in specs:
         if spec.name not in by_time and spec.name not in by_count:
@@ -349,6 +359,7 @@ def with_counts(
         if note and note not in bench.notes:
             bench.notes.append(note)
         merged.append(bench)
+        merged.extend(following.get(spec.name, []))
     timed.benchmarks = merged
     if counted is not None and counted.run.measuring_seconds is not None:
         timed.run.measuring_seconds = round(
