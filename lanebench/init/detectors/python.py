@@ -114,11 +114,12 @@ def detect_pyperf(
             command=[PYTHON, rel, "--debug-single-value", "--quiet"],
             detector="pyperf",
             paths=python_paths(package, [rel]),
-            harness=HarnessRun("pyperf", [PYTHON, rel, "--quiet", "--output", "{output}"], "file"),
+            harness=HarnessRun("pyperf", [PYTHON, rel, "--fast", "--quiet", "--output", "{output}"],
+                               "file"),
             pip=["pyperf"],
             notes=[
-                "measured as one process running each case once (--debug-single-value); "
-                "pyperf's own values per case come with `harness: pyperf`"
+                "pyperf runs with --fast (half its worker processes): every lanebench "
+                "iteration is a whole pyperf run, so the repeats come from lanebench"
             ],
         )
         use_checkout(proposal, package)
