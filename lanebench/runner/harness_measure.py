@@ -21,8 +21,7 @@ from lanebench import harness
 from lanebench.config import BenchmarkSpec, LaneSettings
 from lanebench.config.model import OUTPUT_PLACEHOLDER
 from lanebench.harness.invocation import HarnessRun, invocation_cases
-from lanebench.runner.command_env import benchmark_environment
-from lanebench.runner.measure import ProcessMeasure, log_folder_name, run_of
+from lanebench.runner.measure import ProcessMeasure, run_of
 from lanebench.runner.process import measure_once
 from lanebench.runner.sample import Attempt, Run
 
@@ -60,12 +59,8 @@ class HarnessMeasure(ProcessMeasure):
     def run_side(self, spec: BenchmarkSpec, side: str, attempt: Attempt) -> Run:
         if spec.harness is None:
             return super().run_side(spec, side, attempt)
-        env = self._env.get(spec.name)
-        if env is None:
-            env = self._env[spec.name] = benchmark_environment(spec)
-        logs = self.log_dir / log_folder_name(spec.name)
-        if len(self.sides) > 1:
-            logs = logs / side
+        env = self.environment(spec)
+        logs = self.log_folder(spec, side)
         logs.mkdir(parents=True, exist_ok=True)
         to_file = spec.harness_output == "file"
         out_file = (logs / OUTPUT_FILE).resolve() if to_file else None

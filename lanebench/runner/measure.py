@@ -61,13 +61,21 @@ class ProcessMeasure:
     def __call__(self, spec: BenchmarkSpec, attempt: Attempt) -> Sample:
         return Sample([self.run_side(spec, side, attempt) for side in attempt.sides])
 
-    def run_side(self, spec: BenchmarkSpec, side: str, attempt: Attempt) -> Run:
+    def environment(self, spec: BenchmarkSpec) -> dict[str, str]:
+        """The benchmark's environment, built once per benchmark."""
         env = self._env.get(spec.name)
         if env is None:
             env = self._env[spec.name] = benchmark_environment(spec)
+        return env
+
+    def log_folder(self, spec: BenchmarkSpec, side: str) -> Path:
+        """Where one side's runs of a benchmark keep their logs."""
         logs = self.log_dir / log_folder_name(spec.name)
-        if len(self.sides) > 1:
-            logs = logs / side
+        return logs / side if len(self.sides) > 1 else logs
+
+    def run_side(self, spec: BenchmarkSpec, side: str, attempt: Attempt) -> Run:
+        env = self.environment(spec)
+        logs = self.log_folder(spec, side)
         timeout = spec.timeout if spec.timeout is not None else self.lane.timeout
         record = measure_once(spec.argv, self.roots[side] / spec.cwd, env, timeout,
                               self.lane.sample_interval, logs)
